@@ -1,0 +1,97 @@
+/* Backend-independent target helpers: typed reads, mapping lookup, auxv. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgmortem/target.h"
+
+struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf, size_t len)
+{
+	if (len == 0)
+		return NULL;
+	if (addr + len < addr)
+		return pgm_error_fault(addr);
+	return t->ops->read(t, addr, buf, len);
+}
+
+struct pgm_error *pgm_target_read_u64(struct pgm_target *t, uint64_t addr, uint64_t *ret)
+{
+	return pgm_target_read(t, addr, ret, sizeof(*ret));
+}
+
+struct pgm_error *pgm_target_read_u32(struct pgm_target *t, uint64_t addr, uint32_t *ret)
+{
+	return pgm_target_read(t, addr, ret, sizeof(*ret));
+}
+
+/*
+ * Strings are read in small chunks so that a string ending just before an
+ * uncaptured page still reads; only a failure before the terminator counts.
+ */
+struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, size_t max,
+					 char **ret, bool *truncated)
+{
+	enum { CHUNK = 64 };
+	char *buf = malloc(max + 1);
+	if (!buf)
+		return &pgm_enomem;
+	size_t len = 0;
+	*truncated = false;
+	while (len < max) {
+		size_t want = CHUNK - ((addr + len) % CHUNK);
+		if (want > max - len)
+			want = max - len;
+		struct pgm_error *err = pgm_target_read(t, addr + len, buf + len, want);
+		if (err) {
+			free(buf);
+			return err;
+		}
+		char *nul = memchr(buf + len, '\0', want);
+		if (nul) {
+			*ret = buf;
+			return NULL;
+		}
+		len += want;
+	}
+	buf[max] = '\0';
+	*truncated = true;
+	*ret = buf;
+	return NULL;
+}
+
+const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n_mappings;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pgm_mapping *m = &t->mappings[mid];
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+bool pgm_target_auxv(const struct pgm_target *t, uint64_t type, uint64_t *ret)
+{
+	for (size_t off = 0; off + 16 <= t->auxv_len; off += 16) {
+		uint64_t a_type, a_val;
+		memcpy(&a_type, t->auxv + off, 8);
+		memcpy(&a_val, t->auxv + off + 8, 8);
+		if (a_type == 0)
+			break;
+		if (a_type == type) {
+			*ret = a_val;
+			return true;
+		}
+	}
+	return false;
+}
+
+void pgm_target_destroy(struct pgm_target *t)
+{
+	if (t)
+		t->ops->destroy(t);
+}

@@ -1,0 +1,90 @@
+/*
+ * pgmortem — the program: the modules of a target, their symbols and debuginfo.
+ *
+ * Built from a target through libdwfl: modules are reported from the core's
+ * NT_FILE and link map (or /proc/PID/maps for a live process), their ELF files
+ * found by build-id, path and `sysroot`, separate debuginfo by build-id and
+ * .gnu_debuglink under `debug_dirs` and the standard places.  DWARF is read
+ * lazily, a CU at a time, only when something asks for it.
+ *
+ * The program borrows the target (which must outlive it) and owns everything
+ * else; pgm_program_destroy() frees it.  Not thread-safe: one program per
+ * thread.
+ */
+#ifndef PGMORTEM_PROGRAM_H
+#define PGMORTEM_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgmortem/error.h"
+#include "pgmortem/target.h"
+
+struct pgm_program;
+
+struct pgm_program_options {
+	const char *exe;                 /* override the executable, NULL to find it */
+	const char *const *debug_dirs;   /* extra places for separate debuginfo */
+	size_t n_debug_dirs;
+	const char *sysroot;             /* prefix for module paths, NULL for / */
+};
+
+struct pgm_module {
+	const char *name;        /* as reported, e.g. "/usr/lib/postgresql/15/bin/postgres" */
+	const char *path;        /* the ELF file used, NULL if not found */
+	const char *debug_path;  /* separate debuginfo used, NULL if none or in `path` */
+	uint64_t start, end;     /* load range in the process */
+	uint64_t bias;           /* load bias */
+	uint8_t build_id[64];
+	size_t build_id_len;     /* 0 if unknown */
+	bool has_symtab;         /* a .symtab (not only .dynsym) */
+	bool has_dwarf;          /* .debug_info found */
+	bool build_id_mismatch;  /* the file found differs from what the process ran */
+	bool is_main;            /* the executable */
+	void *dwfl_module;       /* Dwfl_Module *, for the debuginfo layer */
+};
+
+struct pgm_error *pgm_program_create(struct pgm_target *target,
+				     const struct pgm_program_options *opts,
+				     struct pgm_program **ret);
+void pgm_program_destroy(struct pgm_program *prog);
+
+struct pgm_target *pgm_program_target(struct pgm_program *prog);
+/* The Dwfl * handle, for the debuginfo layer only. */
+void *pgm_program_dwfl(struct pgm_program *prog);
+
+/* All modules, sorted by start address; the array is owned by prog. */
+const struct pgm_module *pgm_program_modules(struct pgm_program *prog, size_t *n);
+/* The executable's module, or NULL if it could not be identified. */
+const struct pgm_module *pgm_program_main_module(struct pgm_program *prog);
+/* The module containing addr, or NULL. */
+const struct pgm_module *pgm_program_module_at(struct pgm_program *prog, uint64_t addr);
+
+/*
+ * Human-readable warnings collected while loading modules (build-id
+ * mismatch, module without debuginfo and how to provide it, file not found).
+ * Owned by prog.
+ */
+const char *const *pgm_program_warnings(struct pgm_program *prog, size_t *n);
+
+struct pgm_symbol {
+	const char *name;      /* owned by the program */
+	uint64_t address;      /* runtime address (bias applied) */
+	uint64_t size;
+	bool is_local;         /* STB_LOCAL: a file-static */
+	const struct pgm_module *module;
+};
+
+/*
+ * Finds a symbol by name, file-statics included: .symtab if the module has
+ * one, else .dynsym.  The main module is searched first.  PGM_ERR_LOOKUP if
+ * absent.
+ */
+struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *name,
+					  struct pgm_symbol *ret);
+/* The symbol covering addr; PGM_ERR_LOOKUP if none. */
+struct pgm_error *pgm_program_symbolize(struct pgm_program *prog, uint64_t addr,
+					struct pgm_symbol *ret, uint64_t *offset);
+
+#endif

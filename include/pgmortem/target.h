@@ -1,0 +1,150 @@
+/*
+ * pgmortem — the target: the memory, threads and notes of one process.
+ *
+ * One interface, several backends: a core file (target_core.c), a live
+ * process (target_live.c), and an in-memory target for unit tests
+ * (target_memory.c).  Everything above this layer (debuginfo, the pg model,
+ * analysis) sees only struct pgm_target.
+ *
+ * A target owns everything it points to; pgm_target_destroy() frees it.
+ * Fields are filled by the backend's constructor and read-only afterwards.
+ * Only x86_64 is supported for now; `regs` uses the kernel's
+ * struct user_regs_struct order, which NT_PRSTATUS and PTRACE_GETREGS share.
+ */
+#ifndef PGMORTEM_TARGET_H
+#define PGMORTEM_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgmortem/error.h"
+
+struct pgm_target;
+
+enum pgm_target_kind {
+	PGM_TARGET_CORE,
+	PGM_TARGET_LIVE,
+	PGM_TARGET_MEMORY,
+};
+
+/* x86_64 general registers, in struct user_regs_struct order. */
+struct pgm_regs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
+	uint64_t fs_base, gs_base, ds, es, fs, gs;
+};
+
+struct pgm_thread {
+	int32_t tid;
+	int cursig;           /* pr_cursig from NT_PRSTATUS, 0 if none */
+	struct pgm_regs regs;
+};
+
+/* PGM_MAP_* flags of a mapping */
+enum {
+	PGM_MAP_READ = 1,
+	PGM_MAP_WRITE = 2,
+	PGM_MAP_EXEC = 4,
+	PGM_MAP_CAPTURED = 8,         /* contents fully present in the capture */
+	PGM_MAP_PARTIAL = 16,         /* some of the range is present */
+};
+
+/*
+ * One address range of the process.  For a core: the union of PT_LOAD
+ * segments and NT_FILE entries, split so that each range is one or the other
+ * kind; `path` is the NT_FILE name (e.g. "/dev/shm/PostgreSQL.4952892",
+ * "/dev/zero (deleted)") or NULL for anonymous memory.
+ */
+struct pgm_mapping {
+	uint64_t start, end;   /* [start, end) */
+	uint64_t file_offset;  /* offset into `path`, from NT_FILE */
+	const char *path;      /* owned by the target; NULL if anonymous */
+	unsigned flags;        /* PGM_MAP_* */
+};
+
+struct pgm_siginfo {
+	int signo, code, errnum;
+	uint64_t addr;          /* fault address for SIGSEGV/SIGBUS/SIGILL/SIGFPE */
+	int32_t sender_pid;     /* for kill()-sent signals (si_code <= 0) */
+	int32_t sender_uid;
+};
+
+struct pgm_target_ops {
+	/*
+	 * Read exactly `len` bytes at `addr` into `buf`.  On failure returns
+	 * PGM_ERR_NOT_CAPTURED or PGM_ERR_FAULT naming the first address that
+	 * could not be read; `buf` contents are then unspecified.
+	 */
+	struct pgm_error *(*read)(struct pgm_target *t, uint64_t addr, void *buf, size_t len);
+	void (*destroy)(struct pgm_target *t);
+};
+
+struct pgm_target {
+	const struct pgm_target_ops *ops;
+	enum pgm_target_kind kind;
+	char *path;              /* the core's path, "/proc/PID", or a label */
+	int32_t pid;             /* process id, 0 if unknown */
+	char *cmdline;           /* "postgres: parallel worker for PID 14495", may be NULL */
+	char *fname;             /* pr_fname / comm, may be NULL */
+	char *exe_path;          /* executable as the process knew it, may be NULL */
+
+	struct pgm_thread *threads;
+	size_t n_threads;
+
+	struct pgm_mapping *mappings;  /* sorted by start, non-overlapping */
+	size_t n_mappings;
+
+	uint8_t *auxv;           /* raw NT_AUXV / /proc/PID/auxv, may be NULL */
+	size_t auxv_len;
+
+	bool has_siginfo;        /* a crash or kill signal is recorded */
+	struct pgm_siginfo siginfo;
+
+	void *elf;               /* core: the core's Elf * (for libdwfl); else NULL */
+	int fd;                  /* core: the core's fd, else -1 */
+};
+
+/* Reads `len` bytes at `addr`; see pgm_target_ops.read. */
+struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf, size_t len);
+struct pgm_error *pgm_target_read_u64(struct pgm_target *t, uint64_t addr, uint64_t *ret);
+struct pgm_error *pgm_target_read_u32(struct pgm_target *t, uint64_t addr, uint32_t *ret);
+/*
+ * Reads a NUL-terminated string of at most `max` bytes (terminator excluded)
+ * at `addr`.  The caller owns *ret and frees it with free().  A string that
+ * does not end within `max` bytes is returned truncated, with *truncated set.
+ */
+struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, size_t max,
+					 char **ret, bool *truncated);
+
+/* The mapping containing addr, or NULL. */
+const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr);
+
+/* Value of auxv entry `type` (AT_*), false if absent. */
+bool pgm_target_auxv(const struct pgm_target *t, uint64_t type, uint64_t *ret);
+
+/* Frees the target and everything it owns.  NULL is allowed. */
+void pgm_target_destroy(struct pgm_target *t);
+
+/*
+ * Core-file backend: mmaps the core and parses program headers and notes
+ * (NT_PRSTATUS per thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE).
+ * A malformed file is one PGM_ERR_FORMAT error naming the problem.
+ * Reads inside an NT_FILE mapping of an ELF file that the core did not
+ * capture (read-only text and rodata) are served from that file on disk,
+ * looked up under `sysroot` if non-NULL; anything else is NOT_CAPTURED.
+ */
+struct pgm_error *pgm_target_core_open(const char *path, const char *sysroot,
+				       struct pgm_target **ret);
+
+/*
+ * In-memory backend for tests: starts empty; add regions and threads.
+ * Regions are copied.  A region added with data == NULL is mapped but not
+ * captured (reads there give PGM_ERR_NOT_CAPTURED with `path`).
+ */
+struct pgm_error *pgm_target_memory_create(int32_t pid, struct pgm_target **ret);
+struct pgm_error *pgm_target_memory_add(struct pgm_target *t, uint64_t start, const void *data,
+					size_t len, const char *path);
+struct pgm_error *pgm_target_memory_add_thread(struct pgm_target *t, const struct pgm_thread *th);
+
+#endif
