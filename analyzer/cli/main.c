@@ -2,10 +2,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: pgmortem COMMAND [OPTIONS] ...\n\n"
+	      "Explains why a PostgreSQL backend is stuck, from a core file.\n\n"
+	      "Commands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'pgmortem COMMAND --help' for a command's options.\n"
+	      "\nExit codes: 0 complete, 1 partial (some frames, modules or memory\n"
+	      "missing), 2 nothing usable (bad input), 64 usage error.\n", out);
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "pgmortem: no command yet\n");
-	return 64;
+	if (argc < 2)
+		return usage(stderr), EXIT_USAGE;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return usage(stdout), EXIT_COMPLETE;
+	if (strcmp(argv[1], "--version") == 0)
+		return puts("pgmortem " PGMORTEM_VERSION), EXIT_COMPLETE;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

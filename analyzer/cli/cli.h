@@ -1,0 +1,77 @@
+/*
+ * pgmortem CLI internals: subcommands, shared options, exit codes.
+ *
+ * Only CLI code exits or chooses exit codes; the library returns errors.
+ * Each subcommand lives in its own cmd_*.c and parses its own arguments
+ * with getopt_long, using cli_parse_common() for the options all share.
+ */
+#ifndef PGMORTEM_CLI_H
+#define PGMORTEM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pgmortem/error.h"
+#include "pgmortem/program.h"
+
+/* Exit codes scripts can rely on (documented in --help and README). */
+enum {
+	EXIT_COMPLETE = 0,  /* everything shown */
+	EXIT_PARTIAL = 1,   /* shown, but some frames, modules or memory missing */
+	EXIT_UNUSABLE = 2,  /* nothing usable: bad input, unreadable file */
+	EXIT_USAGE = 64,    /* bad command line (sysexits EX_USAGE) */
+};
+
+enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_DOT };
+
+#define CLI_MAX_DEBUG_DIRS 16
+
+/* Options shared by commands that read a target. */
+struct cli_common {
+	const char *exe;                          /* -e, --exe */
+	const char *debug_dirs[CLI_MAX_DEBUG_DIRS];  /* --debug-dir, repeatable */
+	size_t n_debug_dirs;
+	const char *sysroot;                      /* --sysroot */
+	enum cli_format format;                   /* --format */
+	bool color;                               /* TTY and no NO_COLOR */
+};
+
+/* getopt_long ids for the shared options; commands add theirs above 0x200. */
+enum {
+	OPT_DEBUG_DIR = 0x100,
+	OPT_SYSROOT,
+	OPT_FORMAT,
+	OPT_HELP,
+};
+
+/*
+ * The shared long options, to be spliced into a command's option table,
+ * and "e:" for its short options.
+ */
+#define CLI_COMMON_LONGOPTS \
+	{ "exe", required_argument, NULL, 'e' }, \
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR }, \
+	{ "sysroot", required_argument, NULL, OPT_SYSROOT }, \
+	{ "format", required_argument, NULL, OPT_FORMAT }, \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+void cli_common_init(struct cli_common *common);
+/*
+ * Handles option `opt` with argument `arg` if it is a shared one.  Returns 1
+ * if handled, 0 if not a shared option, -1 on a usage error (already
+ * reported on stderr).
+ */
+int cli_parse_common(struct cli_common *common, int opt, const char *arg,
+		     const char *const *allowed_formats);
+void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts);
+
+/* "pgmortem: <context>: <message>" on stderr. */
+void cli_report_error(const char *context, const struct pgm_error *err);
+/* Prints usage error plus "try 'pgmortem CMD --help'", returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Subcommands: argv[0] is the command name. */
+int cmd_stack(int argc, char **argv);
+
+#endif

@@ -1,0 +1,82 @@
+/* Options and error reporting shared by the subcommands. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+void cli_common_init(struct cli_common *common)
+{
+	memset(common, 0, sizeof(*common));
+	common->format = CLI_FORMAT_TEXT;
+	const char *no_color = getenv("NO_COLOR");
+	common->color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
+}
+
+static bool format_allowed(const char *name, const char *const *allowed)
+{
+	for (; *allowed; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return true;
+	return false;
+}
+
+int cli_parse_common(struct cli_common *common, int opt, const char *arg,
+		     const char *const *allowed_formats)
+{
+	switch (opt) {
+	case 'e':
+		common->exe = arg;
+		return 1;
+	case OPT_DEBUG_DIR:
+		if (common->n_debug_dirs == CLI_MAX_DEBUG_DIRS) {
+			fprintf(stderr, "pgmortem: at most %d --debug-dir options\n", CLI_MAX_DEBUG_DIRS);
+			return -1;
+		}
+		common->debug_dirs[common->n_debug_dirs++] = arg;
+		return 1;
+	case OPT_SYSROOT:
+		common->sysroot = arg;
+		return 1;
+	case OPT_FORMAT:
+		if (!format_allowed(arg, allowed_formats)) {
+			fprintf(stderr, "pgmortem: unknown --format '%s'\n", arg);
+			return -1;
+		}
+		common->format = strcmp(arg, "json") == 0 ? CLI_FORMAT_JSON
+			       : strcmp(arg, "dot") == 0  ? CLI_FORMAT_DOT
+							  : CLI_FORMAT_TEXT;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->exe = common->exe;
+	opts->debug_dirs = common->debug_dirs;
+	opts->n_debug_dirs = common->n_debug_dirs;
+	opts->sysroot = common->sysroot;
+}
+
+void cli_report_error(const char *context, const struct pgm_error *err)
+{
+	if (context)
+		fprintf(stderr, "pgmortem: %s: %s\n", context, err->message);
+	else
+		fprintf(stderr, "pgmortem: %s\n", err->message);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("pgmortem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry 'pgmortem %s%s--help' for more information\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
