@@ -1,0 +1,52 @@
+# Shared helpers for integration tests (bash).  Source it:
+#   . "$PGMORTEM_SOURCE_ROOT/tests/integration/lib.sh"
+#
+# Tests exit 77 ("skipped") naming what is missing, 1 on failure.
+
+: "${PGMORTEM:?PGMORTEM must point at the pgmortem binary (meson test sets it)}"
+: "${PGMORTEM_SOURCE_ROOT:?PGMORTEM_SOURCE_ROOT must point at the source tree}"
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+require() {
+    local c
+    for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (run scripts/setup)"; done
+}
+
+# Scenario captures are shared by all tests of one run: scripts/test sets
+# PGMORTEM_SCENARIO_DIR; a test run alone gets a private directory.
+if [[ -z ${PGMORTEM_SCENARIO_DIR:-} ]]; then
+    PGMORTEM_SCENARIO_DIR=$(mktemp -d /tmp/pgm-scenarios.XXXXXX)
+    export PGMORTEM_SCENARIO_DIR
+fi
+
+# scenario NAME PG  -> prints the scenario's output directory, running the
+# scenario first if this run has not captured it yet.  Skips the test (77)
+# when the scenario cannot run here (e.g. no PostgreSQL), fails otherwise.
+scenario() {
+    local name=$1 pg=$2 out=$PGMORTEM_SCENARIO_DIR/pg$2
+    mkdir -p "$out"
+    (
+        flock 9
+        if [[ ! -f $out/$name/truth.json ]]; then
+            local rc=0
+            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" >"$out/$name.log" 2>&1 || rc=$?
+            if (( rc == 77 )); then exit 77; fi
+            if (( rc != 0 )); then cat "$out/$name.log" >&2; exit 1; fi
+        fi
+    ) 9>"$out/.lock" || {
+        local rc=$?
+        (( rc == 77 )) && skip "scenario $name on PostgreSQL $pg cannot run here: $(tail -n1 "$out/$name.log")"
+        fail "scenario $name on PostgreSQL $pg failed (log above)"
+    }
+    echo "$out/$name"
+}
+
+# pg_bin PG -> the directory holding PostgreSQL's binaries for 15|18|15-stock
+pg_bin() {
+    case $1 in
+        *-stock) echo "/usr/lib/postgresql/${1%-stock}/bin" ;;
+        *) echo "$("$PGMORTEM_SOURCE_ROOT/tests/pg/build-postgres" "$1")/bin" ;;
+    esac
+}
