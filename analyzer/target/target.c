@@ -1,8 +1,11 @@
 /* Backend-independent target helpers: typed reads, mapping lookup, auxv. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pgmortem/target.h"
+#include "target/target_internal.h"
 
 struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf, size_t len)
 {
@@ -31,6 +34,8 @@ struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, si
 					 char **ret, bool *truncated)
 {
 	enum { CHUNK = 64 };
+	if (max == SIZE_MAX)
+		return pgm_error_create(PGM_ERR_USAGE, "string length limit too large");
 	char *buf = malloc(max + 1);
 	if (!buf)
 		return &pgm_enomem;
@@ -94,4 +99,55 @@ void pgm_target_destroy(struct pgm_target *t)
 {
 	if (t)
 		t->ops->destroy(t);
+}
+
+struct pgm_error *pgm_target_read_split(struct pgm_target *t, uint64_t addr, void *buf,
+					size_t len, pgm_target_serve_fn *serve)
+{
+	uint8_t *out = buf;
+	while (len > 0) {
+		const struct pgm_mapping *m = pgm_target_find_mapping(t, addr);
+		if (!m)
+			return pgm_error_fault(addr);
+		size_t n = len;
+		if (m->end - addr < n)
+			n = m->end - addr;
+		struct pgm_error *err = serve(t, m - t->mappings, addr, out, n);
+		if (err)
+			return err;
+		addr += n;
+		out += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+struct pgm_error *pgm_target_warn(struct pgm_target *t, const char *fmt, ...)
+{
+	char **warnings = realloc(t->warnings, (t->n_warnings + 1) * sizeof(*warnings));
+	if (!warnings)
+		return &pgm_enomem;
+	t->warnings = warnings;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&warnings[t->n_warnings], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return &pgm_enomem;
+	t->n_warnings++;
+	return NULL;
+}
+
+void pgm_target_free_fields(struct pgm_target *t)
+{
+	free(t->path);
+	free(t->cmdline);
+	free(t->fname);
+	free(t->exe_path);
+	free(t->threads);
+	free(t->mappings);
+	free(t->auxv);
+	for (size_t i = 0; i < t->n_warnings; i++)
+		free(t->warnings[i]);
+	free(t->warnings);
 }

@@ -98,11 +98,25 @@ struct pgm_target {
 	uint8_t *auxv;           /* raw NT_AUXV / /proc/PID/auxv, may be NULL */
 	size_t auxv_len;
 
-	bool has_siginfo;        /* a crash or kill signal is recorded */
+	/*
+	 * A signal killed the process and the capture records it (a kernel
+	 * core).  False for captures taken on demand (gcore, a live process):
+	 * gdb writes an NT_SIGINFO for those too, but it is the SIGSTOP of its
+	 * own attach or whatever stopped the thread under the debugger.
+	 */
+	bool has_siginfo;
 	struct pgm_siginfo siginfo;
 
 	void *elf;               /* core: the core's Elf * (for libdwfl); else NULL */
 	int fd;                  /* core: the core's fd, else -1 */
+
+	/*
+	 * Problems that leave the target usable but incomplete, in the order
+	 * found, e.g. "core file truncated: ...".  Empty for a clean capture;
+	 * a CLI that shows any of them should exit "partial".
+	 */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* Reads `len` bytes at `addr`; see pgm_target_ops.read. */
@@ -146,5 +160,7 @@ struct pgm_error *pgm_target_memory_create(int32_t pid, struct pgm_target **ret)
 struct pgm_error *pgm_target_memory_add(struct pgm_target *t, uint64_t start, const void *data,
 					size_t len, const char *path);
 struct pgm_error *pgm_target_memory_add_thread(struct pgm_target *t, const struct pgm_thread *th);
+/* Replaces the target's auxv with a copy of `len` bytes (AT_* pairs of u64). */
+struct pgm_error *pgm_target_memory_set_auxv(struct pgm_target *t, const void *auxv, size_t len);
 
 #endif

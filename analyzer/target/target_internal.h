@@ -1,0 +1,37 @@
+/*
+ * Helpers shared by the target backends; not part of the public API.
+ */
+#ifndef PGMORTEM_TARGET_INTERNAL_H
+#define PGMORTEM_TARGET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgmortem/target.h"
+
+/*
+ * Serves `len` bytes at `addr`, all inside t->mappings[index], into buf;
+ * returns the error naming the first byte it could not serve.
+ */
+typedef struct pgm_error *pgm_target_serve_fn(struct pgm_target *t, size_t index, uint64_t addr,
+					      uint8_t *buf, size_t len);
+
+/*
+ * Splits a read at mapping boundaries and lets `serve` fill each piece, so a
+ * read may span adjacent mappings.  A byte in no mapping is PGM_ERR_FAULT.
+ */
+struct pgm_error *pgm_target_read_split(struct pgm_target *t, uint64_t addr, void *buf,
+					size_t len, pgm_target_serve_fn *serve);
+
+/* Appends a formatted warning to t->warnings. */
+struct pgm_error *pgm_target_warn(struct pgm_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Frees what every backend owns the same way: path, cmdline, fname,
+ * exe_path, threads, the mappings array (not the strings its `path`s point
+ * to, which the backend owns), auxv and warnings.  Does not free t itself.
+ */
+void pgm_target_free_fields(struct pgm_target *t);
+
+#endif
