@@ -39,12 +39,14 @@ static int cmp_u64(const void *a, const void *b)
 
 static struct pgm_error *sort_inputs(struct core_target *core)
 {
-	qsort(core->loads, core->n_loads, sizeof(*core->loads), cmp_load);
+	if (core->n_loads)
+		qsort(core->loads, core->n_loads, sizeof(*core->loads), cmp_load);
 	for (size_t i = 1; i < core->n_loads; i++)
 		if (core->loads[i].vaddr < core->loads[i - 1].vaddr + core->loads[i - 1].memsz)
 			return pgm_error_create(PGM_ERR_FORMAT, "PT_LOAD segments overlap at 0x%" PRIx64,
 						core->loads[i].vaddr);
-	qsort(core->files, core->n_files, sizeof(*core->files), cmp_file);
+	if (core->n_files)
+		qsort(core->files, core->n_files, sizeof(*core->files), cmp_file);
 	for (size_t i = 1; i < core->n_files; i++)
 		if (core->files[i].start < core->files[i - 1].end)
 			return pgm_error_create(PGM_ERR_FORMAT, "NT_FILE entries overlap at 0x%" PRIx64,
@@ -69,7 +71,8 @@ static struct pgm_error *boundaries(const struct core_target *core, uint64_t **r
 		b[n++] = core->files[i].start;
 		b[n++] = core->files[i].end;
 	}
-	qsort(b, n, sizeof(*b), cmp_u64);
+	if (n)
+		qsort(b, n, sizeof(*b), cmp_u64);
 	size_t unique = 0;
 	for (size_t i = 0; i < n; i++)
 		if (unique == 0 || b[i] != b[unique - 1])
