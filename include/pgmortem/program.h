@@ -23,6 +23,15 @@
 
 struct pgm_program;
 
+/*
+ * Where files come from, in the order tried for each module: `exe` (main
+ * module only), `sysroot` + the module's path, the .build-id trees of
+ * `debug_dirs` and /usr/lib/debug, then the module's path itself (not when
+ * `sysroot` is set).  A candidate whose build-id differs from the one the
+ * process ran is skipped with a warning.  Separate debuginfo is looked up by
+ * build-id and .gnu_debuglink in `debug_dirs`, then next to the file, in its
+ * .debug/ and under (sysroot)/usr/lib/debug.
+ */
 struct pgm_program_options {
 	const char *exe;                 /* override the executable, NULL to find it */
 	const char *const *debug_dirs;   /* extra places for separate debuginfo */
@@ -30,21 +39,35 @@ struct pgm_program_options {
 	const char *sysroot;             /* prefix for module paths, NULL for / */
 };
 
+/*
+ * One loaded object.  Filled by pgm_program_create() and read-only after;
+ * finding the files opens them but reads no DWARF.  The Dwfl_Module's
+ * userdata slot belongs to program.c (it points back at the program).
+ */
 struct pgm_module {
 	const char *name;        /* as reported, e.g. "/usr/lib/postgresql/15/bin/postgres" */
-	const char *path;        /* the ELF file used, NULL if not found */
+	const char *path;        /* the ELF file used, NULL if not found or read from memory */
 	const char *debug_path;  /* separate debuginfo used, NULL if none or in `path` */
 	uint64_t start, end;     /* load range in the process */
 	uint64_t bias;           /* load bias */
 	uint8_t build_id[64];
 	size_t build_id_len;     /* 0 if unknown */
-	bool has_symtab;         /* a .symtab (not only .dynsym) */
-	bool has_dwarf;          /* .debug_info found */
-	bool build_id_mismatch;  /* the file found differs from what the process ran */
-	bool is_main;            /* the executable */
+	bool has_elf;            /* an ELF image was found (a file, or memory for the vDSO) */
+	bool has_symtab;         /* a .symtab (not only .dynsym), in `path` or `debug_path` */
+	bool has_dwarf;          /* a .debug_info section, in `path` or `debug_path` */
+	bool build_id_mismatch;  /* a file was found at the expected place but its
+				    build-id differs from what the process ran; it
+				    was not used */
+	bool is_main;            /* the executable (holds AT_ENTRY) */
 	void *dwfl_module;       /* Dwfl_Module *, for the debuginfo layer */
 };
 
+/*
+ * Reports the target's modules (a core's NT_FILE and link map, a live
+ * process's /proc/PID/maps; none for an in-memory target) and finds their
+ * files.  Missing files and debuginfo are warnings, not errors; errors are
+ * only out of memory and libdwfl failing to start.
+ */
 struct pgm_error *pgm_program_create(struct pgm_target *target,
 				     const struct pgm_program_options *opts,
 				     struct pgm_program **ret);
@@ -69,7 +92,7 @@ const struct pgm_module *pgm_program_module_at(struct pgm_program *prog, uint64_
 const char *const *pgm_program_warnings(struct pgm_program *prog, size_t *n);
 
 struct pgm_symbol {
-	const char *name;      /* owned by the program */
+	const char *name;      /* owned by the program (points into the ELF's string table) */
 	uint64_t address;      /* runtime address (bias applied) */
 	uint64_t size;
 	bool is_local;         /* STB_LOCAL: a file-static */
@@ -77,13 +100,21 @@ struct pgm_symbol {
 };
 
 /*
- * Finds a symbol by name, file-statics included: .symtab if the module has
- * one, else .dynsym.  The main module is searched first.  PGM_ERR_LOOKUP if
+ * Finds a defined function or object by name, file-statics included: .symtab
+ * if the module has one, else .dynsym.  The main module is searched first,
+ * then the others by address.  Within a module a global wins over a local of
+ * the same name (two file-statics of one name: the first in the table).  TLS
+ * symbols are skipped (their value is not an address).  The first lookup in
+ * a module indexes its symbols, so later ones are O(1).  PGM_ERR_LOOKUP if
  * absent.
  */
 struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *name,
 					  struct pgm_symbol *ret);
-/* The symbol covering addr; PGM_ERR_LOOKUP if none. */
+/*
+ * The symbol covering addr, and addr's offset into it; PGM_ERR_LOOKUP if
+ * none (libdwfl's rule: a sized symbol must contain addr, a sizeless one
+ * only precede it).
+ */
 struct pgm_error *pgm_program_symbolize(struct pgm_program *prog, uint64_t addr,
 					struct pgm_symbol *ret, uint64_t *offset);
 

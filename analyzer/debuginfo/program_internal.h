@@ -1,0 +1,97 @@
+/*
+ * Internals of struct pgm_program shared by program.c (modules and files),
+ * symbols.c (symbol lookup), unwind.c (physical frames) and stack.c (inline
+ * frames, names, lines).  Nothing outside analyzer/debuginfo includes this.
+ */
+#ifndef PGMORTEM_DEBUGINFO_PROGRAM_INTERNAL_H
+#define PGMORTEM_DEBUGINFO_PROGRAM_INTERNAL_H
+
+#include <elfutils/libdwfl.h>
+
+#include "pgmortem/program.h"
+#include "pgmortem/stack.h"
+
+/*
+ * Name -> symbol-table index of one module, open addressing.  Names point
+ * into the module's ELF string table, which lives as long as the Dwfl.
+ */
+struct symbol_index {
+	bool built;
+	size_t cap;              /* power of two, 0 until built */
+	const char **names;
+	uint32_t *ndx;
+};
+
+/* What program.c keeps per module beside the public struct pgm_module. */
+struct module_state {
+	struct pgm_program *prog;   /* the Dwfl_Module's userdata points here */
+	size_t index;               /* into prog->modules */
+	struct symbol_index symbols;
+	char *name, *path, *debug_path;   /* owned copies behind the pgm_module */
+};
+
+struct unwind_walk;
+
+struct pgm_program {
+	/* libdwfl keeps a pointer to this and to debuginfo_path: both live here. */
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path;
+	char *exe, *sysroot;
+	struct pgm_target *target;
+	Dwfl *dwfl;
+	uint64_t entry;             /* AT_ENTRY, 0 if unknown */
+
+	struct pgm_module *modules; /* sorted by start */
+	struct module_state *states;   /* parallel to modules */
+	size_t n_modules;
+	const struct pgm_module *main;
+
+	char **warnings;
+	size_t n_warnings;
+
+	bool attached;              /* dwfl_attach_state done */
+	struct unwind_walk *walk;   /* the unwind in progress, for memory_read */
+};
+
+/* Appends a formatted warning; false only when out of memory. */
+bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The module whose Dwfl_Module is `mod`, or NULL. */
+const struct pgm_module *pgm_program_module_of(struct pgm_program *prog, Dwfl_Module *mod);
+/* Lowercase hex of a build-id into buf (2 * len + 1 bytes). */
+void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf);
+
+/*
+ * One physical frame as libdwfl unwound it, before inline expansion.
+ * `lookup_pc` is the address to symbolize: pc - 1 for return addresses, so
+ * that a call at the very end of a function maps to that function.
+ */
+struct phys_frame {
+	uint64_t pc, lookup_pc;
+	bool activation;
+	uint64_t regs[PGM_DWARF_NREGS];
+	uint32_t regs_valid;
+	uint64_t cfa;
+	bool has_cfa;
+};
+
+/*
+ * True if (pc, sp) equals that of one of the n frames already unwound: the
+ * unwinder went around in a circle.
+ */
+bool pgm_unwind_repeats(const struct phys_frame *frames, size_t n, uint64_t pc, uint64_t sp);
+
+/*
+ * Computes the CFA of a frame from the CFI at lookup_pc when its rule is
+ * register + offset and that register is known.
+ */
+bool pgm_unwind_cfa_from_cfi(struct pgm_program *prog, struct phys_frame *frame);
+
+/*
+ * Turns physical frames into gdb-numbered frames with inline frames, names,
+ * source lines and modules; appends to stack->frames.
+ */
+struct pgm_error *pgm_stack_expand(struct pgm_program *prog, const struct phys_frame *phys,
+				   size_t n_phys, struct pgm_stack *stack);
+
+#endif

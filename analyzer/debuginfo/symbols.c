@@ -1,0 +1,153 @@
+/*
+ * Symbol lookup by name and by address.
+ *
+ * By address is libdwfl's own sorted search.  By name libdwfl has nothing, so
+ * each module gets a hash table of its symbols (.symtab, else .dynsym) the
+ * first time a name is looked up in it: one pass over the table, then O(1).
+ */
+#include <elf.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debuginfo/program_internal.h"
+
+static uint64_t hash_name(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Functions and objects that have an address; not TLS offsets or undefs. */
+static bool symbol_indexable(const GElf_Sym *sym, GElf_Word shndx, const char *name)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+	return name && *name && shndx != SHN_UNDEF &&
+	       (type == STT_FUNC || type == STT_OBJECT || type == STT_GNU_IFUNC ||
+		type == STT_NOTYPE);
+}
+
+static size_t slot_of(const struct symbol_index *idx, const char *name)
+{
+	size_t mask = idx->cap - 1, i = hash_name(name) & mask;
+	while (idx->names[i] && strcmp(idx->names[i], name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* A global replaces a local of the same name; otherwise the first stays. */
+static void index_insert(struct symbol_index *idx, Dwfl_Module *mod, const char *name,
+			 uint32_t ndx, bool global)
+{
+	size_t i = slot_of(idx, name);
+	if (idx->names[i]) {
+		GElf_Sym old;
+		GElf_Addr addr;
+		dwfl_module_getsym_info(mod, (int)idx->ndx[i], &old, &addr, NULL, NULL, NULL);
+		if (!global || GELF_ST_BIND(old.st_info) != STB_LOCAL)
+			return;
+	}
+	idx->names[i] = name;
+	idx->ndx[i] = ndx;
+}
+
+static struct pgm_error *index_build(struct symbol_index *idx, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	idx->built = true;
+	if (n <= 0)
+		return NULL;
+	size_t cap = 16;
+	while (cap < (size_t)n * 2)
+		cap *= 2;
+	idx->names = calloc(cap, sizeof(*idx->names));
+	idx->ndx = calloc(cap, sizeof(*idx->ndx));
+	if (!idx->names || !idx->ndx)
+		return &pgm_enomem;
+	idx->cap = cap;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
+		if (symbol_indexable(&sym, shndx, name))
+			index_insert(idx, mod, name, (uint32_t)i,
+				     GELF_ST_BIND(sym.st_info) != STB_LOCAL);
+	}
+	return NULL;
+}
+
+static struct pgm_error *find_in_module(struct pgm_program *prog, struct module_state *ms,
+					const char *name, struct pgm_symbol *ret, bool *found)
+{
+	const struct pgm_module *m = &prog->modules[ms->index];
+	Dwfl_Module *mod = m->dwfl_module;
+	if (!ms->symbols.built) {
+		struct pgm_error *err = index_build(&ms->symbols, mod);
+		if (err)
+			return err;
+	}
+	*found = false;
+	if (!ms->symbols.cap)
+		return NULL;
+	size_t i = slot_of(&ms->symbols, name);
+	if (!ms->symbols.names[i])
+		return NULL;
+	GElf_Sym sym;
+	GElf_Addr addr;
+	const char *symname = dwfl_module_getsym_info(mod, (int)ms->symbols.ndx[i], &sym, &addr,
+						      NULL, NULL, NULL);
+	*ret = (struct pgm_symbol){
+		.name = symname,
+		.address = addr,
+		.size = sym.st_size,
+		.is_local = GELF_ST_BIND(sym.st_info) == STB_LOCAL,
+		.module = m,
+	};
+	*found = true;
+	return NULL;
+}
+
+struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *name,
+					  struct pgm_symbol *ret)
+{
+	bool found = false;
+	struct pgm_error *err = NULL;
+	if (prog->main)
+		err = find_in_module(prog, &prog->states[prog->main - prog->modules], name, ret,
+				     &found);
+	for (size_t i = 0; !err && !found && i < prog->n_modules; i++)
+		if (&prog->modules[i] != prog->main && prog->modules[i].has_elf)
+			err = find_in_module(prog, &prog->states[i], name, ret, &found);
+	if (err)
+		return err;
+	if (!found)
+		return pgm_error_create(PGM_ERR_LOOKUP, "symbol %s not found", name);
+	return NULL;
+}
+
+struct pgm_error *pgm_program_symbolize(struct pgm_program *prog, uint64_t addr,
+					struct pgm_symbol *ret, uint64_t *offset)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(prog->dwfl, addr);
+	if (!mod)
+		return pgm_error_create(PGM_ERR_LOOKUP, "no module at 0x%" PRIx64, addr);
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name)
+		return pgm_error_create(PGM_ERR_LOOKUP, "no symbol at 0x%" PRIx64, addr);
+	*ret = (struct pgm_symbol){
+		.name = name,
+		.address = addr - off,
+		.size = sym.st_size,
+		.is_local = GELF_ST_BIND(sym.st_info) == STB_LOCAL,
+		.module = pgm_program_module_of(prog, mod),
+	};
+	if (offset)
+		*offset = off;
+	return NULL;
+}
