@@ -1,0 +1,91 @@
+/* Which wait primitive a backend sleeps in, from its stack and wait event. */
+#include <string.h>
+
+#include "analysis/analysis.h"
+
+struct stack_rule {
+	const char *function;
+	enum pgm_wait_kind kind;
+};
+
+/* Innermost match wins; the order here breaks ties within one frame only. */
+static const struct stack_rule stack_rules[] = {
+	{ "ConditionVariableSleep", PGM_WAIT_CONDITION_VARIABLE },
+	{ "ConditionVariableTimedSleep", PGM_WAIT_CONDITION_VARIABLE },
+	{ "LWLockAcquire", PGM_WAIT_LWLOCK },
+	{ "LWLockAcquireOrWait", PGM_WAIT_LWLOCK },
+	{ "LWLockWaitForVar", PGM_WAIT_LWLOCK },
+	{ "ProcSleep", PGM_WAIT_HEAVYWEIGHT_LOCK },
+	{ "pg_sleep", PGM_WAIT_TIMEOUT },
+	{ "secure_read", PGM_WAIT_SOCKET },
+	{ "secure_write", PGM_WAIT_SOCKET },
+	{ "WaitLatch", PGM_WAIT_LATCH },
+	{ "WaitLatchOrSocket", PGM_WAIT_LATCH },
+	{ "WaitEventSetWait", PGM_WAIT_LATCH },
+};
+
+/* Functions a sleeping backend is inside of, when sleeping is what it does. */
+static const char *const sleep_primitives[] = {
+	"epoll_wait", "epoll_pwait", "__GI_epoll_wait", "poll", "__poll", "select",
+	"futex_wait", "do_futex_wait", "__new_sem_wait_slow64", "sem_wait", "semop",
+	"__futex_abstimed_wait_common", "__futex_abstimed_wait_common64",
+	"PGSemaphoreLock", "WaitEventSetWaitBlock", "pg_usleep", "nanosleep",
+	"__GI___nanosleep", "clock_nanosleep", "__clock_nanosleep",
+};
+
+static enum pgm_wait_kind from_stack(const struct pgm_stack *stack)
+{
+	for (size_t f = 0; stack && f < stack->n_frames; f++) {
+		const char *fn = stack->frames[f].function;
+		if (!fn)
+			continue;
+		for (size_t i = 0; i < sizeof(stack_rules) / sizeof(stack_rules[0]); i++)
+			if (strcmp(fn, stack_rules[i].function) == 0)
+				return stack_rules[i].kind;
+	}
+	return PGM_WAIT_UNKNOWN;
+}
+
+static bool innermost_is_sleeping(const struct pgm_stack *stack)
+{
+	for (size_t f = 0; stack && f < stack->n_frames && f < 4; f++) {
+		const char *fn = stack->frames[f].function;
+		for (size_t i = 0; fn && i < sizeof(sleep_primitives) / sizeof(sleep_primitives[0]); i++)
+			if (strcmp(fn, sleep_primitives[i]) == 0)
+				return true;
+	}
+	return false;
+}
+
+static enum pgm_wait_kind from_wait_event(const struct pgm_wait_event *we)
+{
+	if (!we->known)
+		return PGM_WAIT_UNKNOWN;
+	switch (we->info >> 24) {
+	case 0x00: return PGM_WAIT_NONE;
+	case 0x01: return PGM_WAIT_LWLOCK;
+	case 0x03: return PGM_WAIT_HEAVYWEIGHT_LOCK;
+	case 0x06: return PGM_WAIT_SOCKET;
+	case 0x09: return PGM_WAIT_TIMEOUT;
+	default: return PGM_WAIT_LATCH;
+	}
+}
+
+enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct pgm_wait_event *we,
+				     bool crashed)
+{
+	if (crashed)
+		return PGM_WAIT_CRASHED;
+	enum pgm_wait_kind k = from_stack(stack);
+	if (k == PGM_WAIT_LATCH) {
+		/* a latch wait for a timeout or a client is better named by its event */
+		enum pgm_wait_kind e = from_wait_event(we);
+		if (e == PGM_WAIT_TIMEOUT || e == PGM_WAIT_SOCKET)
+			return e;
+	}
+	if (k != PGM_WAIT_UNKNOWN)
+		return k;
+	if (stack && stack->n_frames && !innermost_is_sleeping(stack))
+		return PGM_WAIT_NONE;   /* on CPU, whatever it last reported */
+	return from_wait_event(we);
+}

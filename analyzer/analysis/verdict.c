@@ -1,0 +1,153 @@
+/*
+ * The verdict: two or three lines in words, first in the report.
+ *   who it is and what it waits on;
+ *   who is queued with it and who can release it;
+ *   whether a cancel or terminate will be served.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+
+static const char *field_str(const struct pgm_report *r, const char *key)
+{
+	const struct pgm_field *f = pgm_fields_get(&r->wait.object, key);
+	return f && f->type == PGM_FIELD_STR ? f->str : NULL;
+}
+
+static char *who(const struct pgm_report *r)
+{
+	char *s = NULL;
+	const char *type = r->backend_type ? r->backend_type : "process";
+	int rc = r->leader_pid ? asprintf(&s, "PID %d, %s of %d", r->pid, type, r->leader_pid)
+			       : asprintf(&s, "PID %d, %s", r->pid, type);
+	return rc < 0 ? NULL : s;
+}
+
+static char *cv_what(const struct pgm_report *r)
+{
+	char *s = NULL;
+	const char *status = field_str(r, "page_status");
+	const char *index = field_str(r, "index_name");
+	const struct pgm_field *container = pgm_fields_get(&r->wait.object, "container");
+	int rc;
+	if (container && status)
+		rc = asprintf(&s, "the condition variable of a parallel btree scan%s%s (%s)",
+			      index ? " of index " : "", index ? index : "", status);
+	else if (container)
+		rc = asprintf(&s, "the condition variable of a parallel btree scan at 0x%" PRIx64
+			      " (its scan state is not in this capture)", r->wait.address);
+	else
+		rc = asprintf(&s, "the condition variable at 0x%" PRIx64, r->wait.address);
+	return rc < 0 ? NULL : s;
+}
+
+static char *crash_what(const struct pgm_report *r)
+{
+	char *s = NULL;
+	const char *name = sigabbrev_np(r->signal);
+	char at[32] = "";
+	if (r->has_fault_address)
+		snprintf(at, sizeof(at), " at 0x%" PRIx64, r->fault_address);
+	int rc = asprintf(&s, "SIG%s%s%s%s", name ? name : "?", at,
+			  r->crash_function ? " in " : "", r->crash_function ? r->crash_function : "");
+	return rc < 0 ? NULL : s;
+}
+
+static char *event_what(const struct pgm_report *r, const char *prefix)
+{
+	char *s = NULL;
+	int rc = r->wait_event.type ? asprintf(&s, "%s (%s / %s)", prefix, r->wait_event.type, r->wait_event.name)
+				    : asprintf(&s, "%s", prefix);
+	return rc < 0 ? NULL : s;
+}
+
+static char *what(const struct pgm_report *r)
+{
+	switch (r->wait.kind) {
+	case PGM_WAIT_CONDITION_VARIABLE: return cv_what(r);
+	case PGM_WAIT_CRASHED: return crash_what(r);
+	case PGM_WAIT_LWLOCK:
+	case PGM_WAIT_HEAVYWEIGHT_LOCK:
+		if (r->wait.description)
+			return strdup(r->wait.description);
+		return event_what(r, r->wait.kind == PGM_WAIT_LWLOCK ? "an LWLock" : "a heavyweight lock");
+	case PGM_WAIT_SOCKET: return event_what(r, "its client socket");
+	case PGM_WAIT_TIMEOUT: return event_what(r, "a timeout");
+	case PGM_WAIT_LATCH: return event_what(r, "its latch");
+	case PGM_WAIT_NONE: return strdup("nothing: it is running");
+	default: return event_what(r, "something this capture does not show");
+	}
+}
+
+/* Appends ", " separated pids of waiters other than itself. */
+static void append_pids(char *buf, size_t len, const struct pgm_report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->wait.n_waiters; i++) {
+		if (r->wait.waiters[i].is_self)
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%d", n++ ? ", " : "", r->wait.waiters[i].pid);
+	}
+}
+
+static struct pgm_error *queue_line(struct pgm_report *r)
+{
+	char queued[512] = "", release[512] = "";
+	if (r->wait.waiters_known) {
+		append_pids(queued, sizeof(queued), r);
+	}
+	for (size_t i = 0; i < r->n_group; i++) {
+		const struct pgm_group_member *g = &r->group[i];
+		if (g->is_self || g->queued_on_same != PGM_QUEUED_NO)
+			continue;
+		size_t used = strlen(release);
+		snprintf(release + used, sizeof(release) - used, "%s%s %d", used ? ", " : "",
+			 g->is_leader ? "leader" : "worker", g->pid);
+	}
+	if (!*queued && !*release)
+		return NULL;
+	return pgm_report_add_verdict(r, "%s%s%s%s%s", *queued ? "Queued with " : "", queued,
+				      *queued && *release ? "; " : "", release,
+				      *release ? " not queued: it can release the wait" : "");
+}
+
+static struct pgm_error *holders_line(struct pgm_report *r)
+{
+	if (r->wait.kind != PGM_WAIT_HEAVYWEIGHT_LOCK && r->wait.kind != PGM_WAIT_LWLOCK)
+		return NULL;
+	if (!r->wait.holders_known)
+		return r->wait.kind == PGM_WAIT_LWLOCK
+			? pgm_report_add_verdict(r, "The holder cannot be named from this process's capture alone "
+						    "(LWLock holders are private to each backend).")
+			: NULL;
+	char buf[512] = "";
+	for (size_t i = 0; i < r->wait.n_holders; i++) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, sizeof(buf) - used, "%s%d%s%s%s", i ? ", " : "", r->wait.holders[i].pid,
+			 r->wait.holders[i].mode ? " (" : "", r->wait.holders[i].mode ? r->wait.holders[i].mode : "",
+			 r->wait.holders[i].mode ? ")" : "");
+	}
+	return *buf ? pgm_report_add_verdict(r, "Blocked by %s.", buf) : NULL;
+}
+
+struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
+{
+	char *w = who(r), *x = what(r);
+	struct pgm_error *err = (!w || !x) ? &pgm_enomem
+		: pgm_report_add_verdict(r, "%s, %s %s.", w,
+					 r->wait.kind == PGM_WAIT_CRASHED ? "died of" : "waits on", x);
+	free(w);
+	free(x);
+	if (!err)
+		err = queue_line(r);
+	if (!err)
+		err = holders_line(r);
+	if (!err && r->interrupts.verdict)
+		err = pgm_report_add_verdict(r, "Cancel/terminate: %s.", r->interrupts.verdict);
+	return err;
+}

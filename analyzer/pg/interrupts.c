@@ -1,0 +1,135 @@
+/*
+ * The interrupt state of a backend: pending flags, hold-off counters and the
+ * LWLocks it holds (held_lwlocks[] is private to each backend, so only its
+ * own capture can show them).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/pg.h"
+
+/* MAX_SIMUL_LWLOCKS is 200 in every version; bound reads a little above. */
+#define MAX_HELD_LWLOCKS 256
+
+static void read_counter(const struct pgm_pg *pg, enum pgm_pg_global_id g, struct pgm_counter *c)
+{
+	int64_t v;
+	struct pgm_error *err = pgm_pg_read_global_signed(pg, g, &v);
+	c->known = err == NULL;
+	c->value = err ? 0 : v;
+	pgm_error_destroy(err);
+}
+
+static const char *lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode)
+{
+	const char *e = pgm_pg_enum_name(pg->layout, PGM_E_LWLockMode, (int64_t)mode);
+	if (!e)
+		return "unknown";
+	if (strcmp(e, "LW_EXCLUSIVE") == 0)
+		return "exclusive";
+	if (strcmp(e, "LW_SHARED") == 0)
+		return "shared";
+	if (strcmp(e, "LW_WAIT_UNTIL_FREE") == 0)
+		return "wait-until-free";
+	return e;
+}
+
+static struct pgm_error *read_held_lwlock(const struct pgm_pg *pg, uint64_t handle,
+					  struct pgm_held_lwlock *h)
+{
+	uint64_t lock, mode, tranche;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_member(pg, handle, PGM_M_LWLockHandle_lock, &lock)) ||
+	    (err = pgm_pg_read_member(pg, handle, PGM_M_LWLockHandle_mode, &mode)))
+		return err;
+	h->address = lock;
+	h->mode = strdup(lwlock_mode_name(pg, mode));
+	if (!h->mode)
+		return &pgm_enomem;
+	err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_tranche, &tranche);
+	if (!err)
+		err = pgm_pg_lwlock_tranche_name(pg, (uint32_t)tranche, &h->name);
+	if (err && err != &pgm_enomem) {
+		/* the lock word may live in uncaptured memory; the handle is still useful */
+		pgm_error_destroy(err);
+		h->name = strdup("unknown (lock not captured)");
+		err = h->name ? NULL : &pgm_enomem;
+	}
+	return err;
+}
+
+static struct pgm_error *read_held_lwlocks(const struct pgm_pg *pg, struct pgm_report *r)
+{
+	struct pgm_interrupts *in = &r->interrupts;
+	int64_t n;
+	uint64_t stride;
+	struct pgm_error *err = pgm_pg_read_global_signed(pg, PGM_G_num_held_lwlocks, &n);
+	if (!err)
+		err = pgm_pg_struct_size(pg, PGM_S_LWLockHandle, &stride);
+	if (err)
+		return pgm_error_destroy(err), NULL;
+	if (n < 0 || n > MAX_HELD_LWLOCKS)
+		return pgm_report_add_diagnosis(r, "corrupt-held-lwlocks",
+						"num_held_lwlocks is %" PRId64 ", not a plausible count", n);
+	in->held_lwlocks = calloc((size_t)n ? (size_t)n : 1, sizeof(*in->held_lwlocks));
+	if (!in->held_lwlocks)
+		return &pgm_enomem;
+	uint64_t base = pg->layout->globals[PGM_G_held_lwlocks].address;
+	for (int64_t i = 0; i < n; i++) {
+		err = read_held_lwlock(pg, base + (uint64_t)i * stride, &in->held_lwlocks[i]);
+		in->n_held_lwlocks = (size_t)i + 1;
+		if (err)
+			return err == &pgm_enomem ? err : (pgm_error_destroy(err), NULL);
+	}
+	in->held_lwlocks_known = true;
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_read_interrupts(const struct pgm_pg *pg, struct pgm_report *r)
+{
+	struct pgm_interrupts *in = &r->interrupts;
+	read_counter(pg, PGM_G_InterruptPending, &in->interrupt_pending);
+	read_counter(pg, PGM_G_QueryCancelPending, &in->query_cancel_pending);
+	read_counter(pg, PGM_G_ProcDiePending, &in->proc_die_pending);
+	read_counter(pg, PGM_G_InterruptHoldoffCount, &in->interrupt_holdoff);
+	read_counter(pg, PGM_G_QueryCancelHoldoffCount, &in->query_cancel_holdoff);
+	read_counter(pg, PGM_G_CritSectionCount, &in->crit_section);
+	return read_held_lwlocks(pg, r);
+}
+
+/*
+ * The lock word's bit layout is made of macros (lwlock.c), invisible to
+ * DWARF, and it moved when 18 shrank MAX_BACKENDS to 2^18-1: the one place
+ * where the version number, read from the process, decides.
+ */
+struct lwlock_bits {
+	uint32_t has_waiters, locked, exclusive, shared_mask;
+};
+
+static const struct lwlock_bits lwlock_bits_pre18 = {
+	1U << 30, 1U << 28, 1U << 24, (1U << 24) - 1,
+};
+static const struct lwlock_bits lwlock_bits_18 = {
+	1U << 31, 1U << 29, (1U << 18), (1U << 18) - 1,
+};
+
+struct pgm_error *pgm_pg_read_lwlock(const struct pgm_pg *pg, uint64_t lock, uint32_t *tranche,
+				     struct pgm_lwlock_state *state)
+{
+	uint64_t t, s;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_tranche, &t)) ||
+	    (err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_state, &s)))
+		return err;
+	*tranche = (uint32_t)t;
+	if (pg->version_num == 0)
+		return pgm_error_create(PGM_ERR_LOOKUP, "server version unknown: cannot decode the lock word");
+	const struct lwlock_bits *b = pg->version_num >= 180000 ? &lwlock_bits_18 : &lwlock_bits_pre18;
+	uint32_t v = (uint32_t)s;
+	state->has_waiters = v & b->has_waiters;
+	state->locked = v & b->locked;
+	state->exclusive = v & b->exclusive;
+	state->shared = state->exclusive ? 0 : (v & b->shared_mask);
+	return NULL;
+}

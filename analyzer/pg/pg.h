@@ -1,0 +1,140 @@
+/*
+ * The PostgreSQL model: typed views over a target's memory, through the
+ * resolved layout (pg/layout.h).  Decoders here read; they never decide what
+ * a finding means (that is analysis/) and never print (that is render/).
+ *
+ * A struct pgm_pg borrows its target and layout, which must outlive it.
+ * Reads fail with the target's NOT_CAPTURED/FAULT errors, or PGM_ERR_LOOKUP
+ * naming the member this build's debuginfo lacks.
+ */
+#ifndef PGMORTEM_PG_H
+#define PGMORTEM_PG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pg/layout.h"
+#include "pgmortem/error.h"
+#include "pgmortem/target.h"
+
+/* Bounds on every walk over captured data: untrusted input. */
+#define PGM_PG_MAX_PROCS 262144      /* PGPROCs in allProcs */
+#define PGM_PG_MAX_LIST 65536        /* entries in any shared list */
+#define PGM_PG_MAX_STRING 65536      /* query text and names */
+#define PGM_INVALID_PROCNO (-1)
+
+struct pgm_pg {
+	struct pgm_target *target;
+	const struct pgm_pg_layout *layout;
+	int version_num;         /* server_version_num, e.g. 150018; 0 if unknown */
+};
+
+/* Fills version_num from the process's server_version_num. */
+void pgm_pg_init(struct pgm_pg *pg, struct pgm_target *target, const struct pgm_pg_layout *layout);
+
+/* Reads member `m` of the struct at `base` (zero-extended, at most 8 bytes). */
+struct pgm_error *pgm_pg_read_member(const struct pgm_pg *pg, uint64_t base,
+				     enum pgm_pg_member_id m, uint64_t *ret);
+/* Same, sign-extended from the member's size. */
+struct pgm_error *pgm_pg_read_member_signed(const struct pgm_pg *pg, uint64_t base,
+					    enum pgm_pg_member_id m, int64_t *ret);
+/* Address of member `m` within the struct at `base`. */
+struct pgm_error *pgm_pg_member_addr(const struct pgm_pg *pg, uint64_t base,
+				     enum pgm_pg_member_id m, uint64_t *ret);
+/* Offset of member `m` within its struct. */
+struct pgm_error *pgm_pg_member_offset(const struct pgm_pg *pg, enum pgm_pg_member_id m, uint64_t *ret);
+/* Reads a global scalar (at most 8 bytes, zero-extended). */
+struct pgm_error *pgm_pg_read_global(const struct pgm_pg *pg, enum pgm_pg_global_id g,
+				     uint64_t *ret);
+/* Same, sign-extended from the variable's size. */
+struct pgm_error *pgm_pg_read_global_signed(const struct pgm_pg *pg, enum pgm_pg_global_id g,
+					    int64_t *ret);
+/* Size of struct s, PGM_ERR_LOOKUP if unresolved. */
+struct pgm_error *pgm_pg_struct_size(const struct pgm_pg *pg, enum pgm_pg_struct_id s,
+				     uint64_t *ret);
+bool pgm_pg_has_member(const struct pgm_pg *pg, enum pgm_pg_member_id m);
+bool pgm_pg_has_global(const struct pgm_pg *pg, enum pgm_pg_global_id g);
+
+/* Element `i` (a char *) of a global array of strings, read as a string. */
+struct pgm_error *pgm_pg_read_name_array(const struct pgm_pg *pg, enum pgm_pg_global_id g,
+					 uint64_t i, char **ret);
+
+/* ---- PGPROC ---- */
+
+/* Address of allProcs[procno]; validates procno against allProcCount. */
+struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret);
+/* procno of the PGPROC at `proc`, from its position in allProcs. */
+struct pgm_error *pgm_pg_procno(const struct pgm_pg *pg, uint64_t proc, int32_t *ret);
+/* Address of this process's own PGPROC (MyProc); 0 if NULL. */
+struct pgm_error *pgm_pg_my_proc(const struct pgm_pg *pg, uint64_t *ret);
+
+/*
+ * Walks a proclist (head procno, next-link member of PGPROC) into procnos.
+ * Bounded and cycle-checked; *n is the number of entries written (at most
+ * max).  A cycle or runaway is PGM_ERR_LIMIT, with the entries read so far.
+ */
+struct pgm_error *pgm_pg_walk_proclist(const struct pgm_pg *pg, int32_t head,
+				       enum pgm_pg_member_id next_link,
+				       int32_t *procnos, size_t max, size_t *n);
+
+/* ---- wait events ---- */
+
+/*
+ * Decodes wait_event_info as pg_stat_activity shows it.  *type is NULL for
+ * info 0.  *name is owned by the caller (free()); it is "unknown event N"
+ * when this build's tables cannot name it.
+ */
+struct pgm_error *pgm_pg_wait_event_decode(const struct pgm_pg *pg, uint32_t info,
+					   const char **type, char **name);
+/* The LWLock tranche name for id, read from the process's name arrays. */
+struct pgm_error *pgm_pg_lwlock_tranche_name(const struct pgm_pg *pg, uint32_t tranche, char **ret);
+
+#endif
+
+/* ---- decoders into the report's model structs (pgmortem/report.h) ---- */
+#include "pgmortem/report.h"
+
+/*
+ * Reads the interrupt globals and held_lwlocks[].  Each counter that cannot
+ * be read stays unknown; read failures of captured data are added to
+ * r->missing.  Never fails except out of memory.
+ */
+struct pgm_error *pgm_pg_read_interrupts(const struct pgm_pg *pg, struct pgm_report *r);
+
+/* LWLock lock-word decoding, shared by waiters and holders. */
+struct pgm_lwlock_state {
+	bool exclusive;
+	uint32_t shared;
+	bool has_waiters;
+	bool locked;             /* the wait-list mutex bit */
+};
+struct pgm_error *pgm_pg_read_lwlock(const struct pgm_pg *pg, uint64_t lock, uint32_t *tranche,
+				     struct pgm_lwlock_state *state);
+
+/*
+ * Reads the condition variable at `cv` and walks its wakeup queue
+ * (PGPROC.cvWaitLink) into w->waiters, marking `self_procno`.  A CV the
+ * capture lacks is recorded in r->missing and leaves waiters unknown.
+ */
+struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t self_procno,
+				 struct pgm_report *r);
+
+/*
+ * Identifies the CV as btps_cv of a parallel btree scan and fills
+ * r->wait.object: page status, scan page, index and table.  `index_scan` is
+ * the IndexScanDesc from _bt_parallel_seize's frame (0 if unavailable: then
+ * the scan state is found from the CV's address alone and relations stay
+ * unnamed).  Returns PGM_ERR_LOOKUP if the CV is not a btree scan's.
+ */
+struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index_scan, uint64_t cv,
+					 struct pgm_report *r);
+
+/* Identity: pid, procno, backend type, leader, database, query. */
+struct pgm_error *pgm_pg_read_identity(const struct pgm_pg *pg, struct pgm_report *r);
+
+/*
+ * The lock group (parallel leader and workers) of the PGPROC `proc`, read
+ * from the leader's lockGroupMembers list.  Fills r->group; members'
+ * wait events are decoded.
+ */
+struct pgm_error *pgm_pg_read_group(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);

@@ -1,0 +1,95 @@
+/* PGPROC: finding procs by number, MyProc, and walking proclists. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/pg.h"
+
+struct all_procs {
+	uint64_t base;
+	uint64_t count;
+	uint64_t stride;
+};
+
+static struct pgm_error *read_all_procs(const struct pgm_pg *pg, struct all_procs *ret)
+{
+	uint64_t proc_hdr;
+	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_ProcGlobal, &proc_hdr);
+	if (err)
+		return err;
+	if (proc_hdr == 0)
+		return pgm_error_create(PGM_ERR_LOOKUP, "ProcGlobal is NULL (shared memory not initialized)");
+	if ((err = pgm_pg_read_member(pg, proc_hdr, PGM_M_PROC_HDR_allProcs, &ret->base)) ||
+	    (err = pgm_pg_read_member(pg, proc_hdr, PGM_M_PROC_HDR_allProcCount, &ret->count)) ||
+	    (err = pgm_pg_struct_size(pg, PGM_S_PGPROC, &ret->stride)))
+		return err;
+	if (ret->count > PGM_PG_MAX_PROCS)
+		return pgm_error_create(PGM_ERR_LIMIT, "ProcGlobal->allProcCount is %" PRIu64
+					", more than the %d pgmortem accepts", ret->count, PGM_PG_MAX_PROCS);
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret)
+{
+	struct all_procs ap;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	if (err)
+		return err;
+	if (procno < 0 || (uint64_t)procno >= ap.count)
+		return pgm_error_create(PGM_ERR_LIMIT, "procno %" PRId64 " outside allProcs[0..%" PRIu64 ")",
+					procno, ap.count);
+	*ret = ap.base + (uint64_t)procno * ap.stride;
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_procno(const struct pgm_pg *pg, uint64_t proc, int32_t *ret)
+{
+	struct all_procs ap;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	if (err)
+		return err;
+	if (proc < ap.base || (proc - ap.base) % ap.stride != 0 ||
+	    (proc - ap.base) / ap.stride >= ap.count)
+		return pgm_error_create(PGM_ERR_LIMIT, "0x%" PRIx64 " is not a PGPROC in allProcs", proc);
+	*ret = (int32_t)((proc - ap.base) / ap.stride);
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_my_proc(const struct pgm_pg *pg, uint64_t *ret)
+{
+	return pgm_pg_read_global(pg, PGM_G_MyProc, ret);
+}
+
+/*
+ * proclist links are procnos, not pointers (they must work at different
+ * addresses in each process); INVALID_PGPROCNO is -1 and ends the list.
+ */
+struct pgm_error *pgm_pg_walk_proclist(const struct pgm_pg *pg, int32_t head,
+				       enum pgm_pg_member_id next_link,
+				       int32_t *procnos, size_t max, size_t *n)
+{
+	struct all_procs ap;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	*n = 0;
+	if (err)
+		return err;
+	int32_t cur = head;
+	uint64_t steps = 0;
+	while (cur != PGM_INVALID_PROCNO) {
+		if (cur < 0 || (uint64_t)cur >= ap.count)
+			return pgm_error_create(PGM_ERR_FORMAT, "proclist entry %" PRId32
+						" outside allProcs[0..%" PRIu64 ")", cur, ap.count);
+		/* a list longer than the proc array must revisit an entry */
+		if (++steps > ap.count)
+			return pgm_error_create(PGM_ERR_LIMIT, "proclist starting at procno %" PRId32
+						" has a cycle", head);
+		if (*n < max)
+			procnos[(*n)++] = cur;
+		int64_t next;
+		err = pgm_pg_read_member_signed(pg, ap.base + (uint64_t)cur * ap.stride, next_link, &next);
+		if (err)
+			return err;
+		cur = (int32_t)next;
+	}
+	return NULL;
+}

@@ -1,0 +1,25 @@
+/*
+ * Renderers of the analysis report: the only code that prints a report.
+ * Text is for people (verdict first, details after); JSON is for programs.
+ */
+#ifndef PGMORTEM_RENDER_REPORT_H
+#define PGMORTEM_RENDER_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "pgmortem/report.h"
+
+struct pgm_text_style {
+	bool color;        /* ANSI colors: only on a TTY and without NO_COLOR */
+	bool full_stack;   /* every frame, not just the interesting ones */
+};
+
+void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct pgm_text_style *style);
+void pgm_render_report_json(FILE *out, const struct pgm_report *r);
+/* The report as a json-c object; the caller owns it (json_object_put). */
+json_object *pgm_render_report_json_object(const struct pgm_report *r);
+
+#endif

@@ -1,0 +1,168 @@
+/* The report as text for people: the verdict first, then the evidence. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_render.h"
+#include "pgmortem/render.h"
+
+#define BOLD "\033[1m"
+#define DIM "\033[2m"
+#define RED "\033[31m"
+#define RESET "\033[0m"
+
+static void heading(FILE *out, const struct pgm_text_style *st, const char *title)
+{
+	fprintf(out, "\n%s%s%s\n", st->color ? BOLD : "", title, st->color ? RESET : "");
+}
+
+static void print_field(FILE *out, const struct pgm_field *f)
+{
+	fprintf(out, "  %-20s ", f->key);
+	switch (f->type) {
+	case PGM_FIELD_STR: fprintf(out, "%s\n", f->str); break;
+	case PGM_FIELD_INT: fprintf(out, "%" PRId64 "\n", f->i); break;
+	case PGM_FIELD_UINT: fprintf(out, "%" PRIu64 "\n", f->u); break;
+	case PGM_FIELD_BOOL: fprintf(out, "%s\n", f->b ? "true" : "false"); break;
+	case PGM_FIELD_ADDR: fprintf(out, "0x%" PRIx64 "\n", f->u); break;
+	}
+}
+
+static void print_wait_event(FILE *out, const char *label, const struct pgm_wait_event *we)
+{
+	if (!we->known)
+		fprintf(out, "  %-20s unknown\n", label);
+	else if (!we->type)
+		fprintf(out, "  %-20s none\n", label);
+	else
+		fprintf(out, "  %-20s %s / %s\n", label, we->type, we->name);
+}
+
+static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	const struct pgm_wait *w = &r->wait;
+	heading(out, st, "Wait");
+	print_wait_event(out, "wait event", &r->wait_event);
+	fprintf(out, "  %-20s %s\n", "primitive", pgm_wait_kind_name(w->kind));
+	if (w->has_address)
+		fprintf(out, "  %-20s 0x%" PRIx64 "\n", "object address", w->address);
+	if (w->description)
+		fprintf(out, "  %-20s %s\n", "object", w->description);
+	for (size_t i = 0; i < w->object.n; i++)
+		print_field(out, &w->object.items[i]);
+	if (w->waiters_known) {
+		fprintf(out, "  %-20s", "queue");
+		if (!w->n_waiters)
+			fputs(" empty", out);
+		for (size_t i = 0; i < w->n_waiters; i++)
+			fprintf(out, " %d (procno %d)%s%s", w->waiters[i].pid, w->waiters[i].procno,
+				w->waiters[i].is_self ? " [this process]" : "", i + 1 < w->n_waiters ? "," : "");
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < w->n_holders; i++)
+		fprintf(out, "  %-20s %d %s%s%s\n", i ? "" : "held by", w->holders[i].pid,
+			w->holders[i].mode ? w->holders[i].mode : "",
+			w->holders[i].evidence ? " — " : "", w->holders[i].evidence ? w->holders[i].evidence : "");
+}
+
+static void print_group(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	static const char *const queued[] = { "queue unknown", "queued on the same CV", "NOT queued" };
+	if (!r->n_group)
+		return;
+	heading(out, st, "Parallel group");
+	for (size_t i = 0; i < r->n_group; i++) {
+		const struct pgm_group_member *g = &r->group[i];
+		fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid,
+			g->wait_event.type ? g->wait_event.name : "running / no wait event",
+			queued[g->queued_on_same], g->is_self ? "  [this process]" : "");
+	}
+}
+
+static void print_counter(FILE *out, const char *name, const struct pgm_counter *c)
+{
+	if (c->known)
+		fprintf(out, "  %-24s %" PRId64 "\n", name, c->value);
+	else
+		fprintf(out, "  %-24s unknown\n", name);
+}
+
+static void print_interrupts(FILE *out, const struct pgm_interrupts *in, const struct pgm_text_style *st)
+{
+	heading(out, st, "Interrupts");
+	fprintf(out, "  %-24s %s\n", "killable", pgm_killable_name(in->killable));
+	print_counter(out, "InterruptPending", &in->interrupt_pending);
+	print_counter(out, "QueryCancelPending", &in->query_cancel_pending);
+	print_counter(out, "ProcDiePending", &in->proc_die_pending);
+	print_counter(out, "InterruptHoldoffCount", &in->interrupt_holdoff);
+	print_counter(out, "QueryCancelHoldoffCount", &in->query_cancel_holdoff);
+	print_counter(out, "CritSectionCount", &in->crit_section);
+	if (!in->held_lwlocks_known)
+		fprintf(out, "  %-24s unknown\n", "held LWLocks");
+	else if (!in->n_held_lwlocks)
+		fprintf(out, "  %-24s none\n", "held LWLocks");
+	for (size_t i = 0; i < in->n_held_lwlocks; i++)
+		fprintf(out, "  %-24s %s (%s) at 0x%" PRIx64 "\n", i ? "" : "held LWLocks",
+			in->held_lwlocks[i].name, in->held_lwlocks[i].mode, in->held_lwlocks[i].address);
+}
+
+static void print_missing(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	if (!r->n_missing)
+		return;
+	heading(out, st, "Not in this capture");
+	for (size_t i = 0; i < r->n_missing; i++) {
+		const struct pgm_missing *m = &r->missing[i];
+		fprintf(out, "  %s at 0x%" PRIx64 " lies in %s, which this capture does not contain\n",
+			m->what, m->address, m->mapping ? m->mapping : "an anonymous mapping");
+		if (m->hint)
+			fprintf(out, "    next time: %s\n", m->hint);
+	}
+}
+
+static void print_source(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	char sig[32];
+	heading(out, st, "Process");
+	fprintf(out, "  %-20s %d\n", "pid", r->pid);
+	if (r->procno >= 0)
+		fprintf(out, "  %-20s %d\n", "procno", r->procno);
+	if (r->cmdline)
+		fprintf(out, "  %-20s %s\n", "command line", r->cmdline);
+	if (r->backend_type)
+		fprintf(out, "  %-20s %s\n", "backend type", r->backend_type);
+	if (r->leader_pid)
+		fprintf(out, "  %-20s %d\n", "parallel leader", r->leader_pid);
+	if (r->database_oid)
+		fprintf(out, "  %-20s %u\n", "database oid", r->database_oid);
+	fprintf(out, "  %-20s PostgreSQL %s, %s%s\n", "server", r->pg_version ? r->pg_version : "(version unknown)",
+		r->executable ? r->executable : "?", r->debuginfo ? "" : " (no debuginfo)");
+	if (r->on_demand)
+		fprintf(out, "  %-20s %s (%s)\n", "capture", r->source_path, "captured on demand");
+	else
+		fprintf(out, "  %-20s %s (killed by %s)\n", "capture", r->source_path,
+			pgm_signal_name(r->signal, sig, sizeof(sig)));
+	if (r->query)
+		fprintf(out, "  %-20s %s\n", "query", r->query);
+}
+
+void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	for (size_t i = 0; i < r->n_verdict; i++)
+		fprintf(out, "%s%s%s\n", st->color && i == 0 ? BOLD : "", r->verdict[i],
+			st->color && i == 0 ? RESET : "");
+	for (size_t i = 0; i < r->n_diagnosis; i++)
+		fprintf(out, "%s!%s %s\n", st->color ? RED : "", st->color ? RESET : "", r->diagnosis[i].message);
+	print_source(out, r, st);
+	if (r->is_backend) {
+		print_wait(out, r, st);
+		print_group(out, r, st);
+		print_interrupts(out, &r->interrupts, st);
+	}
+	print_missing(out, r, st);
+	for (size_t i = 0; i < r->n_stacks; i++) {
+		heading(out, st, "Stack");
+		pgm_render_stack_text(out, r->stacks[i]);
+	}
+}
