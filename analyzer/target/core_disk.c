@@ -84,11 +84,15 @@ static bool disk_open(const struct core_target *core, struct core_disk *d)
 	char *path;
 	if (asprintf(&path, "%s%s", core->sysroot ? core->sysroot : "", d->name) < 0)
 		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Never open devices or FIFOs named by a core: stat first, and
+	 * O_NONBLOCK in case the name changes kind in between. */
+	struct stat st;
+	int fd = -1;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	free(path);
 	if (fd < 0)
 		return false;
-	struct stat st;
 	void *map = MAP_FAILED;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= SELFMAG)
 		map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -89,7 +89,8 @@ static const struct pgm_target_ops core_ops = {
 
 static struct pgm_error *map_file(struct core_target *core, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as the core must fail, not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return pgm_error_errno(errno, "open");
 	core->base.fd = fd;

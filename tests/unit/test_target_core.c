@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pgmortem/target.h"
@@ -665,6 +666,18 @@ static void not_a_file(void **state)
 	assert_non_null(strstr(err->message, "open"));
 	pgm_error_destroy(err);
 	err = pgm_target_core_open("/", NULL, &t);
+	assert_int_equal(err->code, PGM_ERR_FORMAT);
+	assert_string_equal(err->message, "not a regular file");
+	pgm_error_destroy(err);
+
+	/* A FIFO with no writer: opening it must not wait for one. */
+	char dir[] = "/tmp/pgm-test-fifo.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/core", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	err = pgm_target_core_open(path, NULL, &t);
+	unlink(path);
+	rmdir(dir);
 	assert_int_equal(err->code, PGM_ERR_FORMAT);
 	assert_string_equal(err->message, "not a regular file");
 	pgm_error_destroy(err);
