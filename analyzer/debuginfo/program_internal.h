@@ -22,11 +22,22 @@ struct symbol_index {
 	uint32_t *ndx;
 };
 
+/*
+ * The module's functions sorted by address, to find aliases of a symbol
+ * (several names for one address), built the first time one is needed.
+ */
+struct symbol_aliases {
+	bool built;
+	size_t n;
+	struct symbol_at { uint64_t value; uint32_t ndx; } *syms;
+};
+
 /* What program.c keeps per module beside the public struct pgm_module. */
 struct module_state {
 	struct pgm_program *prog;   /* the Dwfl_Module's userdata points here */
 	size_t index;               /* into prog->modules */
 	struct symbol_index symbols;
+	struct symbol_aliases aliases;
 	char *name, *path, *debug_path;   /* owned copies behind the pgm_module */
 };
 
@@ -58,6 +69,15 @@ bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The module whose Dwfl_Module is `mod`, or NULL. */
 const struct pgm_module *pgm_program_module_of(struct pgm_program *prog, Dwfl_Module *mod);
+/*
+ * The ELF symbol gdb names the code at addr after: libdwfl's choice of the
+ * covering symbol, then among the functions at that same address the last
+ * by strcmp, sized ones first (gdb sorts minimal symbols by address and
+ * name and takes the last).  NULL if none covers addr; *offset is addr's
+ * offset into it.
+ */
+const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, uint64_t addr,
+				  GElf_Sym *sym, uint64_t *offset);
 /* Lowercase hex of a build-id into buf (2 * len + 1 bytes). */
 void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf);
 

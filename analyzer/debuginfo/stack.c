@@ -7,6 +7,7 @@
  * stack costs a handful of CUs however large the program's DWARF.
  */
 #include <dwarf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,19 +44,31 @@ static const char *die_name(Dwarf_Die *die)
 	return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
 }
 
-/*
- * gdb shows a file relative to its CU's compilation directory when it lies
- * inside it ("latch.c"), else as the line table has it
- * ("../../../src/include/executor/executor.h").
- */
-static char *display_file(Dwarf_Die *cudie, const char *path)
+static char *cu_path(Dwarf_Die *cudie, const char *path)
 {
 	Dwarf_Attribute attr;
 	const char *comp_dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
-	size_t len = comp_dir ? strlen(comp_dir) : 0;
-	if (len && strncmp(path, comp_dir, len) == 0 && path[len] == '/')
-		path += len + 1;
-	return strdup(path);
+	char *full;
+	if (path[0] == '/' || !comp_dir)
+		return strdup(path);
+	return asprintf(&full, "%s/%s", comp_dir, path) < 0 ? NULL : full;
+}
+
+/*
+ * gdb names a line's file after the CU itself (DW_AT_name, "latch.c") when
+ * the line table's entry is the CU's primary file, both taken relative to
+ * DW_AT_comp_dir; otherwise as the line table joins it with its directory
+ * ("../../../src/include/executor/executor.h", "./nptl/pthread_create.c").
+ */
+static char *display_file(Dwarf_Die *cudie, const char *path)
+{
+	const char *cu_name = dwarf_diename(cudie);
+	char *a = cu_name ? cu_path(cudie, path) : NULL;
+	char *b = cu_name ? cu_path(cudie, cu_name) : NULL;
+	bool primary = a && b && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return strdup(primary ? cu_name : path);
 }
 
 static bool set_name(struct pgm_frame *frame, const char *name)
@@ -136,6 +149,24 @@ static int push_chain(struct pgm_stack *stack, const struct phys_frame *f, unsig
 }
 
 /*
+ * Assembler CUs describe one routine under each of its names, as
+ * consecutive subprograms with the same range (__clone3, __GI___clone3,
+ * clone3); gdb's block lookup ends on the last, so we move there too.
+ */
+static void last_alias(Dwarf_Die *die, Dwarf_Addr pc)
+{
+	Dwarf_Addr low, sib_low;
+	if (dwarf_tag(die) != DW_TAG_subprogram || dwarf_lowpc(die, &low) != 0)
+		return;
+	Dwarf_Die cur = *die, sib;
+	while (dwarf_siblingof(&cur, &sib) == 0 && dwarf_tag(&sib) == DW_TAG_subprogram &&
+	       dwarf_lowpc(&sib, &sib_low) == 0 && sib_low == low && dwarf_haspc(&sib, pc) == 1) {
+		*die = sib;
+		cur = sib;
+	}
+}
+
+/*
  * dwarf_getscopes finds the innermost function scope at the pc, but above
  * an inlined subroutine it continues with the abstract definition's
  * scopes (it serves variable lookup); the concrete chain of callers comes
@@ -154,6 +185,8 @@ static bool innermost_function(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *ret)
 	}
 	if (n > 0)
 		free(scopes);
+	if (found)
+		last_alias(ret, pc);
 	return found;
 }
 
@@ -202,9 +235,9 @@ static struct pgm_error *expand_symbol(struct pgm_program *prog, struct pgm_stac
 	Dwfl_Module *mod = m ? m->dwfl_module : dwfl_addrmodule(prog->dwfl, f->lookup_pc);
 	if (!mod)
 		return NULL;
-	GElf_Off off;
+	uint64_t off;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, f->lookup_pc, &off, &sym, NULL, NULL, NULL);
+	const char *name = pgm_program_symbol_at(prog, mod, f->lookup_pc, &sym, &off);
 	if (!set_name(frame, name))
 		return &pgm_enomem;
 	if (m && m->has_dwarf && !set_pc_line(frame, mod, f->lookup_pc))

@@ -129,15 +129,93 @@ struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *
 	return NULL;
 }
 
+static int compare_symbol_at(const void *a, const void *b)
+{
+	const struct symbol_at *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->ndx < y->ndx ? -1 : x->ndx > y->ndx;
+}
+
+/* Only functions have aliases worth choosing between. */
+static void aliases_build(struct symbol_aliases *al, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	al->built = true;
+	if (n <= 0 || !(al->syms = malloc((size_t)n * sizeof(*al->syms))))
+		return;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (name && *name && shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_GNU_IFUNC))
+			al->syms[al->n++] = (struct symbol_at){ .value = addr, .ndx = (uint32_t)i };
+	}
+	qsort(al->syms, al->n, sizeof(*al->syms), compare_symbol_at);
+}
+
+/* Among the functions at `value`, the one gdb prefers, or NULL. */
+static const char *preferred_alias(struct symbol_aliases *al, Dwfl_Module *mod, uint64_t value,
+				   GElf_Sym *ret)
+{
+	size_t lo = 0, hi = al->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (al->syms[mid].value < value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const char *best = NULL;
+	for (; lo < al->n && al->syms[lo].value == value; lo++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(mod, (int)al->syms[lo].ndx, &sym, &addr,
+							   NULL, NULL, NULL);
+		bool sized = sym.st_size != 0, best_sized = best && ret->st_size != 0;
+		if (!best || (sized && !best_sized) ||
+		    (sized == best_sized && strcmp(name, best) > 0)) {
+			best = name;
+			*ret = sym;
+		}
+	}
+	return best;
+}
+
+const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, uint64_t addr,
+				  GElf_Sym *sym, uint64_t *offset)
+{
+	GElf_Off off;
+	const char *name = dwfl_module_addrinfo(mod, addr, &off, sym, NULL, NULL, NULL);
+	if (!name)
+		return NULL;
+	*offset = off;
+	const struct pgm_module *m = pgm_program_module_of(prog, mod);
+	if (!m || GELF_ST_TYPE(sym->st_info) != STT_FUNC)
+		return name;
+	struct symbol_aliases *al = &prog->states[m - prog->modules].aliases;
+	if (!al->built)
+		aliases_build(al, mod);
+	GElf_Sym alias;
+	const char *preferred = preferred_alias(al, mod, addr - off, &alias);
+	if (preferred && (alias.st_size == 0 || off < alias.st_size)) {
+		*sym = alias;
+		return preferred;
+	}
+	return name;
+}
+
 struct pgm_error *pgm_program_symbolize(struct pgm_program *prog, uint64_t addr,
 					struct pgm_symbol *ret, uint64_t *offset)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(prog->dwfl, addr);
 	if (!mod)
 		return pgm_error_create(PGM_ERR_LOOKUP, "no module at 0x%" PRIx64, addr);
-	GElf_Off off;
+	uint64_t off;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	const char *name = pgm_program_symbol_at(prog, mod, addr, &sym, &off);
 	if (!name)
 		return pgm_error_create(PGM_ERR_LOOKUP, "no symbol at 0x%" PRIx64, addr);
 	*ret = (struct pgm_symbol){
