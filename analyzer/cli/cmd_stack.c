@@ -46,6 +46,7 @@ static const char usage_text[] =
 	"  2   nothing usable: CORE could not be read (one line on stderr says why)\n"
 	"  64  usage error\n";
 
+/* Returns an exit status to stop with, or -1 to go on with *core. */
 static int parse_args(int argc, char **argv, struct cli_common *common, const char **core)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
@@ -53,16 +54,22 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 	int opt;
 	cli_common_init(common);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			fputs(usage_text, stdout);
 			return EXIT_COMPLETE;
 		}
-		int r = cli_parse_common(common, opt, optarg, formats);
-		if (r < 0 || (r == 0 && opt == '?'))
-			return cli_usage_error("stack", "bad option");
+		if (opt == ':')
+			return cli_usage_error("stack", "stack: option '%s' needs an argument",
+					       argv[optind - 1]);
+		int r = opt == '?' ? 0 : cli_parse_common(common, opt, optarg, formats);
+		if (r < 0) {
+			fputs("try 'pgmortem stack --help' for more information\n", stderr);
+			return EXIT_USAGE;
+		}
 		if (r == 0)
-			return cli_usage_error("stack", "unexpected option");
+			return cli_usage_error("stack", "stack: unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("stack", optind == argc ? "stack: a core file is required"

@@ -351,9 +351,10 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 		memcpy(dir, hex, 2);
 	const char *name = m->name ? m->name : "?";
 	if (!m->has_elf && m->build_id_len)
-		pgm_program_warn(prog, "cannot find %s (build-id %s): pass --sysroot DIR holding "
+		pgm_program_warn(prog, "cannot find %s (build-id %s): pass %s--sysroot DIR holding "
 				 "the files the process ran, or --debug-dir DIR holding "
-				 ".build-id/%s/%s", name, hex, dir, hex + 2);
+				 ".build-id/%s/%s", name, hex, m->is_main ? "-e EXE, " : "", dir,
+				 hex + 2);
 	else if (!m->has_elf)
 		pgm_program_warn(prog, "cannot find %s: pass --sysroot DIR holding the files the "
 				 "process ran", name);
@@ -367,24 +368,66 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 				 "executable of this build", name);
 }
 
+/*
+ * libdwfl opens the files a core names itself when their build-id matches,
+ * so -e may never be consulted; a wrong -e still deserves a word.
+ */
+static void check_unused_exe(struct pgm_program *prog, const struct pgm_module *m)
+{
+	if (!prog->exe || !m->is_main || m->build_id_mismatch || !m->build_id_len ||
+	    (m->path && strcmp(m->path, prog->exe) == 0))
+		return;
+	int fd = open(prog->exe, O_RDONLY | O_CLOEXEC);
+	char have[129], want[129];
+	if (fd < 0) {
+		pgm_program_warn(prog, "-e %s: %s", prog->exe, strerror(errno));
+		return;
+	}
+	if (!file_build_id_matches(fd, m->build_id, m->build_id_len, have)) {
+		pgm_build_id_hex(m->build_id, m->build_id_len, want);
+		pgm_program_warn(prog, "%s has build-id %s but the process ran build-id %s: "
+				 "not used", prog->exe, have, want);
+	}
+	close(fd);
+}
+
+/*
+ * libdwfl does not record the file name of an executable it opened itself
+ * while reading the core's link map; that file is the module's own path,
+ * opened because its build-id matched, so the same check recovers it.
+ */
+static const char *file_name(const struct pgm_module *m, const char *mainfile)
+{
+	if (mainfile || !m->name || m->name[0] != '/' || !m->build_id_len)
+		return mainfile;
+	int fd = open(m->name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char have[129];
+	bool match = file_build_id_matches(fd, m->build_id, m->build_id_len, have);
+	close(fd);
+	return match ? m->name : NULL;
+}
+
 static struct pgm_error *fill_module(struct module_state *ms)
 {
 	struct pgm_module *m = &ms->prog->modules[ms->index];
 	Dwfl_Module *mod = m->dwfl_module;
 	GElf_Addr bias = 0;
 	Elf *elf = dwfl_module_getelf(mod, &bias);
-	const char *mainfile = NULL;
-	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
-	if (mainfile && !(ms->path = strdup(mainfile)))
-		return &pgm_enomem;
-	m->path = ms->path;
-	m->bias = bias;
 	const unsigned char *bits;
 	size_t len = module_build_id(mod, &bits);
 	if (len <= sizeof(m->build_id)) {
 		memcpy(m->build_id, bits, len);
 		m->build_id_len = len;
 	}
+	const char *mainfile = NULL;
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	mainfile = elf ? file_name(m, mainfile) : mainfile;
+	if (mainfile && !(ms->path = strdup(mainfile)))
+		return &pgm_enomem;
+	m->path = ms->path;
+	m->bias = bias;
 	if (elf) {
 		m->has_elf = true;
 		elf_sections(elf, &m->has_symtab, &m->has_dwarf);
@@ -394,6 +437,7 @@ static struct pgm_error *fill_module(struct module_state *ms)
 				return err;
 		}
 	}
+	check_unused_exe(ms->prog, m);
 	warn_missing(ms->prog, m);
 	return NULL;
 }
