@@ -494,7 +494,7 @@ void pgm_program_destroy(struct pgm_program *prog)
 		struct module_state *ms = &prog->states[i];
 		free(ms->symbols.names);
 		free(ms->symbols.ndx);
-		free(ms->aliases.syms);
+		free(ms->by_address.syms);
 		free(ms->name);
 		free(ms->path);
 		free(ms->debug_path);

@@ -23,13 +23,13 @@ struct symbol_index {
 };
 
 /*
- * The module's functions sorted by address, to find aliases of a symbol
- * (several names for one address), built the first time one is needed.
+ * The module's functions sorted by address, built on the first lookup by
+ * address: libdwfl's own lookup scans every symbol on every call.
  */
-struct symbol_aliases {
+struct address_index {
 	bool built;
 	size_t n;
-	struct symbol_at { uint64_t value; uint32_t ndx; } *syms;
+	struct symbol_at { uint64_t value, size; uint32_t ndx; } *syms;
 };
 
 /* What program.c keeps per module beside the public struct pgm_module. */
@@ -37,7 +37,7 @@ struct module_state {
 	struct pgm_program *prog;   /* the Dwfl_Module's userdata points here */
 	size_t index;               /* into prog->modules */
 	struct symbol_index symbols;
-	struct symbol_aliases aliases;
+	struct address_index by_address;
 	char *name, *path, *debug_path;   /* owned copies behind the pgm_module */
 };
 
@@ -70,11 +70,11 @@ bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
 /* The module whose Dwfl_Module is `mod`, or NULL. */
 const struct pgm_module *pgm_program_module_of(struct pgm_program *prog, Dwfl_Module *mod);
 /*
- * The ELF symbol gdb names the code at addr after: libdwfl's choice of the
- * covering symbol, then among the functions at that same address the last
- * by strcmp, sized ones first (gdb sorts minimal symbols by address and
- * name and takes the last).  NULL if none covers addr; *offset is addr's
- * offset into it.
+ * The function symbol gdb names the code at addr after, by gdb's rule for
+ * minimal symbols: the nearest address at or below addr; among several
+ * names there the last by strcmp, sized ones first; a sized symbol must
+ * contain addr, a sizeless one is used only when no sized symbol encloses
+ * addr.  NULL if none; *offset is addr's offset into it.
  */
 const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, uint64_t addr,
 				  GElf_Sym *sym, uint64_t *offset);

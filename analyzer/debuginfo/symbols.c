@@ -137,12 +137,11 @@ static int compare_symbol_at(const void *a, const void *b)
 	return x->ndx < y->ndx ? -1 : x->ndx > y->ndx;
 }
 
-/* Only functions have aliases worth choosing between. */
-static void aliases_build(struct symbol_aliases *al, Dwfl_Module *mod)
+static void address_index_build(struct address_index *ai, Dwfl_Module *mod)
 {
 	int n = dwfl_module_getsymtab(mod);
-	al->built = true;
-	if (n <= 0 || !(al->syms = malloc((size_t)n * sizeof(*al->syms))))
+	ai->built = true;
+	if (n <= 0 || !(ai->syms = malloc((size_t)n * sizeof(*ai->syms))))
 		return;
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
@@ -151,32 +150,44 @@ static void aliases_build(struct symbol_aliases *al, Dwfl_Module *mod)
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
 		int type = GELF_ST_TYPE(sym.st_info);
 		if (name && *name && shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_GNU_IFUNC))
-			al->syms[al->n++] = (struct symbol_at){ .value = addr, .ndx = (uint32_t)i };
+			ai->syms[ai->n++] = (struct symbol_at){
+				.value = addr, .size = sym.st_size, .ndx = (uint32_t)i,
+			};
 	}
-	qsort(al->syms, al->n, sizeof(*al->syms), compare_symbol_at);
+	qsort(ai->syms, ai->n, sizeof(*ai->syms), compare_symbol_at);
 }
 
-/* Among the functions at `value`, the one gdb prefers, or NULL. */
-static const char *preferred_alias(struct symbol_aliases *al, Dwfl_Module *mod, uint64_t value,
-				   GElf_Sym *ret)
+/* How many entries have value <= addr. */
+static size_t upper_bound(const struct address_index *ai, uint64_t addr)
 {
-	size_t lo = 0, hi = al->n;
+	size_t lo = 0, hi = ai->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (al->syms[mid].value < value)
+		if (ai->syms[mid].value <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/*
+ * Among the names at the address of entry `last` (sized or sizeless ones),
+ * the last by strcmp; NULL if there is none of that kind.
+ */
+static const char *preferred_name(const struct address_index *ai, Dwfl_Module *mod, size_t last,
+				  bool sized, GElf_Sym *ret)
+{
 	const char *best = NULL;
-	for (; lo < al->n && al->syms[lo].value == value; lo++) {
+	uint64_t value = ai->syms[last].value;
+	for (size_t i = last + 1; i-- > 0 && ai->syms[i].value == value;) {
+		if ((ai->syms[i].size != 0) != sized)
+			continue;
 		GElf_Sym sym;
 		GElf_Addr addr;
-		const char *name = dwfl_module_getsym_info(mod, (int)al->syms[lo].ndx, &sym, &addr,
+		const char *name = dwfl_module_getsym_info(mod, (int)ai->syms[i].ndx, &sym, &addr,
 							   NULL, NULL, NULL);
-		bool sized = sym.st_size != 0, best_sized = best && ret->st_size != 0;
-		if (!best || (sized && !best_sized) ||
-		    (sized == best_sized && strcmp(name, best) > 0)) {
+		if (name && (!best || strcmp(name, best) > 0)) {
 			best = name;
 			*ret = sym;
 		}
@@ -184,26 +195,65 @@ static const char *preferred_alias(struct symbol_aliases *al, Dwfl_Module *mod, 
 	return best;
 }
 
+/* The nearest sized symbol below entry i encloses addr: gdb takes it. */
+static const char *enclosing(const struct address_index *ai, Dwfl_Module *mod, size_t i,
+			     uint64_t addr, GElf_Sym *ret, uint64_t *value)
+{
+	while (i-- > 0) {
+		const struct symbol_at *s = &ai->syms[i];
+		if (s->size == 0)
+			continue;
+		if (addr - s->value >= s->size)
+			return NULL;
+		*value = s->value;
+		return preferred_name(ai, mod, i, true, ret);
+	}
+	return NULL;
+}
+
+static const char *lookup_address(const struct address_index *ai, Dwfl_Module *mod,
+				  uint64_t addr, GElf_Sym *sym, uint64_t *value)
+{
+	size_t hi = upper_bound(ai, addr);
+	if (hi == 0)
+		return NULL;
+	const struct symbol_at *at = &ai->syms[hi - 1];
+	*value = at->value;
+	GElf_Sym sized_sym;
+	const char *sized = preferred_name(ai, mod, hi - 1, true, &sized_sym);
+	if (sized && addr - at->value < sized_sym.st_size) {
+		*sym = sized_sym;
+		return sized;
+	}
+	if (!sized) {
+		size_t run = hi - 1;
+		while (run > 0 && ai->syms[run - 1].value == at->value)
+			run--;
+		const char *outer = enclosing(ai, mod, run, addr, sym, value);
+		if (outer)
+			return outer;
+		*value = at->value;
+	}
+	return preferred_name(ai, mod, hi - 1, false, sym);
+}
+
 const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, uint64_t addr,
 				  GElf_Sym *sym, uint64_t *offset)
 {
-	GElf_Off off;
-	const char *name = dwfl_module_addrinfo(mod, addr, &off, sym, NULL, NULL, NULL);
-	if (!name)
-		return NULL;
-	*offset = off;
 	const struct pgm_module *m = pgm_program_module_of(prog, mod);
-	if (!m || GELF_ST_TYPE(sym->st_info) != STT_FUNC)
+	if (!m) {
+		GElf_Off off;
+		const char *name = dwfl_module_addrinfo(mod, addr, &off, sym, NULL, NULL, NULL);
+		*offset = off;
 		return name;
-	struct symbol_aliases *al = &prog->states[m - prog->modules].aliases;
-	if (!al->built)
-		aliases_build(al, mod);
-	GElf_Sym alias;
-	const char *preferred = preferred_alias(al, mod, addr - off, &alias);
-	if (preferred && (alias.st_size == 0 || off < alias.st_size)) {
-		*sym = alias;
-		return preferred;
 	}
+	struct address_index *ai = &prog->states[m - prog->modules].by_address;
+	if (!ai->built)
+		address_index_build(ai, mod);
+	uint64_t value;
+	const char *name = lookup_address(ai, mod, addr, sym, &value);
+	if (name)
+		*offset = addr - value;
 	return name;
 }
 

@@ -136,7 +136,9 @@ static bool in_main_function(struct pgm_program *prog, uint64_t lookup_pc)
 	const struct pgm_module *m = prog->main;
 	if (!m || lookup_pc < m->start || lookup_pc >= m->end)
 		return false;
-	const char *name = dwfl_module_addrname(m->dwfl_module, lookup_pc);
+	GElf_Sym sym;
+	uint64_t offset;
+	const char *name = pgm_program_symbol_at(prog, m->dwfl_module, lookup_pc, &sym, &offset);
 	return name && strcmp(name, "main") == 0;
 }
 
