@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "pgmortem/dwarf.h"
 #include "pgmortem/error.h"
 #include "pgmortem/program.h"
 
@@ -73,5 +74,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Subcommands: argv[0] is the command name. */
 int cmd_stack(int argc, char **argv);
+int cmd_types(int argc, char **argv);
+
+/* The DWARF view `types` and `print` read: of CORE's program, or of EXE alone. */
+struct cli_dwarf {
+	struct pgm_target *target;     /* NULL without a core */
+	struct pgm_program *program;   /* NULL without a core */
+	struct pgm_dwarf *dwarf;
+};
+/* Opens it (errors reported on stderr); returns -1 on success, else an exit status. */
+int cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d);
+void cli_dwarf_close(struct cli_dwarf *d);
 
 #endif

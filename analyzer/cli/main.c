@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
+	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
 };
 
 static void usage(FILE *out)

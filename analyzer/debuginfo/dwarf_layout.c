@@ -74,6 +74,13 @@ static struct pgm_error *split_declaration(const struct pgm_type *type, const ch
 static struct pgm_error *layout_of(struct pgm_dwarf *dw, const struct pgm_type *type,
 				   struct pgm_layout **ret);
 
+/* A member of an anonymous struct or union type is shown expanded, as pahole does. */
+static bool anonymous_aggregate(const struct pgm_type *type)
+{
+	enum pgm_type_kind k = pgm_type_kind(type);
+	return (k == PGM_TYPE_STRUCT || k == PGM_TYPE_UNION) && !pgm_type_tag_name(type);
+}
+
 static struct pgm_error *fill_member(struct pgm_dwarf *dw, const struct pgm_member *m,
 				     struct pgm_layout_member *out)
 {
@@ -82,13 +89,14 @@ static struct pgm_error *fill_member(struct pgm_dwarf *dw, const struct pgm_memb
 	out->size = m->size;
 	out->bit_offset = m->bit_offset;
 	out->bit_size = m->bit_size;
-	if (!m->name) {
+	if (!m->name || anonymous_aggregate(&m->type)) {
 		struct pgm_error *err = layout_of(dw, &m->type, &out->nested);
 		if (err)
 			return err;
 		out->type_name = strdup(out->nested->kind == PGM_TYPE_UNION ? "union" : "struct");
-		out->declarator = strdup("");
-		return out->type_name && out->declarator ? NULL : &pgm_enomem;
+		out->declarator = strdup(m->name ? m->name : "");
+		out->name = m->name ? strdup(m->name) : NULL;
+		return out->type_name && out->declarator && (out->name || !m->name) ? NULL : &pgm_enomem;
 	}
 	if (!(out->name = strdup(m->name)))
 		return &pgm_enomem;

@@ -206,7 +206,7 @@ struct pgm_layout_member {
 	char *declarator;        /* name with suffix: "pid", "name[64]", "(*fn)(int)" */
 	uint64_t offset, size;
 	unsigned bit_offset, bit_size;
-	struct pgm_layout *nested;  /* anonymous struct/union member, else NULL */
+	struct pgm_layout *nested;  /* a member of anonymous struct/union type, expanded */
 };
 
 struct pgm_layout {
