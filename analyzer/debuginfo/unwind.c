@@ -117,6 +117,14 @@ static struct pgm_error *attach(struct pgm_program *prog)
 	return NULL;
 }
 
+/*
+ * In a caller, only what the ABI makes the callee preserve (rbx, rbp, rsp,
+ * r12-r15) is its own; libdwfl carries rax over unchanged, which would let
+ * a variable held in rax show the callee's value.  gdb says <not saved>.
+ * An activation after a signal frame has every register restored.
+ */
+#define CALLEE_SAVED_REGS ((1u << 3) | (1u << 6) | (1u << 7) | (0xfu << 12))
+
 static void read_frame_regs(Dwfl_Frame *state, struct phys_frame *f)
 {
 	for (unsigned regno = 0; regno < PGM_DWARF_REG_PC; regno++) {
@@ -126,6 +134,8 @@ static void read_frame_regs(Dwfl_Frame *state, struct phys_frame *f)
 			f->regs_valid |= 1u << regno;
 		}
 	}
+	if (!f->activation)
+		f->regs_valid &= CALLEE_SAVED_REGS;
 	f->regs[PGM_DWARF_REG_PC] = f->pc;
 	f->regs_valid |= 1u << PGM_DWARF_REG_PC;
 }
@@ -210,19 +220,28 @@ static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 	return reason;
 }
 
-bool pgm_unwind_cfa_from_cfi(struct pgm_program *prog, struct phys_frame *f)
+/* The CFI row at the frame's pc, .eh_frame first; the caller frees it. */
+static Dwarf_Frame *cfi_row(struct pgm_program *prog, uint64_t lookup_pc)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(prog->dwfl, f->lookup_pc);
+	Dwfl_Module *mod = dwfl_addrmodule(prog->dwfl, lookup_pc);
 	if (!mod)
-		return false;
+		return NULL;
 	Dwarf_Addr bias;
 	Dwarf_Frame *frame = NULL;
 	Dwarf_CFI *cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (!cfi || dwarf_cfi_addrframe(cfi, f->lookup_pc - bias, &frame) != 0) {
-		cfi = dwfl_module_dwarf_cfi(mod, &bias);
-		if (!cfi || dwarf_cfi_addrframe(cfi, f->lookup_pc - bias, &frame) != 0)
-			return false;
-	}
+	if (cfi && dwarf_cfi_addrframe(cfi, lookup_pc - bias, &frame) == 0)
+		return frame;
+	cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (cfi && dwarf_cfi_addrframe(cfi, lookup_pc - bias, &frame) == 0)
+		return frame;
+	return NULL;
+}
+
+bool pgm_unwind_cfa_from_cfi(struct pgm_program *prog, struct phys_frame *f)
+{
+	Dwarf_Frame *frame = cfi_row(prog, f->lookup_pc);
+	if (!frame)
+		return false;
 	Dwarf_Op *ops;
 	size_t nops;
 	bool ok = false;
@@ -240,6 +259,31 @@ bool pgm_unwind_cfa_from_cfi(struct pgm_program *prog, struct phys_frame *f)
 	}
 	free(frame);
 	return ok;
+}
+
+/*
+ * elfutils 0.188's x86_64 ABI rules mark rax, not rbx, as preserved across
+ * calls, so libdwfl forgets rbx in every caller of a function that does not
+ * save it (and rbx often holds a caller's variable).  A callee-saved
+ * register the callee's CFI has no rule for keeps its value.
+ */
+static void restore_callee_saved(struct pgm_program *prog, const struct phys_frame *callee,
+				 struct phys_frame *caller)
+{
+	uint32_t missing = CALLEE_SAVED_REGS & callee->regs_valid & ~caller->regs_valid;
+	Dwarf_Frame *frame = missing ? cfi_row(prog, callee->lookup_pc) : NULL;
+	if (!frame)
+		return;
+	for (unsigned regno = 0; regno < PGM_DWARF_REG_PC; regno++) {
+		Dwarf_Op mem[3], *ops;
+		size_t nops;
+		if (!(missing & (1u << regno)) ||
+		    dwarf_frame_register(frame, (int)regno, mem, &ops, &nops) != 0 || nops != 0)
+			continue;
+		caller->regs[regno] = callee->regs[regno];
+		caller->regs_valid |= 1u << regno;
+	}
+	free(frame);
 }
 
 /* On x86_64 a caller's sp is its callee's CFA; the outermost needs the CFI. */
@@ -273,6 +317,9 @@ static struct pgm_error *walk_thread(struct pgm_program *prog, const struct pgm_
 	pgm_error_destroy(w.read_err);
 	pgm_error_destroy(w.stop);
 	if (!err) {
+		for (size_t i = 1; i < w.n; i++)
+			if (!w.frames[i].activation)
+				restore_callee_saved(prog, &w.frames[i - 1], &w.frames[i]);
 		fill_cfas(prog, w.frames, w.n);
 		stack->n_physical = w.n;
 		err = pgm_stack_expand(prog, w.frames, w.n, stack);
