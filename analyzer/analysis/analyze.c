@@ -143,16 +143,25 @@ static const struct pgm_stack *main_stack(const struct pgm_report *r)
 	return r->n_stacks ? r->stacks[0] : NULL;
 }
 
+/*
+ * Which group members are queued on the same CV: from the CV's wakeup queue
+ * when it was captured.  Without it, a member whose wait event differs from
+ * ours is not sleeping on this CV (a CV sleeper reports the CV's event), so
+ * it is "not queued"; one with the same event stays unknown.
+ */
 static void mark_group_queue(struct pgm_report *r)
 {
 	for (size_t i = 0; i < r->n_group; i++) {
 		struct pgm_group_member *g = &r->group[i];
-		if (!r->wait.waiters_known)
-			continue;
-		g->queued_on_same = PGM_QUEUED_NO;
-		for (size_t w = 0; w < r->wait.n_waiters; w++)
-			if (r->wait.waiters[w].procno == g->procno)
-				g->queued_on_same = PGM_QUEUED_YES;
+		if (r->wait.waiters_known) {
+			g->queued_on_same = PGM_QUEUED_NO;
+			for (size_t w = 0; w < r->wait.n_waiters; w++)
+				if (r->wait.waiters[w].procno == g->procno)
+					g->queued_on_same = PGM_QUEUED_YES;
+		} else if (r->wait.kind == PGM_WAIT_CONDITION_VARIABLE && g->wait_event.known &&
+			   r->wait_event.known && g->wait_event.info != r->wait_event.info) {
+			g->queued_on_same = PGM_QUEUED_NO;
+		}
 	}
 }
 

@@ -8,7 +8,11 @@ struct stack_rule {
 	enum pgm_wait_kind kind;
 };
 
-/* Innermost match wins; the order here breaks ties within one frame only. */
+/*
+ * The first rule that matches any frame near the top wins: a condition
+ * variable sleep also passes through WaitLatch and WaitEventSetWait, so the
+ * specific primitives come before the generic latch wait.
+ */
 static const struct stack_rule stack_rules[] = {
 	{ "ConditionVariableSleep", PGM_WAIT_CONDITION_VARIABLE },
 	{ "ConditionVariableTimedSleep", PGM_WAIT_CONDITION_VARIABLE },
@@ -33,16 +37,20 @@ static const char *const sleep_primitives[] = {
 	"__GI___nanosleep", "clock_nanosleep", "__clock_nanosleep",
 };
 
+/* Deep enough for any sleep primitive under the function that decided to wait. */
+#define WAIT_FRAMES 16
+
 static enum pgm_wait_kind from_stack(const struct pgm_stack *stack)
 {
-	for (size_t f = 0; stack && f < stack->n_frames; f++) {
-		const char *fn = stack->frames[f].function;
-		if (!fn)
-			continue;
-		for (size_t i = 0; i < sizeof(stack_rules) / sizeof(stack_rules[0]); i++)
-			if (strcmp(fn, stack_rules[i].function) == 0)
+	size_t depth = stack ? stack->n_frames : 0;
+	if (depth > WAIT_FRAMES)
+		depth = WAIT_FRAMES;
+	for (size_t i = 0; i < sizeof(stack_rules) / sizeof(stack_rules[0]); i++)
+		for (size_t f = 0; f < depth; f++) {
+			const char *fn = stack->frames[f].function;
+			if (fn && strcmp(fn, stack_rules[i].function) == 0)
 				return stack_rules[i].kind;
-	}
+		}
 	return PGM_WAIT_UNKNOWN;
 }
 

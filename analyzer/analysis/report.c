@@ -87,13 +87,13 @@ static void *grow(void **array, size_t *n, size_t size)
 	return a + (*n)++ * size;
 }
 
-struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what,
+struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what, uint64_t address,
 					 const struct pgm_error *read_failure, const char *hint)
 {
 	struct pgm_missing *m = grow((void **)&r->missing, &r->n_missing, sizeof(*m));
 	if (!m)
 		return &pgm_enomem;
-	m->address = read_failure->address;
+	m->address = address;
 	m->what = strdup(what);
 	m->hint = hint ? strdup(hint) : NULL;
 	m->mapping = read_failure->mapping ? strdup(read_failure->mapping) : NULL;

@@ -11,6 +11,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "analyze", cmd_analyze, "why the backend in a core is stuck, verdict first (the default)" },
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
 	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
 };
@@ -39,5 +40,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
+	/* "pgmortem CORE" is "pgmortem analyze CORE": a path, not a command word */
+	if (strchr(argv[1], '/') || strchr(argv[1], '.'))
+		return cmd_analyze(argc, argv);
 	return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

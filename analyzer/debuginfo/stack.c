@@ -245,6 +245,19 @@ static struct pgm_error *expand_symbol(struct pgm_program *prog, struct pgm_stac
 	return NULL;
 }
 
+/*
+ * gdb recognises the x86_64 Linux signal trampoline by its code,
+ * "mov $15, %rax; syscall" (rt_sigreturn), wherever it lives.
+ */
+static bool is_sigreturn(struct pgm_program *prog, uint64_t pc)
+{
+	static const uint8_t code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	uint8_t buf[sizeof(code)];
+	struct pgm_error *err = pgm_target_read(prog->target, pc, buf, sizeof(buf));
+	pgm_error_destroy(err);
+	return !err && memcmp(buf, code, sizeof(code)) == 0;
+}
+
 struct pgm_error *pgm_stack_expand(struct pgm_program *prog, const struct phys_frame *phys,
 				   size_t n_phys, struct pgm_stack *stack)
 {
@@ -258,6 +271,10 @@ struct pgm_error *pgm_stack_expand(struct pgm_program *prog, const struct phys_f
 			err = expand_symbol(prog, stack, &phys[i], (unsigned)i, m);
 		if (err)
 			return err;
+		/* libdwfl marks the trampoline's frame an activation (its CFI is a
+		 * signal frame), which limits the reads to a few frames. */
+		if (phys[i].activation && is_sigreturn(prog, phys[i].pc))
+			stack->frames[stack->n_frames - 1].signal_frame = true;
 	}
 	return NULL;
 }

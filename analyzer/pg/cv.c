@@ -12,15 +12,21 @@
 
 #include "pg/pg.h"
 
+/*
+ * DSM segments are shared mappings of files that still exist, which the
+ * kernel dumps only with coredump_filter bit 3 (MAPPED_SHARED); gcore, even
+ * with -a, leaves them out.
+ */
 #define CAPTURE_HINT \
-	"capture with 'pgmortem snapshot PID', or for kernel cores set " \
-	"/proc/PID/coredump_filter bit 3 (file-backed shared memory) before the crash"
+	"DSM segments are left out by gcore and by kernel cores with the default coredump_filter; " \
+	"for a kernel core, set bit 3 (0x08) of /proc/PID/coredump_filter before the dump"
 
-static struct pgm_error *note_missing(struct pgm_report *r, const char *what, struct pgm_error *err)
+static struct pgm_error *note_missing(struct pgm_report *r, const char *what, uint64_t address,
+				      struct pgm_error *err)
 {
 	if (!pgm_error_is_read_failure(err))
 		return err;
-	struct pgm_error *e2 = pgm_report_add_missing(r, what, err, CAPTURE_HINT);
+	struct pgm_error *e2 = pgm_report_add_missing(r, what, address, err, CAPTURE_HINT);
 	pgm_error_destroy(err);
 	return e2;
 }
@@ -32,7 +38,7 @@ struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t s
 	struct pgm_error *err;
 	if ((err = pgm_pg_read_member_signed(pg, cv, PGM_M_ConditionVariable_wakeup_head, &head)) ||
 	    (err = pgm_pg_read_member_signed(pg, cv, PGM_M_ConditionVariable_wakeup_tail, &tail)))
-		return note_missing(r, "the condition variable", err);
+		return note_missing(r, "the condition variable", cv, err);
 	if ((err = pgm_fields_add_int(&r->wait.object, "wakeup_head", head)) ||
 	    (err = pgm_fields_add_int(&r->wait.object, "wakeup_tail", tail)))
 		return err;
@@ -58,7 +64,7 @@ struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t s
 		pgm_error_destroy(err);
 		return e2;
 	}
-	return note_missing(r, "a PGPROC on the condition variable's queue", err);
+	return note_missing(r, "a PGPROC on the condition variable's queue", err ? err->address : 0, err);
 }
 
 static struct pgm_error *read_relation(const struct pgm_pg *pg, uint64_t rel, const char *oid_key,
@@ -124,7 +130,7 @@ static struct pgm_error *add_btscan_state(const struct pgm_pg *pg, uint64_t btsc
 	struct pgm_error *err;
 	if ((err = pgm_pg_read_member(pg, btscan, PGM_M_BTPS_pageStatus, &status)) ||
 	    (err = pgm_pg_read_member(pg, btscan, pm, &page)))
-		return note_missing(r, "the parallel btree scan state (BTParallelScanDescData)", err);
+		return note_missing(r, "the parallel btree scan state (BTParallelScanDescData)", btscan, err);
 	const char *name = pgm_pg_enum_name(pg->layout, PGM_E_BTPS_State, (int64_t)status);
 	if (!name)
 		return pgm_report_add_diagnosis(r, "btscan-status-invalid",
@@ -144,7 +150,7 @@ struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index
 	uint64_t btscan = cv - cvm->offset;
 	struct pgm_error *err;
 	if (index_scan) {
-		uint64_t from_scan;
+		uint64_t from_scan = 0;
 		err = btscan_from_scan(pg, index_scan, &from_scan);
 		if (!err && from_scan != btscan)
 			return pgm_error_create(PGM_ERR_LOOKUP, "the CV is not the btps_cv of the scan in _bt_parallel_seize");

@@ -94,6 +94,10 @@ static void render_header(FILE *out, const struct pgm_stack_report *r)
 static void render_frame(FILE *out, const struct pgm_frame *f, bool first_of_physical)
 {
 	fprintf(out, "#%-2u ", f->index);
+	if (f->signal_frame) {
+		fputs("<signal handler called>\n", out);
+		return;
+	}
 	if (first_of_physical)
 		fprintf(out, "0x%016" PRIx64 " in ", f->pc);
 	if (f->function)

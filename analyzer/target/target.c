@@ -30,6 +30,31 @@ struct pgm_error *pgm_target_read_u32(struct pgm_target *t, uint64_t addr, uint3
  * Strings are read in small chunks so that a string ending just before an
  * uncaptured page still reads; only a failure before the terminator counts.
  */
+/*
+ * A chunk that fails as a whole may still hold the string's end just before
+ * the failing address: read it byte by byte up to the terminator.  Returns
+ * NULL with *len shortened to what was read if a NUL was found, else the
+ * original error.
+ */
+static struct pgm_error *read_bytewise(struct pgm_target *t, uint64_t addr, char *buf, size_t *len,
+				       struct pgm_error *chunk_err)
+{
+	for (size_t i = 0; i < *len; i++) {
+		struct pgm_error *err = pgm_target_read(t, addr + i, buf + i, 1);
+		if (err) {
+			pgm_error_destroy(err);
+			return chunk_err;
+		}
+		if (buf[i] == '\0') {
+			*len = i + 1;
+			pgm_error_destroy(chunk_err);
+			return NULL;
+		}
+	}
+	pgm_error_destroy(chunk_err);
+	return NULL;
+}
+
 struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, size_t max,
 					 char **ret, bool *truncated)
 {
@@ -46,6 +71,8 @@ struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, si
 		if (want > max - len)
 			want = max - len;
 		struct pgm_error *err = pgm_target_read(t, addr + len, buf + len, want);
+		if (err)
+			err = read_bytewise(t, addr + len, buf + len, &want, err);
 		if (err) {
 			free(buf);
 			return err;

@@ -190,7 +190,8 @@ struct pgm_error *pgm_fields_add_bool(struct pgm_fields *f, const char *key, boo
 struct pgm_error *pgm_fields_add_addr(struct pgm_fields *f, const char *key, uint64_t val);
 const struct pgm_field *pgm_fields_get(const struct pgm_fields *f, const char *key);
 
-struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what,
+/* `address` is the object's; the read failure says which mapping lacks it. */
+struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what, uint64_t address,
 					 const struct pgm_error *read_failure, const char *hint);
 struct pgm_error *pgm_report_add_diagnosis(struct pgm_report *r, const char *code,
 					   const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -41,6 +41,9 @@ struct pgm_frame {
 	uint64_t pc;             /* the frame's pc (return address for callers) */
 	bool activation;         /* pc is exact (innermost or signal frame) */
 	bool inlined;            /* an inline frame; its caller shares `physical` */
+	bool signal_frame;       /* the kernel's signal return trampoline (libc's
+				    __restore_rt): gdb's "<signal handler called>";
+				    the frame above it was interrupted at `pc` */
 	char *function;          /* DWARF name, else the ELF symbol; NULL if neither covers pc */
 	char *file;              /* source file as gdb shows it (relative to the CU's
 				    directory when inside it), NULL without DWARF */

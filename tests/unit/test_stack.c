@@ -123,6 +123,10 @@ static void text_is_laid_out_like_gdb(void **state)
 	assert_non_null(strstr(text, "#3  0x0000555500300010 in postgres+0x300010\n"));
 	assert_non_null(strstr(text, "unwinding stopped: not captured at 0x7ffd00000000"));
 	free(text);
+	s->frames[0].signal_frame = true;
+	text = render_text(s);
+	assert_non_null(strstr(text, "#0  <signal handler called>\n"));
+	free(text);
 	pgm_stack_destroy(s);
 }
 
