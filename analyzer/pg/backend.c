@@ -73,8 +73,9 @@ static struct pgm_error *read_backend_type(const struct pgm_pg *pg, struct pgm_r
 }
 
 /*
- * The query: PgBackendStatus.st_activity_raw when the backend reports one,
- * else debug_query_string (private memory, set while a query runs).
+ * The query as pg_stat_activity shows it: PgBackendStatus.st_activity_raw,
+ * empty for a backend that has run nothing yet.  Only when the status entry
+ * cannot be read, debug_query_string (private memory, set while a query runs).
  */
 static char *read_query(const struct pgm_pg *pg)
 {
@@ -84,13 +85,12 @@ static char *read_query(const struct pgm_pg *pg)
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_MyBEEntry, &be);
 	if (!err && be)
 		err = pgm_pg_read_member(pg, be, PGM_M_PgBackendStatus_activity_raw, &ptr);
-	if (!err && ptr)
+	if (!err && be && ptr)
 		err = pgm_target_read_string(pg->target, ptr, PGM_PG_MAX_STRING, &q, &truncated);
+	bool from_status = !err && be && ptr;
 	pgm_error_destroy(err);
-	if (q && *q)
+	if (from_status)
 		return q;
-	free(q);
-	q = NULL;
 	err = pgm_pg_read_global(pg, PGM_G_debug_query_string, &ptr);
 	if (!err && ptr)
 		err = pgm_target_read_string(pg->target, ptr, PGM_PG_MAX_STRING, &q, &truncated);
