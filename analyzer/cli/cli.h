@@ -76,6 +76,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cmd_stack(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_types(int argc, char **argv);
+int cmd_print(int argc, char **argv);
 
 /* The DWARF view `types` and `print` read: of CORE's program, or of EXE alone. */
 struct cli_dwarf {

@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "analyze", cmd_analyze, "why the backend in a core is stuck, verdict first (the default)" },
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
 	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
+	{ "print", cmd_print, "values of globals and frame variables in a core, as gdb prints them" },
 };
 
 static void usage(FILE *out)

@@ -225,15 +225,17 @@ static void base_type_name(int longs, bool is_unsigned, bool is_signed, bool is_
 static bool read_type(struct parser *ps, char *spec, size_t size)
 {
 	const char *start = ps->p;
-	char word[128], base[128] = "", tag[16] = "";
+	char word[128], base[128] = "";
+	const char *tag = "";
 	int longs = 0, stars = 0, words = 0;
 	bool u = false, s = false, sh = false, ch = false, keyword = false;
 	while (read_name(ps, word, sizeof(word))) {
 		words++;
 		keyword |= is_type_word(word);
 		if (!strcmp(word, "const") || !strcmp(word, "volatile")) words--;
-		else if (!strcmp(word, "struct") || !strcmp(word, "union") || !strcmp(word, "enum"))
-			snprintf(tag, sizeof(tag), "%s ", word);
+		else if (!strcmp(word, "struct")) tag = "struct ";
+		else if (!strcmp(word, "union")) tag = "union ";
+		else if (!strcmp(word, "enum")) tag = "enum ";
 		else if (!strcmp(word, "unsigned")) u = true;
 		else if (!strcmp(word, "signed")) s = true;
 		else if (!strcmp(word, "long")) longs++;

@@ -141,6 +141,27 @@ struct pgm_error *pgm_value_read(struct pgm_dwarf *dw, const struct pgm_value *v
 	return pgm_error_create(PGM_ERR_OPTIMIZED_OUT, "%s", v->reason);
 }
 
+struct pgm_error *pgm_value_load(struct pgm_dwarf *dw, const struct pgm_value *v,
+				 struct pgm_value *ret)
+{
+	if (v->kind != PGM_VALUE_MEMORY)
+		return v->kind == PGM_VALUE_BYTES ? pgm_value_copy(v, ret) : pgm_value_read(dw, v, NULL);
+	if (v->size > MAX_BYTES_VALUE)
+		return pgm_error_create(PGM_ERR_LIMIT, "value of %zu bytes too large to load", v->size);
+	uint8_t *buf = malloc(v->size ? v->size : 1);
+	if (!buf)
+		return &pgm_enomem;
+	struct pgm_error *err = pgm_value_read(dw, v, buf);
+	if (!err)
+		err = bytes_value(&v->type, buf, NULL, v->size, ret);
+	free(buf);
+	if (!err) {
+		ret->bit_offset = v->bit_offset;
+		ret->bit_size = v->bit_size;
+	}
+	return err;
+}
+
 static bool is_signed(const struct pgm_type *type)
 {
 	struct pgm_type t;

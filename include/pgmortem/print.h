@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "pgmortem/dwarf.h"
+#include "pgmortem/value.h"
 
 struct json_object;
 
@@ -27,5 +28,38 @@ void pgm_print_layout_text(FILE *out, const struct pgm_layout *layout);
  * memory.
  */
 struct json_object *pgm_print_layout_json(const struct pgm_layout *layout);
+
+/* What value printing needs: types, and symbols for pointers if there is a program. */
+struct pgm_print_context {
+	struct pgm_dwarf *dwarf;
+	struct pgm_program *program;   /* may be NULL: pointers print without <symbol> */
+};
+
+/* Bounds, as gdb's defaults: `print elements 200`, `print repeats 10`. */
+#define PGM_PRINT_MAX_ELEMENTS 200
+#define PGM_PRINT_REPEATS 10
+#define PGM_PRINT_MAX_DEPTH 20
+
+/*
+ * A value the way gdb's `print` shows it: structs member by member, enums
+ * by name, char arrays and char pointers as strings, runs of equal
+ * elements as <repeats N times>, pointers in hex (at the top level with
+ * their type, with <symbol> when they point at one).  What cannot be read
+ * prints in place as <not captured at 0x… (mapping …)> or <optimized out>,
+ * and the rest carries on.
+ */
+void pgm_print_value_text(FILE *out, const struct pgm_print_context *ctx,
+			  const struct pgm_value *v);
+
+/*
+ * The same value as JSON: numbers for integers (strings "0x…" for
+ * pointers and for integers beyond 2^53), true/false, enumerator names,
+ * strings for char arrays, objects for structs, arrays for arrays, and
+ * {"unavailable": reason} / {"error": message, "address": "0x…"} in place
+ * of what cannot be read.  The caller owns the result; NULL when out of
+ * memory.
+ */
+struct json_object *pgm_print_value_json(const struct pgm_print_context *ctx,
+					 const struct pgm_value *v);
 
 #endif

@@ -69,6 +69,12 @@ struct pgm_error *pgm_value_of_variable(struct pgm_dwarf *dw, const struct pgm_v
  */
 struct pgm_error *pgm_value_read(struct pgm_dwarf *dw, const struct pgm_value *v, void *buf);
 /*
+ * The value's bytes fetched once: a BYTES value (or a copy of one).  For
+ * code that reads many members of one struct; fails like pgm_value_read.
+ */
+struct pgm_error *pgm_value_load(struct pgm_dwarf *dw, const struct pgm_value *v,
+				 struct pgm_value *ret);
+/*
  * An integer, enum, bool, char or pointer as 64 bits: sign-extended for
  * signed types, bit-fields extracted.
  */
