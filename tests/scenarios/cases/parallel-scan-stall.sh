@@ -51,7 +51,9 @@ scenario_parallel_scan_stall() {
 
     for w in "${W[@]}"; do capture_gcore "$w" worker; done
     gdb_hold_gcore leader
-    capture_kernel "${W[0]}" worker ABRT
+    # with the DSM segments (coredump_filter bit 3): the CV and the scan state
+    # are in this core, so their decoding can be checked against gdb's
+    capture_kernel "${W[0]}" worker ABRT 0x3b
     role aborted "${W[0]}"
     gdb_hold_release leader
     scen_finish "leader $L (held at _bt_parallel_release), workers ${W[*]} on IPC/BtreePage"

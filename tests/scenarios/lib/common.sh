@@ -604,9 +604,12 @@ kernel_cores_possible() {
     [[ $cp != \|* && $cp != /* ]]
 }
 
-# capture_kernel PID ROLE SIGNAL: kill with SIGNAL, collect the kernel's core.
+# capture_kernel PID ROLE SIGNAL [FILTER]: kill with SIGNAL, collect the
+# kernel's core.  FILTER is the coredump_filter to dump with (default 0x33,
+# the kernel's default; 0x3b adds bit 3, file-backed shared mappings, which
+# takes in PostgreSQL's /dev/shm DSM segments).
 capture_kernel() {
-    local pid=$1 role=$2 sig=$3 before after f core
+    local pid=$1 role=$2 sig=$3 filter=${4:-0x33} before after f core
     if ! kernel_cores_possible; then
         log "kernel core skipped: core_pattern is '$(cat /proc/sys/kernel/core_pattern)'"
         tj '.kernel_core_skipped = $v' --arg v "core_pattern is $(cat /proc/sys/kernel/core_pattern)"
@@ -615,7 +618,7 @@ capture_kernel() {
     fi
     save_maps "$pid"
     before=$(cat "/proc/$pid/coredump_filter")
-    echo 0x33 >"/proc/$pid/coredump_filter"
+    echo "$filter" >"/proc/$pid/coredump_filter"
     after=$(cat "/proc/$pid/coredump_filter")
     rm -f "$DATA/core" "$DATA/core.$pid"
     log "kill -$sig $role $pid (kernel core)"
