@@ -137,6 +137,9 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 
 static struct pgm_error *analyze_cv(struct pgm_program *prog, const struct pgm_pg *pg,
 				    struct pgm_report *r, bool *cv_set);
+static struct pgm_error *analyze_hwlock(const struct pgm_pg *pg, struct pgm_report *r);
+static struct pgm_error *analyze_lwlock(struct pgm_program *prog, const struct pgm_pg *pg,
+					struct pgm_report *r);
 
 static const struct pgm_stack *main_stack(const struct pgm_report *r)
 {
@@ -180,6 +183,10 @@ static struct pgm_error *analyze_backend(struct pgm_program *prog, const struct 
 	r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, crashed);
 	bool cv_set = false;
 	if (r->wait.kind == PGM_WAIT_CONDITION_VARIABLE && (err = analyze_cv(prog, pg, r, &cv_set)))
+		return err;
+	if (r->wait.kind == PGM_WAIT_HEAVYWEIGHT_LOCK && (err = analyze_hwlock(pg, r)))
+		return err;
+	if (r->wait.kind == PGM_WAIT_LWLOCK && (err = analyze_lwlock(prog, pg, r)))
 		return err;
 	uint64_t proc = 0;
 	struct pgm_error *e2 = pgm_pg_my_proc(pg, &proc);
@@ -229,4 +236,40 @@ static struct pgm_error *analyze_cv(struct pgm_program *prog, const struct pgm_p
 		return e2;
 	}
 	return (r->wait.object_kind = strdup("btree parallel scan condition variable")) ? NULL : &pgm_enomem;
+}
+
+/* A decoding failure: memory the capture lacks, or a diagnosis naming why. */
+static struct pgm_error *note_failure(struct pgm_report *r, const char *code, const char *what,
+				      struct pgm_error *err)
+{
+	struct pgm_error *e2;
+	if (!err || err == &pgm_enomem)
+		return err;
+	if (pgm_error_is_read_failure(err))
+		e2 = pgm_report_add_missing(r, what, err->address, err, NULL);
+	else
+		e2 = pgm_report_add_diagnosis(r, code, "%s could not be read: %s", what, err->message);
+	pgm_error_destroy(err);
+	return e2;
+}
+
+/* MyProc->waitLock, set by JoinWaitQueue/ProcSleep while the backend sleeps. */
+static struct pgm_error *analyze_hwlock(const struct pgm_pg *pg, struct pgm_report *r)
+{
+	uint64_t proc = 0;
+	struct pgm_error *err = pgm_pg_my_proc(pg, &proc);
+	if (!err && proc == 0)
+		err = pgm_error_create(PGM_ERR_LOOKUP, "MyProc is NULL");
+	if (!err)
+		err = pgm_pg_read_hwlock_wait(pg, proc, r);
+	if (!r->wait.object_kind && !(r->wait.object_kind = strdup("heavyweight lock")))
+		return pgm_error_destroy(err), &pgm_enomem;
+	return note_failure(r, "hwlock-unknown", "the heavyweight lock", err);
+}
+
+static struct pgm_error *analyze_lwlock(struct pgm_program *prog, const struct pgm_pg *pg,
+					struct pgm_report *r)
+{
+	(void)prog, (void)pg, (void)r;
+	return NULL;
 }

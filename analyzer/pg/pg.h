@@ -138,3 +138,28 @@ struct pgm_error *pgm_pg_read_identity(const struct pgm_pg *pg, struct pgm_repor
  * wait events are decoded.
  */
 struct pgm_error *pgm_pg_read_group(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);
+
+/* ---- heavyweight locks (pg/lock.c) ---- */
+
+/*
+ * Walks a ring of {prev, next} nodes (SHM_QUEUE up to 15, dlist from 16)
+ * from its head node `head` back to it (or to NULL): `next_off` is the next
+ * pointer's offset in a node, `link_off` the node's offset in its
+ * container.  *ret (the containers' addresses, malloc'ed) is the caller's to
+ * free(), also on error.  A cycle or more than PGM_PG_MAX_LIST entries is
+ * PGM_ERR_LIMIT, with the entries read so far.
+ */
+struct pgm_error *pgm_pg_walk_ring(const struct pgm_pg *pg, uint64_t head, uint64_t next_off,
+				   uint64_t link_off, uint64_t **ret, size_t *n);
+/* LockConflicts[mode] of the default lock method, read from the process. */
+struct pgm_error *pgm_pg_lock_conflicts(const struct pgm_pg *pg, uint32_t mode, uint32_t *ret);
+/* Names of the lock modes in mask from lock_mode_names[], joined by "+". */
+struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask, char **ret);
+/*
+ * The heavyweight lock the PGPROC `proc` waits for (waitLock, waitLockMode):
+ * its tag into r->wait.object and description, the processes that block it
+ * (conflicting holders and conflicting waiters queued ahead, as
+ * pg_blocking_pids()) into r->wait.holders, the wait queue into
+ * r->wait.waiters.
+ */
+struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);
