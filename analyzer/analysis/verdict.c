@@ -95,25 +95,27 @@ static void append_pids(char *buf, size_t len, const struct pgm_report *r)
 	}
 }
 
+/* "Queued with 14528. Leader 14495 is not queued: it can release the wait." */
 static struct pgm_error *queue_line(struct pgm_report *r)
 {
 	char queued[512] = "", release[512] = "";
-	if (r->wait.waiters_known) {
+	size_t n_release = 0;
+	if (r->wait.waiters_known)
 		append_pids(queued, sizeof(queued), r);
-	}
 	for (size_t i = 0; i < r->n_group; i++) {
 		const struct pgm_group_member *g = &r->group[i];
 		if (g->is_self || g->queued_on_same != PGM_QUEUED_NO)
 			continue;
 		size_t used = strlen(release);
-		snprintf(release + used, sizeof(release) - used, "%s%s %d", used ? ", " : "",
-			 g->is_leader ? "leader" : "worker", g->pid);
+		snprintf(release + used, sizeof(release) - used, "%s%s %d", n_release++ ? ", " : "",
+			 g->is_leader ? (used ? "leader" : "Leader") : (used ? "worker" : "Worker"), g->pid);
 	}
 	if (!*queued && !*release)
 		return NULL;
-	return pgm_report_add_verdict(r, "%s%s%s%s%s", *queued ? "Queued with " : "", queued,
-				      *queued && *release ? "; " : "", release,
-				      *release ? " not queued: it can release the wait" : "");
+	return pgm_report_add_verdict(r, "%s%s%s%s%s%s", *queued ? "Queued with " : "", queued,
+				      *queued ? "." : "", *queued && *release ? " " : "", release,
+				      !*release ? "" : n_release > 1 ? " are not queued: they can release the wait."
+								    : " is not queued: it can release the wait.");
 }
 
 static struct pgm_error *holders_line(struct pgm_report *r)
