@@ -267,9 +267,29 @@ static struct pgm_error *analyze_hwlock(const struct pgm_pg *pg, struct pgm_repo
 	return note_failure(r, "hwlock-unknown", "the heavyweight lock", err);
 }
 
+/* The `lock` parameter of the LWLockAcquire frame; it may be optimized out. */
 static struct pgm_error *analyze_lwlock(struct pgm_program *prog, const struct pgm_pg *pg,
 					struct pgm_report *r)
 {
-	(void)prog, (void)pg, (void)r;
-	return NULL;
+	uint64_t lock = 0, proc = 0;
+	int f = pgm_stack_find_function(main_stack(r), "LWLockAcquire");
+	struct pgm_error *err = f < 0 ? pgm_error_create(PGM_ERR_LOOKUP, "no LWLockAcquire frame on the stack")
+				      : pgm_pg_frame_pointer(prog, main_stack(r), (size_t)f, "lock", &lock);
+	if (!err && lock == 0)
+		err = pgm_error_create(PGM_ERR_LOOKUP, "LWLockAcquire's lock is NULL");
+	if (err) {
+		if (err == &pgm_enomem)
+			return err;
+		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "lwlock-address-unknown",
+			"the LWLock's address is unknown: %s", err->message);
+		pgm_error_destroy(err);
+		return e2;
+	}
+	r->wait.address = lock;
+	r->wait.has_address = true;
+	if (!(r->wait.object_kind = strdup("LWLock")))
+		return &pgm_enomem;
+	pgm_error_destroy(pgm_pg_my_proc(pg, &proc));
+	err = pgm_pg_read_lwlock_wait(pg, lock, proc, r->procno, r);
+	return note_failure(r, "lwlock-unknown", "the LWLock", err);
 }

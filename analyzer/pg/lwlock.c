@@ -58,3 +58,17 @@ struct pgm_error *pgm_pg_lwlock_tranche_name(const struct pgm_pg *pg, uint32_t t
 		return builtin_name(pg, tranche, ret);
 	return extension_name(pg, tranche - (uint64_t)first_user, ret);
 }
+
+const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode)
+{
+	const char *e = pgm_pg_enum_name(pg->layout, PGM_E_LWLockMode, (int64_t)mode);
+	if (!e)
+		return "unknown";
+	if (strcmp(e, "LW_EXCLUSIVE") == 0)
+		return "exclusive";
+	if (strcmp(e, "LW_SHARED") == 0)
+		return "shared";
+	if (strcmp(e, "LW_WAIT_UNTIL_FREE") == 0)
+		return "wait-until-free";
+	return e;
+}

@@ -163,3 +163,17 @@ struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask,
  * r->wait.waiters.
  */
 struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);
+
+/* ---- LWLock waits (pg/lwlock_wait.c) ---- */
+
+/* "exclusive", "shared", "wait-until-free" for an LWLockMode value; "unknown". */
+const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode);
+/*
+ * The LWLock at `lock` that the PGPROC `proc` (procno self_procno) waits
+ * for: tranche, lock word and requested mode into r->wait.object and
+ * description, its wait queue (LWLock.waiters via PGPROC.lwWaitLink) into
+ * r->wait.waiters.  Holders stay unknown: held_lwlocks is private to each
+ * backend.
+ */
+struct pgm_error *pgm_pg_read_lwlock_wait(const struct pgm_pg *pg, uint64_t lock, uint64_t proc,
+					  int32_t self_procno, struct pgm_report *r);
