@@ -239,6 +239,196 @@ static void wait_event_names_follow_enum_origin(void **state)
 	pgm_pg_layout_destroy(l);
 }
 
+/* ---- heavyweight locks: LOCK at LOCK_AT, PROCLOCKs at PROCLOCKS, name tables at TABLES ---- */
+enum { LOCK_AT = 0x60000, PROCLOCKS = 0x61000, PROCLOCK_SIZE = 64, TABLES = 0x70000 };
+enum { ACCESS_SHARE = 1, ACCESS_EXCLUSIVE = 8 };
+
+/* 16+ shapes: dlist_head procLocks, dclist_head waitProcs, dlist_node links */
+static void make_lock_layout(struct pgm_pg_layout *l)
+{
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_waitLock, 24, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_waitLockMode, 32, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_links, 40, 16);
+	pgm_pg_layout_set_struct(l, PGM_S_LOCK, 64);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_tag, 0, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_procLocks_head, 16, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_procLocks_head_next, 24, 8);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_waitProcs_dlist_head, 32, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_waitProcs_dlist_head_next, 40, 8);
+	pgm_pg_layout_set_struct(l, PGM_S_LOCKTAG, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field1, 0, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field2, 4, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field3, 8, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field4, 12, 2);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_type, 14, 1);
+	pgm_pg_layout_set_struct(l, PGM_S_PROCLOCK, PROCLOCK_SIZE);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_myLock, 0, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_myProc, 8, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_groupLeader, 16, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_holdMask, 24, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_lockLink, 32, 16);
+	pgm_pg_layout_set_global(l, PGM_G_LockTagTypeNames, TABLES, 6 * 8);
+	l->globals[PGM_G_LockTagTypeNames].elements = 6;
+	pgm_pg_layout_set_global(l, PGM_G_lock_mode_names, TABLES + 0x40, 9 * 8);
+	l->globals[PGM_G_lock_mode_names].elements = 9;
+	pgm_pg_layout_set_global(l, PGM_G_LockConflicts, TABLES + 0x100, 9 * 4);
+	l->globals[PGM_G_LockConflicts].elements = 9;
+}
+
+static void add_strings(struct fixture *f, uint8_t *tab, size_t slot, uint64_t at, const char *const *s, size_t n)
+{
+	char buf[512] = { 0 };
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		put64(tab, slot + i * 8, at + used);
+		strcpy(buf + used, s[i]);
+		used += strlen(s[i]) + 1;
+	}
+	assert_null(pgm_target_memory_add(f->t, at, buf, sizeof(buf), NULL));
+}
+
+static void make_tables(struct fixture *f)
+{
+	static const char *const types[] = { "relation", "extend", "frozenid", "page", "tuple", "transactionid" };
+	static const char *const modes[] = { "INVALID", "AccessShareLock", "RowShareLock", "RowExclusiveLock",
+		"ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock" };
+	uint8_t tab[0x200] = { 0 };
+	add_strings(f, tab, 0, TABLES + 0x1000, types, 6);
+	add_strings(f, tab, 0x40, TABLES + 0x2000, modes, 9);
+	put32(tab, 0x100 + 4 * ACCESS_SHARE, 1U << ACCESS_EXCLUSIVE);
+	put32(tab, 0x100 + 4 * ACCESS_EXCLUSIVE, 0x1fe);
+	assert_null(pgm_target_memory_add(f->t, TABLES, tab, sizeof(tab), NULL));
+}
+
+static uint64_t proc_at(int procno) { return PROCS + (uint64_t)procno * PROC_SIZE; }
+static uint64_t proclock_at(int i) { return PROCLOCKS + (uint64_t)i * PROCLOCK_SIZE; }
+
+/*
+ * Procno 1 (us) waits for AccessExclusiveLock.  procLocks: 0 holds
+ * AccessShareLock; 1 is ours, holding nothing; 3 holds AccessShareLock but
+ * is in our lock group.  waitProcs: 2 (AccessShareLock), then us.  With
+ * `cycle`, the last PROCLOCK points back to the second instead of the head.
+ */
+static void make_lock(struct fixture *f, uint8_t tag_type, bool cycle)
+{
+	static const int holders[3] = { 0, 1, 3 };
+	static const uint32_t masks[3] = { 1U << ACCESS_SHARE, 0, 1U << ACCESS_SHARE };
+	uint8_t lock[64] = { 0 }, pl[3 * PROCLOCK_SIZE] = { 0 };
+	uint32_t tag[4] = { 5, 16384, 3, 7 };
+	memcpy(lock, tag, 14);
+	lock[14] = tag_type;
+	put64(lock, 24, proclock_at(0) + 32);
+	put64(lock, 40, proc_at(2) + 40);
+	for (int i = 0; i < 3; i++) {
+		put64(pl, i * PROCLOCK_SIZE, LOCK_AT);
+		put64(pl, i * PROCLOCK_SIZE + 8, proc_at(holders[i]));
+		put64(pl, i * PROCLOCK_SIZE + 16, proc_at(holders[i] == 3 ? 1 : holders[i]));
+		put32(pl, i * PROCLOCK_SIZE + 24, masks[i]);
+		put64(pl, i * PROCLOCK_SIZE + 40, i < 2 ? proclock_at(i + 1) + 32 : cycle ? proclock_at(1) + 32 : LOCK_AT + 16);
+	}
+	put64(f->procs, 1 * PROC_SIZE + 24, LOCK_AT);
+	put32(f->procs, 1 * PROC_SIZE + 32, ACCESS_EXCLUSIVE);
+	put64(f->procs, 1 * PROC_SIZE + 48, LOCK_AT + 32);
+	put32(f->procs, 2 * PROC_SIZE + 32, ACCESS_SHARE);
+	put64(f->procs, 2 * PROC_SIZE + 48, proc_at(1) + 40);
+	put64(f->procs, 3 * PROC_SIZE + 16, proc_at(1));
+	assert_null(pgm_target_memory_add(f->t, LOCK_AT, lock, sizeof(lock), "/dev/zero (deleted)"));
+	assert_null(pgm_target_memory_add(f->t, PROCLOCKS, pl, sizeof(pl), "/dev/zero (deleted)"));
+	make_tables(f);
+}
+
+static struct fixture *lock_fixture_create(uint8_t tag_type, bool cycle)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_null(pgm_target_memory_create(1001, &f->t));
+	f->l = pgm_pg_layout_create_empty();
+	make_layout(f->l);
+	make_lock_layout(f->l);
+	/* the PGPROC array goes in last, with the lock fields set */
+	make_lock(f, tag_type, cycle);
+	make_memory(f, 0, 0, true, false);
+	pgm_pg_init(&f->pg, f->t, f->l);
+	return f;
+}
+
+static void hwlock_blockers_are_conflicting_holders_and_waiters_ahead(void **state)
+{
+	struct fixture *f = lock_fixture_create(0, false);
+	struct pgm_report *r = pgm_report_create();
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_string_equal(r->wait.description, "AccessExclusiveLock on relation 16384 (database 5)");
+	assert_string_equal(pgm_fields_get(&r->wait.object, "locktype")->str, "relation");
+	assert_int_equal(pgm_fields_get(&r->wait.object, "relation")->u, 16384);
+	assert_null(pgm_fields_get(&r->wait.object, "page"));
+	assert_true(r->wait.holders_known);
+	assert_int_equal(r->wait.n_holders, 2);
+	assert_int_equal(r->wait.holders[0].pid, 1000);
+	assert_string_equal(r->wait.holders[0].mode, "AccessShareLock");
+	assert_string_equal(r->wait.holders[0].evidence, "holds AccessShareLock, which conflicts with AccessExclusiveLock");
+	assert_int_equal(r->wait.holders[1].pid, 1002);
+	assert_non_null(strstr(r->wait.holders[1].evidence, "queued ahead"));
+	assert_true(r->wait.waiters_known);
+	assert_int_equal(r->wait.n_waiters, 2);
+	assert_int_equal(r->wait.waiters[0].pid, 1002);
+	assert_true(r->wait.waiters[1].is_self);
+	pgm_report_destroy(r);
+	fixture_destroy(f);
+}
+
+static void hwlock_tuple_tag_is_decoded(void **state)
+{
+	struct fixture *f = lock_fixture_create(4, false);
+	struct pgm_report *r = pgm_report_create();
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_string_equal(r->wait.description,
+			    "AccessExclusiveLock on tuple (3,7) of relation 16384 (database 5)");
+	assert_int_equal(pgm_fields_get(&r->wait.object, "page")->u, 3);
+	assert_int_equal(pgm_fields_get(&r->wait.object, "tuple")->u, 7);
+	assert_int_equal(pgm_fields_get(&r->wait.object, "database")->u, 5);
+	pgm_report_destroy(r);
+	fixture_destroy(f);
+}
+
+static void hwlock_transactionid_tag_is_decoded(void **state)
+{
+	struct fixture *f = lock_fixture_create(5, false);
+	struct pgm_report *r = pgm_report_create();
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_string_equal(r->wait.description, "AccessExclusiveLock on transaction 5");
+	assert_int_equal(pgm_fields_get(&r->wait.object, "transactionid")->u, 5);
+	assert_null(pgm_fields_get(&r->wait.object, "relation"));
+	pgm_report_destroy(r);
+	fixture_destroy(f);
+}
+
+static void proclock_ring_walk_and_cycle(void **state)
+{
+	struct fixture *f = lock_fixture_create(0, false);
+	uint64_t *items;
+	size_t n;
+	assert_null(pgm_pg_walk_ring(&f->pg, LOCK_AT + 16, 8, 32, &items, &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(items[0], proclock_at(0));
+	assert_int_equal(items[2], proclock_at(2));
+	free(items);
+	fixture_destroy(f);
+
+	f = lock_fixture_create(0, true);
+	struct pgm_error *err = pgm_pg_walk_ring(&f->pg, LOCK_AT + 16, 8, 32, &items, &n);
+	assert_non_null(err);
+	assert_int_equal(err->code, PGM_ERR_LIMIT);
+	assert_true(n >= 3 && n < 16);
+	pgm_error_destroy(err);
+	free(items);
+	struct pgm_report *r = pgm_report_create();
+	err = pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r);
+	assert_non_null(err);
+	assert_false(r->wait.holders_known);
+	pgm_error_destroy(err);
+	pgm_report_destroy(r);
+	fixture_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +437,10 @@ int main(void)
 		cmocka_unit_test(uncaptured_cv_is_reported_missing),
 		cmocka_unit_test(proclist_cycle_is_detected),
 		cmocka_unit_test(wait_event_names_follow_enum_origin),
+		cmocka_unit_test(hwlock_blockers_are_conflicting_holders_and_waiters_ahead),
+		cmocka_unit_test(hwlock_tuple_tag_is_decoded),
+		cmocka_unit_test(hwlock_transactionid_tag_is_decoded),
+		cmocka_unit_test(proclock_ring_walk_and_cycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
