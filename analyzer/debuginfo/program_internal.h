@@ -78,6 +78,13 @@ const struct pgm_module *pgm_program_module_of(struct pgm_program *prog, Dwfl_Mo
  */
 const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, uint64_t addr,
 				  GElf_Sym *sym, uint64_t *offset);
+/*
+ * The address of the symbol `name`, looked up in module m first (a static
+ * of the caller's own file), then everywhere.  A versioned .symtab name
+ * "sem_wait@@GLIBC_2.34" answers to "sem_wait", as gdb's does.
+ */
+bool pgm_program_symbol_address(struct pgm_program *prog, const struct pgm_module *m,
+				const char *name, uint64_t *ret);
 /* Lowercase hex of a build-id into buf (2 * len + 1 bytes). */
 void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf);
 
@@ -106,6 +113,19 @@ bool pgm_unwind_repeats(const struct phys_frame *frames, size_t n, uint64_t pc, 
  * register + offset and that register is known.
  */
 bool pgm_unwind_cfa_from_cfi(struct pgm_program *prog, struct phys_frame *frame);
+
+#define PGM_TAIL_CALLS_MAX 8
+
+/*
+ * The functions that tail-called from the caller's call site (the one
+ * returning to return_pc, in caller_fn) down to the callee at callee_entry,
+ * as the return pcs of their tail-call sites, callee side first: gdb's
+ * "tail call frames".  0 when there are none, the DWARF has no call sites,
+ * or several chains are possible.
+ */
+size_t pgm_tail_calls(struct pgm_program *prog, const struct pgm_module *caller_module,
+		      Dwarf_Die *caller_fn, Dwarf_Addr caller_bias, uint64_t return_pc,
+		      uint64_t callee_entry, uint64_t ret_pcs[PGM_TAIL_CALLS_MAX]);
 
 /*
  * Turns physical frames into gdb-numbered frames with inline frames, names,

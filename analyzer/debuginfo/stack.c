@@ -37,10 +37,28 @@ static struct pgm_frame *frame_push(struct pgm_stack *stack, const struct phys_f
 	return frame;
 }
 
-/* DW_AT_name, through DW_AT_abstract_origin and DW_AT_specification. */
+static bool is_c(int lang)
+{
+	return lang == DW_LANG_C89 || lang == DW_LANG_C || lang == DW_LANG_C99 ||
+	       lang == DW_LANG_C11;
+}
+
+/*
+ * The function's name as gdb prints it: for C, gdb keeps symbols under
+ * their linkage name, so DW_AT_linkage_name wins where the compiler
+ * emitted one (glibc's __GI_ aliases); otherwise DW_AT_name.  Both are
+ * looked up through DW_AT_abstract_origin and DW_AT_specification.
+ */
 static const char *die_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute attr;
+	Dwarf_Die cu;
+	if (dwarf_diecu(die, &cu, NULL, NULL) && is_c(dwarf_srclang(&cu))) {
+		const char *linkage =
+			dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+		if (linkage)
+			return linkage;
+	}
 	return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
 }
 
@@ -199,35 +217,52 @@ static void frames_truncate(struct pgm_stack *stack, size_t n)
 	stack->n_frames = n;
 }
 
-/*
- * Inline frames at one physical frame from DWARF; *pushed is 0 when DWARF
- * does not cover the pc (no debuginfo, or code outside any subprogram).
- */
-static struct pgm_error *expand_dwarf(struct pgm_stack *stack, const struct phys_frame *f,
-				      unsigned physical, const struct pgm_module *m, int *pushed)
-{
-	*pushed = 0;
+/* What DWARF and the symbols say about the function of one machine frame. */
+struct frame_function {
+	const struct pgm_module *m;
 	Dwarf_Addr bias;
-	Dwarf_Die *cudie = dwfl_module_addrdie(m->dwfl_module, f->lookup_pc, &bias);
-	Dwarf_Die inner, *chain;
-	if (!cudie || !innermost_function(cudie, f->lookup_pc - bias, &inner))
-		return NULL;
-	int n = dwarf_getscopes_die(&inner, &chain);
-	if (n <= 0)
-		return NULL;
-	size_t before = stack->n_frames;
-	*pushed = push_chain(stack, f, physical, m, chain, n);
-	free(chain);
-	if (*pushed >= 0)
-		return NULL;
-	frames_truncate(stack, before);
-	return &pgm_enomem;
+	Dwarf_Die *chain;        /* concrete scopes, innermost function out; NULL without DWARF */
+	int n_chain;
+	Dwarf_Die *subprogram;   /* in chain: the function the code belongs to */
+	uint64_t entry;          /* its entry address, 0 if unknown */
+};
+
+static uint64_t function_entry(struct pgm_program *prog, const struct phys_frame *f,
+			       const struct frame_function *fn)
+{
+	Dwarf_Addr pc;
+	if (fn->subprogram && dwarf_entrypc(fn->subprogram, &pc) == 0)
+		return pc + fn->bias;
+	GElf_Sym sym;
+	uint64_t off;
+	if (fn->m && pgm_program_symbol_at(prog, fn->m->dwfl_module, f->lookup_pc, &sym, &off))
+		return f->lookup_pc - off;
+	return 0;
+}
+
+static void locate_function(struct pgm_program *prog, const struct phys_frame *f,
+			    struct frame_function *fn)
+{
+	memset(fn, 0, sizeof(*fn));
+	fn->m = pgm_program_module_at(prog, f->lookup_pc);
+	Dwarf_Die inner;
+	Dwarf_Die *cudie = fn->m && fn->m->has_dwarf
+		? dwfl_module_addrdie(fn->m->dwfl_module, f->lookup_pc, &fn->bias) : NULL;
+	if (cudie && innermost_function(cudie, f->lookup_pc - fn->bias, &inner) &&
+	    (fn->n_chain = dwarf_getscopes_die(&inner, &fn->chain)) <= 0) {
+		fn->chain = NULL;
+		fn->n_chain = 0;
+	}
+	for (int i = 0; i < fn->n_chain && !fn->subprogram; i++)
+		if (dwarf_tag(&fn->chain[i]) == DW_TAG_subprogram)
+			fn->subprogram = &fn->chain[i];
+	fn->entry = function_entry(prog, f, fn);
 }
 
 /* Without DWARF: the ELF symbol covering the pc, and a line if any. */
-static struct pgm_error *expand_symbol(struct pgm_program *prog, struct pgm_stack *stack,
-				       const struct phys_frame *f, unsigned physical,
-				       const struct pgm_module *m)
+static struct pgm_error *push_symbol(struct pgm_program *prog, struct pgm_stack *stack,
+				     const struct phys_frame *f, unsigned physical,
+				     const struct pgm_module *m)
 {
 	struct pgm_frame *frame = frame_push(stack, f, physical, m);
 	if (!frame)
@@ -245,6 +280,52 @@ static struct pgm_error *expand_symbol(struct pgm_program *prog, struct pgm_stac
 	return NULL;
 }
 
+/* A machine frame's frames: inline ones from DWARF, else the symbol's. */
+static struct pgm_error *push_frames(struct pgm_program *prog, struct pgm_stack *stack,
+				     const struct phys_frame *f, unsigned physical,
+				     const struct frame_function *fn)
+{
+	size_t before = stack->n_frames;
+	int pushed = fn->chain ? push_chain(stack, f, physical, fn->m, fn->chain, fn->n_chain) : 0;
+	if (pushed < 0) {
+		frames_truncate(stack, before);
+		return &pgm_enomem;
+	}
+	return pushed ? NULL : push_symbol(prog, stack, f, physical, fn->m);
+}
+
+/*
+ * Between a caller and its callee, the functions that tail-called their way
+ * down; like gdb's tail call frames they have a pc (after their jump) and
+ * no other register.
+ */
+static struct pgm_error *push_tail_calls(struct pgm_program *prog, struct pgm_stack *stack,
+					 const struct phys_frame *caller,
+					 const struct frame_function *caller_fn,
+					 uint64_t callee_entry, unsigned *physical)
+{
+	uint64_t pcs[PGM_TAIL_CALLS_MAX];
+	if (caller->activation || !caller_fn->subprogram || !callee_entry)
+		return NULL;
+	size_t n = pgm_tail_calls(prog, caller_fn->m, caller_fn->subprogram, caller_fn->bias,
+				  caller->pc, callee_entry, pcs);
+	for (size_t k = 0; k < n; k++) {
+		struct phys_frame t = { .pc = pcs[k], .lookup_pc = pcs[k] - 1,
+					.regs_valid = 1u << PGM_DWARF_REG_PC };
+		t.regs[PGM_DWARF_REG_PC] = pcs[k];
+		struct frame_function fn;
+		locate_function(prog, &t, &fn);
+		size_t before = stack->n_frames;
+		struct pgm_error *err = push_frames(prog, stack, &t, (*physical)++, &fn);
+		free(fn.chain);
+		if (err)
+			return err;
+		for (size_t i = before; i < stack->n_frames; i++)
+			stack->frames[i].tail_call = true;
+	}
+	return NULL;
+}
+
 /*
  * gdb recognises the x86_64 Linux signal trampoline by its code,
  * "mov $15, %rax; syscall" (rt_sigreturn), wherever it lives.
@@ -258,25 +339,36 @@ static bool is_sigreturn(struct pgm_program *prog, uint64_t pc)
 	return !err && memcmp(buf, code, sizeof(code)) == 0;
 }
 
+/*
+ * Functions are located for every frame first: tail calls between frame i
+ * and i + 1 need the caller's function before the caller's frames are
+ * pushed.
+ */
 struct pgm_error *pgm_stack_expand(struct pgm_program *prog, const struct phys_frame *phys,
 				   size_t n_phys, struct pgm_stack *stack)
 {
-	for (size_t i = 0; i < n_phys; i++) {
-		const struct pgm_module *m = pgm_program_module_at(prog, phys[i].lookup_pc);
-		int pushed = 0;
-		struct pgm_error *err = NULL;
-		if (m && m->has_dwarf)
-			err = expand_dwarf(stack, &phys[i], (unsigned)i, m, &pushed);
-		if (!err && pushed == 0)
-			err = expand_symbol(prog, stack, &phys[i], (unsigned)i, m);
-		if (err)
-			return err;
+	struct frame_function *fns = calloc(n_phys ? n_phys : 1, sizeof(*fns));
+	if (!fns)
+		return &pgm_enomem;
+	for (size_t i = 0; i < n_phys; i++)
+		locate_function(prog, &phys[i], &fns[i]);
+	unsigned physical = 0;
+	struct pgm_error *err = NULL;
+	for (size_t i = 0; !err && i < n_phys; i++) {
+		err = push_frames(prog, stack, &phys[i], physical++, &fns[i]);
 		/* libdwfl marks the trampoline's frame an activation (its CFI is a
 		 * signal frame), which limits the reads to a few frames. */
-		if (phys[i].activation && is_sigreturn(prog, phys[i].pc))
+		if (!err && phys[i].activation && is_sigreturn(prog, phys[i].pc))
 			stack->frames[stack->n_frames - 1].signal_frame = true;
+		if (!err && i + 1 < n_phys)
+			err = push_tail_calls(prog, stack, &phys[i + 1], &fns[i + 1], fns[i].entry,
+					      &physical);
 	}
-	return NULL;
+	stack->n_physical = physical;
+	for (size_t i = 0; i < n_phys; i++)
+		free(fns[i].chain);
+	free(fns);
+	return err;
 }
 
 void pgm_stack_destroy(struct pgm_stack *stack)

@@ -13,11 +13,18 @@
 
 #include "debuginfo/program_internal.h"
 
-static uint64_t hash_name(const char *name)
+/* The length of name without a default-version suffix "@@VERSION". */
+static size_t base_length(const char *name)
+{
+	const char *at = strstr(name, "@@");
+	return at ? (size_t)(at - name) : strlen(name);
+}
+
+static uint64_t hash_name(const char *name, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -30,10 +37,16 @@ static bool symbol_indexable(const GElf_Sym *sym, GElf_Word shndx, const char *n
 		type == STT_NOTYPE);
 }
 
+/*
+ * Names are keyed without their "@@VERSION": the default version of a
+ * versioned symbol is what a plain name means to the linker and to gdb.
+ */
 static size_t slot_of(const struct symbol_index *idx, const char *name)
 {
-	size_t mask = idx->cap - 1, i = hash_name(name) & mask;
-	while (idx->names[i] && strcmp(idx->names[i], name) != 0)
+	size_t len = base_length(name);
+	size_t mask = idx->cap - 1, i = hash_name(name, len) & mask;
+	while (idx->names[i] && (base_length(idx->names[i]) != len ||
+				 memcmp(idx->names[i], name, len) != 0))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -109,6 +122,24 @@ static struct pgm_error *find_in_module(struct pgm_program *prog, struct module_
 	};
 	*found = true;
 	return NULL;
+}
+
+bool pgm_program_symbol_address(struct pgm_program *prog, const struct pgm_module *m,
+				const char *name, uint64_t *ret)
+{
+	struct pgm_symbol sym;
+	bool found = false;
+	struct pgm_error *err = NULL;
+	if (m && m->has_elf)
+		err = find_in_module(prog, &prog->states[m - prog->modules], name, &sym, &found);
+	if (!err && !found) {
+		err = pgm_program_find_symbol(prog, name, &sym);
+		found = !err;
+	}
+	pgm_error_destroy(err);
+	if (found)
+		*ret = sym.address;
+	return found;
 }
 
 struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *name,

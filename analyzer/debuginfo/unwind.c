@@ -321,7 +321,6 @@ static struct pgm_error *walk_thread(struct pgm_program *prog, const struct pgm_
 			if (!w.frames[i].activation)
 				restore_callee_saved(prog, &w.frames[i - 1], &w.frames[i]);
 		fill_cfas(prog, w.frames, w.n);
-		stack->n_physical = w.n;
 		err = pgm_stack_expand(prog, w.frames, w.n, stack);
 	}
 	free(w.frames);

@@ -99,6 +99,7 @@ static struct json_object *frame_json(const struct pgm_frame *f)
 	put(obj, "pc", hex(f->pc, &ok), &ok);
 	put(obj, "function", str(f->function, &ok), &ok);
 	put(obj, "inline", json_object_new_boolean(f->inlined), &ok);
+	put(obj, "tail_call", json_object_new_boolean(f->tail_call), &ok);
 	put(obj, "signal_frame", json_object_new_boolean(f->signal_frame), &ok);
 	put(obj, "file", str(f->file, &ok), &ok);
 	put(obj, "line", f->line ? json_object_new_int(f->line) : NULL, &ok);

@@ -54,7 +54,7 @@ void pgm_render_stack_text(FILE *out, const struct pgm_stack *stack);
  *            sender_pid, on_demand}; on_demand is !t->has_siginfo (gcore, a
  *            live process) and the signal fields are then null
  *   thread: {tid, complete, stop_reason, frames: [{index, pc, function,
- *            inline, signal_frame, file, line, module, module_offset}]}
+ *            inline, tail_call, signal_frame, file, line, module, module_offset}]}
  *   module: {name, path, debug_path, start, end, build_id, has_elf,
  *            has_symtab, has_dwarf, build_id_mismatch, is_main}
  */

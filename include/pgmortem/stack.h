@@ -9,7 +9,10 @@
  * Frames are listed innermost first and numbered as gdb numbers them: a
  * physical frame whose pc lies in inlined code becomes several frames, the
  * innermost inline function first, the function it was inlined into last,
- * all sharing the physical frame's pc and registers.  Like gdb (`backtrace
+ * all sharing the physical frame's pc and registers.  Functions that left
+ * the stack by a tail call (a jump) are put back between their caller and
+ * callee from DWARF call-site information when the chain is unambiguous,
+ * as gdb's "tail call frames".  Like gdb (`backtrace
  * past-main off`), the stack ends at the executable's `main`; frames of the
  * C runtime below it are not unwound.  Unwinding stops after
  * PGM_STACK_MAX_FRAMES physical frames or when a (pc, sp) pair repeats.
@@ -37,10 +40,14 @@
 
 struct pgm_frame {
 	unsigned index;          /* as gdb numbers frames: inline frames count */
-	unsigned physical;       /* index of the physical (unwound) frame */
+	unsigned physical;       /* which machine frame: each unwound frame and each
+				    tail-call frame counts one, innermost 0 */
 	uint64_t pc;             /* the frame's pc (return address for callers) */
 	bool activation;         /* pc is exact (innermost or signal frame) */
 	bool inlined;            /* an inline frame; its caller shares `physical` */
+	bool tail_call;          /* reconstructed from DWARF call sites, as gdb does:
+				    this function jumped to the one below and left no
+				    return address; registers other than pc unknown */
 	bool signal_frame;       /* the kernel's signal return trampoline (libc's
 				    __restore_rt): gdb's "<signal handler called>";
 				    the frame above it was interrupted at `pc` */
@@ -71,7 +78,7 @@ struct pgm_stack {
 	int32_t tid;
 	struct pgm_frame *frames;
 	size_t n_frames;
-	size_t n_physical;       /* physical frames among `frames` */
+	size_t n_physical;       /* machine frames among `frames` (see `physical`) */
 	/*
 	 * Why unwinding stopped early, or NULL if it reached `main` or the
 	 * outermost frame: a read the capture could not serve (NOT_CAPTURED /
