@@ -72,6 +72,13 @@ void cli_report_error(const char *context, const struct pgm_error *err);
 /* Prints usage error plus "try 'pgmortem CMD --help'", returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The layout cache directory: `override` if non-NULL, else
+ * ${XDG_CACHE_HOME:-$HOME/.cache}/pgmortem/layouts; NULL if neither is set.
+ * The caller frees the result.
+ */
+char *cli_layout_cache_dir(const char *override);
+
 /* Subcommands: argv[0] is the command name. */
 int cmd_stack(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);

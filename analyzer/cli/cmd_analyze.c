@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pg/layout.h"
 #include "pgmortem/analyze.h"
 #include "render/report_render.h"
 
 static const char usage_text[] =
 	"usage: pgmortem analyze CORE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
-	"                        [--format text|json] [--full-stack]\n"
+	"                        [--format text|json] [--full-stack] [--no-cache]\n"
 	"       pgmortem CORE ...          (the same)\n"
 	"\n"
 	"Explains why the PostgreSQL process in CORE is stuck: what it waits on (condition\n"
@@ -25,6 +26,8 @@ static const char usage_text[] =
 	"      --sysroot DIR    prefix for the paths recorded in the core\n"
 	"      --format FMT     text (default) or json (\"schema\": 1)\n"
 	"      --full-stack     print every frame of the stack\n"
+	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts)\n"
+	"      --no-cache       resolve PostgreSQL layouts from DWARF, neither reading nor writing the cache\n"
 	"\n"
 	"Example:\n"
 	"  pgmortem analyze core.14527 -e /usr/lib/postgresql/15/bin/postgres\n"
@@ -32,11 +35,13 @@ static const char usage_text[] =
 	"Exit codes: 0 complete, 1 partial (memory, debuginfo or frames missing),\n"
 	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
 
-enum { OPT_FULL_STACK = 0x200 };
+enum { OPT_FULL_STACK = 0x200, OPT_NO_CACHE, OPT_CACHE_DIR };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "full-stack", no_argument, NULL, OPT_FULL_STACK },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -86,15 +91,18 @@ int cmd_analyze(int argc, char **argv)
 {
 	static const char *const formats[] = { "text", "json", NULL };
 	struct cli_common common;
-	bool full_stack = false;
+	bool full_stack = false, no_cache = false;
+	const char *cache_dir = NULL;
 	cli_common_init(&common);
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
-		if (opt == OPT_FULL_STACK) {
-			full_stack = true;
+		if (opt == OPT_FULL_STACK || opt == OPT_NO_CACHE || opt == OPT_CACHE_DIR) {
+			full_stack |= opt == OPT_FULL_STACK;
+			no_cache |= opt == OPT_NO_CACHE;
+			cache_dir = opt == OPT_CACHE_DIR ? optarg : cache_dir;
 			continue;
 		}
 		int handled = cli_parse_common(&common, opt, optarg, formats);
@@ -103,5 +111,10 @@ int cmd_analyze(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("analyze", "expected exactly one CORE file");
-	return run(argv[optind], &common, full_stack);
+	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
+	pgm_pg_layout_set_cache_dir(dir);
+	int rc = run(argv[optind], &common, full_stack);
+	pgm_pg_layout_set_cache_dir(NULL);
+	free(dir);
+	return rc;
 }

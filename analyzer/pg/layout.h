@@ -117,8 +117,66 @@ const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
  * Resolves the whole table from the program's DWARF.  Unresolvable entries
  * stay `found = false`; only a failure that prevents any resolution (out of
  * memory) is an error.  The caller owns *ret: pgm_pg_layout_destroy().
+ * Consults the process-wide layout cache first when one is set (below).
  */
 struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret);
+/* The same, always from DWARF, never through a cache (layout_dwarf.c). */
+struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret);
+
+/*
+ * ---- The layout cache (layout_cache.c) ----
+ *
+ * Resolved layouts stored on disk per build-id of the main executable,
+ * as <dir>/<build-id>.json (format PGM_PG_LAYOUT_CACHE_VERSION).  Global
+ * addresses are stored relative to the executable's load bias, so one entry
+ * serves every process of that build.  A file is validated before use
+ * (types, bounds, every entry of layout.def present) and a bad or stale one
+ * is ignored and rewritten; files are replaced atomically (rename).
+ */
+#define PGM_PG_LAYOUT_CACHE_VERSION 1
+
+/* What the last cached resolution did, for reports and tests. */
+enum pgm_pg_layout_cache_result {
+	PGM_LAYOUT_CACHE_OFF,       /* no cache set, or no build-id */
+	PGM_LAYOUT_CACHE_HIT,       /* loaded from the cache */
+	PGM_LAYOUT_CACHE_STORED,    /* resolved from DWARF and written */
+	PGM_LAYOUT_CACHE_UNCACHED,  /* resolved from DWARF, not cacheable (no DWARF, or a
+				       global outside the executable) or the write failed */
+};
+
+/*
+ * Resolves through the cache in `dir` (NULL: straight from DWARF): a valid
+ * entry for the main module's build-id is used even when this program has
+ * no DWARF (a layout profile made from a debug build of the same build-id);
+ * otherwise resolves from DWARF and stores the result.  `result` and
+ * `note` (the reason a cache file was rejected or not written; the caller
+ * frees it) may be NULL.
+ */
+struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const char *dir,
+					       struct pgm_pg_layout **ret,
+					       enum pgm_pg_layout_cache_result *result, char **note);
+/*
+ * The process-wide cache directory pgm_pg_layout_resolve() uses; NULL (the
+ * default) turns caching off.  For the CLI, set once before any analysis;
+ * `dir` is borrowed.  pgm_pg_layout_last_cache_result() tells what the
+ * latest pgm_pg_layout_resolve() did (and its note, owned by the library).
+ */
+void pgm_pg_layout_set_cache_dir(const char *dir);
+enum pgm_pg_layout_cache_result pgm_pg_layout_last_cache_result(const char **note);
+const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r);
+
+/*
+ * The cache file format, for the above and for tests.  to_json: the caller
+ * frees *ret; `bias` is subtracted from global addresses, `build_id` (hex)
+ * recorded.  from_json: parses and validates `text` against `build_id`,
+ * adding `bias` to global addresses and requiring each to lie within
+ * [lo, hi); PGM_ERR_FORMAT naming the first problem.
+ */
+struct pgm_error *pgm_pg_layout_to_json(const struct pgm_pg_layout *l, const char *build_id,
+					uint64_t bias, char **ret);
+struct pgm_error *pgm_pg_layout_from_json(const char *text, size_t len, const char *build_id,
+					  uint64_t bias, uint64_t lo, uint64_t hi,
+					  struct pgm_pg_layout **ret);
 struct pgm_pg_layout *pgm_pg_layout_create_empty(void);
 void pgm_pg_layout_destroy(struct pgm_pg_layout *layout);
 

@@ -131,7 +131,7 @@ static struct pgm_error *resolve_all(struct pgm_dwarf *dw, struct pgm_pg_layout 
 	return NULL;
 }
 
-struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret)
+struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret)
 {
 	struct pgm_pg_layout *l = pgm_pg_layout_create_empty();
 	if (!l)

@@ -1,0 +1,604 @@
+/*
+ * The layout cache: resolved layouts on disk per build-id, so that many cores
+ * of one build resolve layout.def from DWARF once.
+ *
+ * A cache file is untrusted input (another user's cache, a torn write, an
+ * older pgmortem, a changed layout.def): every value is type- and
+ * bounds-checked, every entry of the current table must be present, and any
+ * problem makes the whole file ignored (and rewritten after resolving).
+ *
+ *   {"format": "pgmortem-layout", "version": 1, "build_id": "b770…",
+ *    "structs": {"PGPROC": {"size": 880}, "Missing": null, …},
+ *    "members": {"PGPROC.pid": {"offset": 32, "size": 4}, …},
+ *    "globals": {"MyProc": {"vaddr": 9930024, "size": 8, "elements": 0}, …},
+ *    "enums":   {"BTPS_State": {"decl_file": "nbtree.c",
+ *                               "items": [["BTPARALLEL_NOT_INITIALIZED", 0], …]}, …}}
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "pg/layout.h"
+
+#define FORMAT_NAME "pgmortem-layout"
+#define MAX_FILE_SIZE (8u << 20)
+#define MAX_STRUCT_SIZE (1u << 24)
+#define MAX_GLOBAL_SIZE (1u << 30)
+#define MAX_ENUMERATORS 65536
+#define MAX_NAME 4096
+
+/* ---- writing ---- */
+
+static json_object *struct_json(const struct pgm_pg_struct *s)
+{
+	if (!s->found)
+		return NULL;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)s->size));
+	return o;
+}
+
+static json_object *member_json(const struct pgm_pg_member *m)
+{
+	if (!m->found)
+		return NULL;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "offset", json_object_new_int64((int64_t)m->offset));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
+	return o;
+}
+
+static json_object *global_json(const struct pgm_pg_global *g, uint64_t bias)
+{
+	if (!g->found)
+		return NULL;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "vaddr", json_object_new_int64((int64_t)(g->address - bias)));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)g->size));
+	json_object_object_add(o, "elements", json_object_new_int64((int64_t)g->elements));
+	if (g->decl_file)
+		json_object_object_add(o, "decl_file", json_object_new_string(g->decl_file));
+	return o;
+}
+
+static json_object *enum_json(const struct pgm_pg_enum *e)
+{
+	if (!e->found)
+		return NULL;
+	json_object *o = json_object_new_object(), *items = json_object_new_array();
+	for (size_t i = 0; i < e->n; i++) {
+		json_object *pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(e->items[i].name));
+		json_object_array_add(pair, json_object_new_int64(e->items[i].value));
+		json_object_array_add(items, pair);
+	}
+	if (e->decl_file)
+		json_object_object_add(o, "decl_file", json_object_new_string(e->decl_file));
+	json_object_object_add(o, "items", items);
+	return o;
+}
+
+struct pgm_error *pgm_pg_layout_to_json(const struct pgm_pg_layout *l, const char *build_id,
+					uint64_t bias, char **ret)
+{
+	json_object *root = json_object_new_object();
+	json_object *structs = json_object_new_object(), *members = json_object_new_object();
+	json_object *globals = json_object_new_object(), *enums = json_object_new_object();
+	if (!root || !structs || !members || !globals || !enums)
+		goto out_nomem;
+	json_object_object_add(root, "format", json_object_new_string(FORMAT_NAME));
+	json_object_object_add(root, "version", json_object_new_int(PGM_PG_LAYOUT_CACHE_VERSION));
+	json_object_object_add(root, "build_id", json_object_new_string(build_id));
+	json_object_object_add(root, "has_debuginfo", json_object_new_boolean(l->has_debuginfo));
+	for (size_t i = 0; i < PGM_S_COUNT; i++)
+		json_object_object_add(structs, pgm_pg_struct_name(i), struct_json(&l->structs[i]));
+	for (size_t i = 0; i < PGM_M_COUNT; i++)
+		json_object_object_add(members, pgm_pg_member_path(i), member_json(&l->members[i]));
+	for (size_t i = 0; i < PGM_G_COUNT; i++)
+		json_object_object_add(globals, pgm_pg_global_name(i), global_json(&l->globals[i], bias));
+	for (size_t i = 0; i < PGM_E_COUNT; i++)
+		json_object_object_add(enums, pgm_pg_enum_type_name(i), enum_json(&l->enums[i]));
+	json_object_object_add(root, "structs", structs);
+	json_object_object_add(root, "members", members);
+	json_object_object_add(root, "globals", globals);
+	json_object_object_add(root, "enums", enums);
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	*ret = s ? strdup(s) : NULL;
+	json_object_put(root);
+	return *ret ? NULL : &pgm_enomem;
+out_nomem:
+	json_object_put(root);
+	json_object_put(structs);
+	json_object_put(members);
+	json_object_put(globals);
+	json_object_put(enums);
+	return &pgm_enomem;
+}
+
+/* ---- reading and validating ---- */
+
+static struct pgm_error *bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static struct pgm_error *bad(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct pgm_error *err = pgm_error_vcreate(PGM_ERR_FORMAT, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* An integer member `key` of o in [min, max]. */
+static bool get_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	errno = 0;
+	int64_t x = json_object_get_int64(v);
+	if (errno || x < min || x > max)
+		return false;
+	*ret = x;
+	return true;
+}
+
+/*
+ * The entry `name` of section `sec`: *ret is NULL for an explicit null
+ * ("not found in this build"), an object otherwise.  Absent: the file was
+ * written for another table, so it is stale.
+ */
+static struct pgm_error *entry(json_object *sec, const char *name, json_object **ret)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(sec, name, &v))
+		return bad("no entry for %s (written for another layout table)", name);
+	if (v && !json_object_is_type(v, json_type_object))
+		return bad("entry %s is not an object", name);
+	*ret = v;
+	return NULL;
+}
+
+static struct pgm_error *dup_string(json_object *o, const char *key, const char *name, char **ret)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > MAX_NAME)
+		return bad("%s: bad decl_file", name);
+	return (*ret = strdup(json_object_get_string(v))) ? NULL : &pgm_enomem;
+}
+
+static struct pgm_error *load_structs(json_object *sec, struct pgm_pg_layout *l)
+{
+	for (size_t i = 0; i < PGM_S_COUNT; i++) {
+		json_object *o;
+		int64_t size;
+		struct pgm_error *err = entry(sec, pgm_pg_struct_name(i), &o);
+		if (err)
+			return err;
+		if (!o)
+			continue;
+		if (!get_int(o, "size", 1, MAX_STRUCT_SIZE, &size))
+			return bad("struct %s: bad size", pgm_pg_struct_name(i));
+		pgm_pg_layout_set_struct(l, i, (uint64_t)size);
+	}
+	return NULL;
+}
+
+/* Which struct each member belongs to, from layout.def. */
+static const enum pgm_pg_struct_id member_owner[] = {
+#define PGM_STRUCT(id, name)
+#define PGM_MEMBER(id, s, path) PGM_S_##s,
+#define PGM_GLOBAL(id, name)
+#define PGM_ENUM(id, name)
+#include "pg/layout.def"
+#undef PGM_STRUCT
+#undef PGM_MEMBER
+#undef PGM_GLOBAL
+#undef PGM_ENUM
+};
+
+static struct pgm_error *load_members(json_object *sec, struct pgm_pg_layout *l)
+{
+	for (size_t i = 0; i < PGM_M_COUNT; i++) {
+		const char *name = pgm_pg_member_path(i);
+		const struct pgm_pg_struct *owner = &l->structs[member_owner[i]];
+		json_object *o;
+		int64_t off, size;
+		struct pgm_error *err = entry(sec, name, &o);
+		if (err)
+			return err;
+		if (!o)
+			continue;
+		if (!owner->found)
+			return bad("member %s of a struct that was not found", name);
+		if (!get_int(o, "offset", 0, (int64_t)owner->size, &off) ||
+		    !get_int(o, "size", 0, (int64_t)owner->size - off, &size))
+			return bad("member %s: offset or size outside its struct", name);
+		pgm_pg_layout_set_member(l, i, (uint64_t)off, (uint64_t)size);
+	}
+	return NULL;
+}
+
+static struct pgm_error *load_globals(json_object *sec, struct pgm_pg_layout *l, uint64_t bias,
+				      uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < PGM_G_COUNT; i++) {
+		const char *name = pgm_pg_global_name(i);
+		json_object *o;
+		int64_t vaddr, size, elements;
+		struct pgm_error *err = entry(sec, name, &o);
+		if (err)
+			return err;
+		if (!o)
+			continue;
+		if (!get_int(o, "vaddr", 0, INT64_MAX, &vaddr) ||
+		    !get_int(o, "size", 0, MAX_GLOBAL_SIZE, &size) ||
+		    !get_int(o, "elements", 0, MAX_GLOBAL_SIZE, &elements))
+			return bad("global %s: bad vaddr, size or elements", name);
+		uint64_t addr = (uint64_t)vaddr + bias;
+		if (addr < lo || addr >= hi || (uint64_t)size > hi - addr)
+			return bad("global %s lies outside the executable", name);
+		pgm_pg_layout_set_global(l, i, addr, (uint64_t)size);
+		l->globals[i].elements = (uint64_t)elements;
+		if ((err = dup_string(o, "decl_file", name, &l->globals[i].decl_file)))
+			return err;
+	}
+	return NULL;
+}
+
+static struct pgm_error *load_enumerators(json_object *items, enum pgm_pg_enum_id id,
+					  struct pgm_pg_layout *l)
+{
+	const char *name = pgm_pg_enum_type_name(id);
+	size_t n = json_object_array_length(items);
+	if (n > MAX_ENUMERATORS)
+		return bad("enum %s: too many enumerators", name);
+	for (size_t k = 0; k < n; k++) {
+		json_object *pair = json_object_array_get_idx(items, k), *nm, *val;
+		if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2 ||
+		    !json_object_is_type(nm = json_object_array_get_idx(pair, 0), json_type_string) ||
+		    !json_object_is_type(val = json_object_array_get_idx(pair, 1), json_type_int) ||
+		    json_object_get_string_len(nm) == 0 || json_object_get_string_len(nm) > MAX_NAME)
+			return bad("enum %s: bad enumerator", name);
+		struct pgm_error *err = pgm_pg_layout_add_enumerator(l, id, json_object_get_string(nm),
+								     json_object_get_int64(val));
+		if (err)
+			return err;
+	}
+	l->enums[id].found = true;
+	return NULL;
+}
+
+static struct pgm_error *load_enums(json_object *sec, struct pgm_pg_layout *l)
+{
+	for (size_t i = 0; i < PGM_E_COUNT; i++) {
+		const char *name = pgm_pg_enum_type_name(i);
+		json_object *o, *items;
+		struct pgm_error *err = entry(sec, name, &o);
+		if (err)
+			return err;
+		if (!o)
+			continue;
+		if (!json_object_object_get_ex(o, "items", &items) ||
+		    !json_object_is_type(items, json_type_array))
+			return bad("enum %s: no items", name);
+		if ((err = load_enumerators(items, i, l)) ||
+		    (err = dup_string(o, "decl_file", name, &l->enums[i].decl_file)))
+			return err;
+	}
+	return NULL;
+}
+
+static struct pgm_error *section(json_object *root, const char *key, json_object **ret)
+{
+	if (!json_object_object_get_ex(root, key, ret) || !json_object_is_type(*ret, json_type_object))
+		return bad("no \"%s\" object", key);
+	return NULL;
+}
+
+static struct pgm_error *check_header(json_object *root, const char *build_id)
+{
+	json_object *v;
+	int64_t version;
+	if (!json_object_is_type(root, json_type_object))
+		return bad("%s", "not a JSON object");
+	if (!json_object_object_get_ex(root, "format", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), FORMAT_NAME) != 0)
+		return bad("%s", "not a pgmortem layout cache file");
+	if (!get_int(root, "version", 0, INT32_MAX, &version) || version != PGM_PG_LAYOUT_CACHE_VERSION)
+		return bad("%s", "unsupported cache format version");
+	if (!json_object_object_get_ex(root, "build_id", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), build_id) != 0)
+		return bad("%s", "written for another build-id");
+	if (!json_object_object_get_ex(root, "has_debuginfo", &v) || !json_object_is_type(v, json_type_boolean) ||
+	    !json_object_get_boolean(v))
+		return bad("%s", "has_debuginfo is not true");
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_layout_from_json(const char *text, size_t len, const char *build_id,
+					  uint64_t bias, uint64_t lo, uint64_t hi,
+					  struct pgm_pg_layout **ret)
+{
+	if (len > MAX_FILE_SIZE || len > INT32_MAX)
+		return bad("%s", "file too large");
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return &pgm_enomem;
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	bool complete = root && json_tokener_get_error(tok) == json_tokener_success &&
+			json_tokener_get_parse_end(tok) == len;
+	json_tokener_free(tok);
+	if (!complete) {
+		json_object_put(root);
+		return bad("%s", "not valid JSON (truncated or corrupt)");
+	}
+	struct pgm_pg_layout *l = pgm_pg_layout_create_empty();
+	json_object *s, *m, *g, *e;
+	struct pgm_error *err = l ? check_header(root, build_id) : &pgm_enomem;
+	if (!err && !(err = section(root, "structs", &s)) && !(err = section(root, "members", &m)) &&
+	    !(err = section(root, "globals", &g)) && !(err = section(root, "enums", &e)) &&
+	    !(err = load_structs(s, l)) && !(err = load_members(m, l)) &&
+	    !(err = load_globals(g, l, bias, lo, hi)))
+		err = load_enums(e, l);
+	json_object_put(root);
+	if (err) {
+		pgm_pg_layout_destroy(l);
+		return err;
+	}
+	l->has_debuginfo = true;
+	*ret = l;
+	return NULL;
+}
+
+/* ---- files ---- */
+
+static char *hex_build_id(const struct pgm_module *m)
+{
+	char *s = malloc(m->build_id_len * 2 + 1);
+	for (size_t i = 0; s && i < m->build_id_len; i++)
+		sprintf(s + 2 * i, "%02x", m->build_id[i]);
+	return s;
+}
+
+static char *cache_path(const char *dir, const char *build_id)
+{
+	char *p;
+	return asprintf(&p, "%s/%s.json", dir, build_id) < 0 ? NULL : p;
+}
+
+static struct pgm_error *read_file(const char *path, char **ret, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return pgm_error_errno(errno, "open %s", path);
+	struct stat st;
+	struct pgm_error *err = NULL;
+	char *buf = NULL;
+	if (fstat(fd, &st) < 0)
+		err = pgm_error_errno(errno, "fstat %s", path);
+	else if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE_SIZE)
+		err = pgm_error_create(PGM_ERR_FORMAT, "%s: not a regular file of at most %u bytes",
+				       path, MAX_FILE_SIZE);
+	else if (!(buf = malloc((size_t)st.st_size + 1)))
+		err = &pgm_enomem;
+	size_t got = 0;
+	while (!err && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = n < 0 ? pgm_error_errno(errno, "read %s", path)
+				    : pgm_error_create(PGM_ERR_FORMAT, "%s: shorter than its size", path);
+		else
+			got += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[got] = '\0';
+	*ret = buf;
+	*len = got;
+	return NULL;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return free(p), -1;
+		*s = '/';
+	}
+	int rc = mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Written to a temporary file in the same directory, then renamed over. */
+static struct pgm_error *write_file(const char *dir, const char *path, const char *text)
+{
+	char *tmp;
+	if (mkdir_p(dir) < 0)
+		return pgm_error_errno(errno, "mkdir %s", dir);
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return &pgm_enomem;
+	int fd = mkstemp(tmp);
+	struct pgm_error *err = NULL;
+	if (fd < 0)
+		err = pgm_error_errno(errno, "mkstemp %s", tmp);
+	else if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1))
+		err = pgm_error_errno(errno, "write %s", tmp);
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = pgm_error_errno(errno, "close %s", tmp);
+	if (!err && rename(tmp, path) < 0)
+		err = pgm_error_errno(errno, "rename %s", tmp);
+	if (err && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+/* Cacheable: resolved from DWARF, every global inside the executable. */
+static bool cacheable(const struct pgm_pg_layout *l, const struct pgm_module *main, char **note)
+{
+	if (!l->has_debuginfo)
+		return false;
+	for (size_t i = 0; i < PGM_G_COUNT; i++) {
+		const struct pgm_pg_global *g = &l->globals[i];
+		if (g->found && (g->address < main->start || g->address >= main->end)) {
+			if (note && asprintf(note, "not cached: %s lies outside the executable",
+					     pgm_pg_global_name(i)) < 0)
+				*note = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void set_note(char **note, const char *prefix, const struct pgm_error *err)
+{
+	if (note && asprintf(note, "%s: %s", prefix, err->message) < 0)
+		*note = NULL;
+}
+
+static struct pgm_error *load_cached(const char *path, const char *build_id,
+				     const struct pgm_module *main, struct pgm_pg_layout **ret,
+				     char **note)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct pgm_error *err = read_file(path, &text, &len);
+	if (err) {
+		if (err->code == PGM_ERR_OS && err->errnum == ENOENT)
+			pgm_error_destroy(err), err = NULL;
+		else if (err != &pgm_enomem)
+			set_note(note, "layout cache ignored", err);
+		return err;
+	}
+	err = pgm_pg_layout_from_json(text, len, build_id, main->bias, main->start, main->end, ret);
+	free(text);
+	if (err && err != &pgm_enomem) {
+		if (note && asprintf(note, "layout cache %s ignored: %s", path, err->message) < 0)
+			*note = NULL;
+	}
+	return err;
+}
+
+static struct pgm_error *resolve_and_store(struct pgm_program *prog, const char *dir,
+					   const char *path, const char *build_id,
+					   const struct pgm_module *main, struct pgm_pg_layout **ret,
+					   enum pgm_pg_layout_cache_result *result, char **note)
+{
+	struct pgm_error *err = pgm_pg_layout_resolve_dwarf(prog, ret);
+	if (err)
+		return err;
+	*result = PGM_LAYOUT_CACHE_UNCACHED;
+	if (!cacheable(*ret, main, note && !*note ? note : NULL))
+		return NULL;
+	char *text;
+	if ((err = pgm_pg_layout_to_json(*ret, build_id, main->bias, &text)))
+		return pgm_pg_layout_destroy(*ret), err;
+	err = write_file(dir, path, text);
+	free(text);
+	if (err) {
+		if (note && !*note)
+			set_note(note, "layout cache not written", err);
+		pgm_error_destroy(err);
+		return NULL;
+	}
+	*result = PGM_LAYOUT_CACHE_STORED;
+	return NULL;
+}
+
+struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const char *dir,
+					       struct pgm_pg_layout **ret,
+					       enum pgm_pg_layout_cache_result *result, char **note)
+{
+	enum pgm_pg_layout_cache_result dummy;
+	const struct pgm_module *main = pgm_program_main_module(prog);
+	if (!result)
+		result = &dummy;
+	*ret = NULL;
+	if (note)
+		*note = NULL;
+	*result = PGM_LAYOUT_CACHE_OFF;
+	if (!dir || !main || !main->build_id_len)
+		return pgm_pg_layout_resolve_dwarf(prog, ret);
+	char *build_id = hex_build_id(main), *path = build_id ? cache_path(dir, build_id) : NULL;
+	struct pgm_error *err = path ? load_cached(path, build_id, main, ret, note) : &pgm_enomem;
+	if (!err && *ret)
+		*result = PGM_LAYOUT_CACHE_HIT;
+	else if (err != &pgm_enomem)
+		pgm_error_destroy(err), err = resolve_and_store(prog, dir, path, build_id, main, ret,
+								 result, note);
+	free(path);
+	free(build_id);
+	return err;
+}
+
+/* ---- the process-wide setting the CLI uses ---- */
+
+static const char *default_dir;
+static enum pgm_pg_layout_cache_result last_result;
+static char *last_note;
+
+void pgm_pg_layout_set_cache_dir(const char *dir)
+{
+	default_dir = dir;
+}
+
+struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret)
+{
+	free(last_note);
+	last_note = NULL;
+	*ret = NULL;
+	return pgm_pg_layout_resolve_cached(prog, default_dir, ret, &last_result, &last_note);
+}
+
+enum pgm_pg_layout_cache_result pgm_pg_layout_last_cache_result(const char **note)
+{
+	if (note)
+		*note = last_note;
+	return last_result;
+}
+
+const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r)
+{
+	switch (r) {
+	case PGM_LAYOUT_CACHE_OFF: return "off";
+	case PGM_LAYOUT_CACHE_HIT: return "hit";
+	case PGM_LAYOUT_CACHE_STORED: return "stored";
+	case PGM_LAYOUT_CACHE_UNCACHED: return "uncached";
+	}
+	return "unknown";
+}
