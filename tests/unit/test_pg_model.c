@@ -107,6 +107,7 @@ static void make_memory(struct fixture *f, int32_t holdoff, int32_t num_held, bo
 	put32(cv, 8, 2);
 	uint8_t lock[16] = { 0 };
 	put32(lock, 0, 1);
+	put32(lock, 8, 1);   /* waiters.head: procno 1 */
 	const char names[32] = "MainTranche\0\0\0\0\0BufferContent";
 	assert_null(pgm_target_memory_add(f->t, GLOBALS, f->globals, sizeof(f->globals), NULL));
 	assert_null(pgm_target_memory_add(f->t, PROCS, f->procs, sizeof(f->procs), "/dev/zero (deleted)"));
@@ -429,6 +430,37 @@ static void proclock_ring_walk_and_cycle(void **state)
 	fixture_destroy(f);
 }
 
+/* LWLock wait: procno 1 then 2 queued (lwWaitLink.next @56), procno 1 asks LW_SHARED (@60). */
+static void lwlock_wait_names_tranche_and_queue(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_null(pgm_target_memory_create(1001, &f->t));
+	f->l = pgm_pg_layout_create_empty();
+	make_layout(f->l);
+	pgm_pg_layout_set_member(f->l, PGM_M_LWLock_waiters_head, 8, 4);
+	pgm_pg_layout_set_member(f->l, PGM_M_PGPROC_lwWaitLink_next, 56, 4);
+	pgm_pg_layout_set_member(f->l, PGM_M_PGPROC_lwWaitMode, 60, 4);
+	for (int i = 0; i < N_PROCS; i++)
+		put32(f->procs, i * PROC_SIZE + 56, i == 1 ? 2 : (uint32_t)-1);
+	put32(f->procs, 1 * PROC_SIZE + 60, 1);
+	make_memory(f, 0, 0, true, false);
+	pgm_pg_init(&f->pg, f->t, f->l);
+	struct pgm_report *r = pgm_report_create();
+	assert_null(pgm_pg_read_lwlock_wait(&f->pg, LWLOCK_ADDR, proc_at(1), 1, r));
+	assert_string_equal(pgm_fields_get(&r->wait.object, "tranche")->str, "BufferContent");
+	assert_string_equal(pgm_fields_get(&r->wait.object, "mode")->str, "shared");
+	/* no server version in this fixture: the lock word stays undecoded, not guessed */
+	assert_null(pgm_fields_get(&r->wait.object, "exclusive"));
+	assert_true(r->wait.waiters_known);
+	assert_int_equal(r->wait.n_waiters, 2);
+	assert_int_equal(r->wait.waiters[0].pid, 1001);
+	assert_true(r->wait.waiters[0].is_self);
+	assert_int_equal(r->wait.waiters[1].pid, 1002);
+	assert_false(r->wait.holders_known);
+	pgm_report_destroy(r);
+	fixture_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +473,7 @@ int main(void)
 		cmocka_unit_test(hwlock_tuple_tag_is_decoded),
 		cmocka_unit_test(hwlock_transactionid_tag_is_decoded),
 		cmocka_unit_test(proclock_ring_walk_and_cycle),
+		cmocka_unit_test(lwlock_wait_names_tranche_and_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
