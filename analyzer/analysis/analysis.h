@@ -26,6 +26,12 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
  */
 struct pgm_error *pgm_assess_killability(struct pgm_report *r, bool cv_sleep_target_set);
 
+/*
+ * "BufferContent (exclusive), WALInsert (exclusive)": the held LWLocks in
+ * words.  The caller frees the result; NULL when out of memory.
+ */
+char *pgm_held_lwlocks_text(const struct pgm_interrupts *in);
+
 /* Writes the two or three verdict lines that open the report. */
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r);
 

@@ -28,8 +28,7 @@ static struct pgm_error *set_verdict(struct pgm_interrupts *in, enum pgm_killabl
 	return in->verdict ? NULL : &pgm_enomem;
 }
 
-/* "BufferContent (exclusive), WALInsert (exclusive)" */
-static char *held_list(const struct pgm_interrupts *in)
+char *pgm_held_lwlocks_text(const struct pgm_interrupts *in)
 {
 	size_t len = 1;
 	for (size_t i = 0; i < in->n_held_lwlocks; i++)
@@ -49,7 +48,7 @@ static char *held_list(const struct pgm_interrupts *in)
 static struct pgm_error *held_off_while_sleeping(struct pgm_report *r, bool cv_sleep_target_set)
 {
 	struct pgm_interrupts *in = &r->interrupts;
-	char *held = held_list(in);
+	char *held = pgm_held_lwlocks_text(in);
 	if (!held)
 		return &pgm_enomem;
 	char *text = NULL;

@@ -65,6 +65,19 @@ static char *event_what(const struct pgm_report *r, const char *prefix)
 	return rc < 0 ? NULL : s;
 }
 
+/* Not sleeping: name where it is, the innermost frame with a name. */
+static char *running_what(const struct pgm_report *r)
+{
+	const struct pgm_stack *s = r->n_stacks ? r->stacks[0] : NULL;
+	for (size_t f = 0; s && f < s->n_frames; f++) {
+		if (!s->frames[f].function)
+			continue;
+		char *out = NULL;
+		return asprintf(&out, "nothing: it is running, in %s", s->frames[f].function) < 0 ? NULL : out;
+	}
+	return strdup("nothing: it is running");
+}
+
 static char *what(const struct pgm_report *r)
 {
 	switch (r->wait.kind) {
@@ -78,7 +91,7 @@ static char *what(const struct pgm_report *r)
 	case PGM_WAIT_SOCKET: return event_what(r, "its client socket");
 	case PGM_WAIT_TIMEOUT: return event_what(r, "a timeout");
 	case PGM_WAIT_LATCH: return event_what(r, "its latch");
-	case PGM_WAIT_NONE: return strdup("nothing: it is running");
+	case PGM_WAIT_NONE: return running_what(r);
 	default: return event_what(r, "something this capture does not show");
 	}
 }
@@ -137,6 +150,20 @@ static struct pgm_error *holders_line(struct pgm_report *r)
 	return *buf ? pgm_report_add_verdict(r, "Blocked by %s.", buf) : NULL;
 }
 
+/* What it holds matters to everyone queued behind it. */
+static struct pgm_error *held_line(struct pgm_report *r)
+{
+	if (!r->interrupts.n_held_lwlocks)
+		return NULL;
+	char *held = pgm_held_lwlocks_text(&r->interrupts);
+	if (!held)
+		return &pgm_enomem;
+	struct pgm_error *err = pgm_report_add_verdict(r, "It holds LWLock%s %s.",
+						       r->interrupts.n_held_lwlocks > 1 ? "s" : "", held);
+	free(held);
+	return err;
+}
+
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
 {
 	char *w = who(r), *x = what(r);
@@ -149,6 +176,8 @@ struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
 		err = queue_line(r);
 	if (!err)
 		err = holders_line(r);
+	if (!err)
+		err = held_line(r);
 	if (!err && r->interrupts.verdict)
 		err = pgm_report_add_verdict(r, "Cancel/terminate: %s.", r->interrupts.verdict);
 	return err;

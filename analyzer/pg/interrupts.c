@@ -21,20 +21,6 @@ static void read_counter(const struct pgm_pg *pg, enum pgm_pg_global_id g, struc
 	pgm_error_destroy(err);
 }
 
-static const char *lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode)
-{
-	const char *e = pgm_pg_enum_name(pg->layout, PGM_E_LWLockMode, (int64_t)mode);
-	if (!e)
-		return "unknown";
-	if (strcmp(e, "LW_EXCLUSIVE") == 0)
-		return "exclusive";
-	if (strcmp(e, "LW_SHARED") == 0)
-		return "shared";
-	if (strcmp(e, "LW_WAIT_UNTIL_FREE") == 0)
-		return "wait-until-free";
-	return e;
-}
-
 static struct pgm_error *read_held_lwlock(const struct pgm_pg *pg, uint64_t handle,
 					  struct pgm_held_lwlock *h)
 {
@@ -44,7 +30,7 @@ static struct pgm_error *read_held_lwlock(const struct pgm_pg *pg, uint64_t hand
 	    (err = pgm_pg_read_member(pg, handle, PGM_M_LWLockHandle_mode, &mode)))
 		return err;
 	h->address = lock;
-	h->mode = strdup(lwlock_mode_name(pg, mode));
+	h->mode = strdup(pgm_pg_lwlock_mode_name(pg, mode));
 	if (!h->mode)
 		return &pgm_enomem;
 	err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_tranche, &tranche);
