@@ -172,10 +172,19 @@ static struct pgm_error *analyze_backend(struct pgm_program *prog, const struct 
 					 struct pgm_report *r, bool crashed)
 {
 	struct pgm_error *err;
-	if (!pg->layout->has_debuginfo)
-		return pgm_report_add_diagnosis(r, "no-debuginfo",
-			"the executable has no DWARF debuginfo: only the stack can be shown "
-			"(pass --debug-dir, or -e a debug build of the same version)");
+	if (!pg->layout->has_debuginfo) {
+		/* the stack alone still tells the wait primitive; the rest needs layouts */
+		r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, crashed);
+		if (crashed)
+			set_crash_function(r);
+		if ((err = pgm_report_add_diagnosis(r, "no-debuginfo",
+			"the executable has no DWARF debuginfo: the wait is told from the stack alone; "
+			"for its object, queue and interrupt state pass --debug-dir, or -e a debug build "
+			"of the same version")) ||
+		    (err = pgm_assess_killability(r, false)))
+			return err;
+		return pgm_compose_verdict(r);
+	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
 		return err;
 	if (crashed)
