@@ -42,22 +42,10 @@ struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t s
 	if ((err = pgm_fields_add_int(&r->wait.object, "wakeup_head", head)) ||
 	    (err = pgm_fields_add_int(&r->wait.object, "wakeup_tail", tail)))
 		return err;
-	int32_t procnos[256];
-	size_t n;
-	err = pgm_pg_walk_proclist(pg, (int32_t)head, PGM_M_PGPROC_cvWaitLink_next, procnos,
-				   sizeof(procnos) / sizeof(procnos[0]), &n);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t proc, pid = 0;
-		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procnos[i], &proc);
-		if (!e2)
-			e2 = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
-		pgm_error_destroy(e2);
-		struct pgm_error *e3 = pgm_wait_add_waiter(&r->wait, procnos[i], (int32_t)pid,
-							   procnos[i] == self_procno);
-		if (e3)
-			return pgm_error_destroy(err), e3;
-	}
-	r->wait.waiters_known = err == NULL;
+	err = pgm_pg_add_proclist_waiters(pg, (int32_t)head, PGM_M_PGPROC_cvWaitLink_next, self_procno,
+					  &r->wait);
+	if (err == &pgm_enomem)
+		return err;
 	if (err && !pgm_error_is_read_failure(err)) {
 		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "cv-queue-corrupt",
 			"the condition variable's wakeup queue is damaged: %s", err->message);

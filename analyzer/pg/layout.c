@@ -6,54 +6,33 @@
 
 static const char *const struct_names[] = {
 #define PGM_STRUCT(id, name) name,
-#define PGM_MEMBER(id, s, path)
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 };
 
 /* "PGPROC.cvWaitLink.next": the struct's name and the member path together. */
 static const char *const member_paths[] = {
-#define PGM_STRUCT(id, name)
 #define PGM_MEMBER(id, s, path) #s "." path,
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 };
 
 static const char *const global_names[] = {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path)
 #define PGM_GLOBAL(id, name) name,
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 };
 
 static const char *const enum_names[] = {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path)
-#define PGM_GLOBAL(id, name)
 #define PGM_ENUM(id, name) name,
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
+};
+
+static const struct { enum pgm_pg_struct_id owner; const char *path; } member_defs[] = {
+#define PGM_MEMBER(id, s, path) { PGM_S_##s, path },
+#include "pg/layout.def"
 };
 
 const char *pgm_pg_struct_name(enum pgm_pg_struct_id id) { return struct_names[id]; }
+enum pgm_pg_struct_id pgm_pg_member_owner(enum pgm_pg_member_id id) { return member_defs[id].owner; }
+const char *pgm_pg_member_subpath(enum pgm_pg_member_id id) { return member_defs[id].path; }
 const char *pgm_pg_member_path(enum pgm_pg_member_id id) { return member_paths[id]; }
 const char *pgm_pg_global_name(enum pgm_pg_global_id id) { return global_names[id]; }
 const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id) { return enum_names[id]; }

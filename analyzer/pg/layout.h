@@ -18,53 +18,25 @@
 
 enum pgm_pg_struct_id {
 #define PGM_STRUCT(id, name) PGM_S_##id,
-#define PGM_MEMBER(id, s, path)
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 	PGM_S_COUNT
 };
 
 enum pgm_pg_member_id {
-#define PGM_STRUCT(id, name)
 #define PGM_MEMBER(id, s, path) PGM_M_##id,
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 	PGM_M_COUNT
 };
 
 enum pgm_pg_global_id {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path)
 #define PGM_GLOBAL(id, name) PGM_G_##id,
-#define PGM_ENUM(id, name)
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 	PGM_G_COUNT
 };
 
 enum pgm_pg_enum_id {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path)
-#define PGM_GLOBAL(id, name)
 #define PGM_ENUM(id, name) PGM_E_##id,
 #include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
 	PGM_E_COUNT
 };
 
@@ -109,7 +81,9 @@ struct pgm_pg_layout {
 
 /* Names from layout.def, for messages. */
 const char *pgm_pg_struct_name(enum pgm_pg_struct_id id);
-const char *pgm_pg_member_path(enum pgm_pg_member_id id);
+const char *pgm_pg_member_path(enum pgm_pg_member_id id);     /* "PGPROC.pid" */
+enum pgm_pg_struct_id pgm_pg_member_owner(enum pgm_pg_member_id id);
+const char *pgm_pg_member_subpath(enum pgm_pg_member_id id);  /* "pid" */
 const char *pgm_pg_global_name(enum pgm_pg_global_id id);
 const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
 

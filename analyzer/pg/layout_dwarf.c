@@ -8,30 +8,6 @@
 #include "pg/layout.h"
 #include "pgmortem/dwarf.h"
 
-static const char *const struct_type_names[] = {
-#define PGM_STRUCT(id, name) name,
-#define PGM_MEMBER(id, s, path)
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
-#include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
-};
-
-static const struct { enum pgm_pg_struct_id owner; const char *path; } member_defs[] = {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path) { PGM_S_##s, path },
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
-#include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
-};
-
 /* Only out of memory stops resolution; anything else leaves an entry unresolved. */
 static bool fatal(struct pgm_error *err)
 {
@@ -45,7 +21,7 @@ static struct pgm_error *resolve_structs(struct pgm_dwarf *dw, struct pgm_pg_lay
 					 struct pgm_type *types)
 {
 	for (size_t s = 0; s < PGM_S_COUNT; s++) {
-		struct pgm_error *err = pgm_type_find(dw, struct_type_names[s], NULL, &types[s]);
+		struct pgm_error *err = pgm_type_find(dw, pgm_pg_struct_name((enum pgm_pg_struct_id)s), NULL, &types[s]);
 		if (!err)
 			err = pgm_type_size(dw, &types[s], &l->structs[s].size);
 		if (err) {
@@ -56,10 +32,11 @@ static struct pgm_error *resolve_structs(struct pgm_dwarf *dw, struct pgm_pg_lay
 		l->structs[s].found = true;
 	}
 	for (size_t m = 0; m < PGM_M_COUNT; m++) {
-		if (!l->structs[member_defs[m].owner].found)
+		enum pgm_pg_struct_id owner = pgm_pg_member_owner((enum pgm_pg_member_id)m);
+		if (!l->structs[owner].found)
 			continue;
 		struct pgm_member mem;
-		struct pgm_error *err = pgm_type_member(dw, &types[member_defs[m].owner], member_defs[m].path, &mem);
+		struct pgm_error *err = pgm_type_member(dw, &types[owner], pgm_pg_member_subpath((enum pgm_pg_member_id)m), &mem);
 		if (err) {
 			if (fatal(err))
 				return &pgm_enomem;

@@ -33,23 +33,10 @@ static struct pgm_error *add_waiters(const struct pgm_pg *pg, uint64_t lock, int
 				     struct pgm_wait *w)
 {
 	int64_t head;
-	int32_t procnos[256];
-	size_t n = 0;
 	struct pgm_error *err = pgm_pg_read_member_signed(pg, lock, PGM_M_LWLock_waiters_head, &head);
-	if (!err)
-		err = pgm_pg_walk_proclist(pg, (int32_t)head, PGM_M_PGPROC_lwWaitLink_next, procnos,
-					   sizeof(procnos) / sizeof(procnos[0]), &n);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t proc, pid = 0;
-		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procnos[i], &proc);
-		if (!e2)
-			e2 = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
-		pgm_error_destroy(e2);
-		if ((e2 = pgm_wait_add_waiter(w, procnos[i], (int32_t)pid, procnos[i] == self_procno)))
-			return pgm_error_destroy(err), e2;
-	}
-	w->waiters_known = err == NULL;
-	return err;
+	if (err)
+		return err;
+	return pgm_pg_add_proclist_waiters(pg, (int32_t)head, PGM_M_PGPROC_lwWaitLink_next, self_procno, w);
 }
 
 static struct pgm_error *describe(const char *tranche, const char *mode, uint64_t lock,

@@ -15,6 +15,7 @@
 
 #include "pg/layout.h"
 #include "pgmortem/error.h"
+#include "pgmortem/report.h"
 #include "pgmortem/target.h"
 
 /* Bounds on every walk over captured data: untrusted input. */
@@ -77,6 +78,15 @@ struct pgm_error *pgm_pg_walk_proclist(const struct pgm_pg *pg, int32_t head,
 				       enum pgm_pg_member_id next_link,
 				       int32_t *procnos, size_t max, size_t *n);
 
+/*
+ * Walks a proclist and adds each entry, procno -> pid, to w->waiters
+ * (marking `self_procno`); sets w->waiters_known if the walk completed.
+ * Returns the walk's error (read failure, cycle) or &pgm_enomem.
+ */
+struct pgm_error *pgm_pg_add_proclist_waiters(const struct pgm_pg *pg, int32_t head,
+					      enum pgm_pg_member_id next_link, int32_t self_procno,
+					      struct pgm_wait *w);
+
 /* ---- wait events ---- */
 
 /*
@@ -92,7 +102,6 @@ struct pgm_error *pgm_pg_lwlock_tranche_name(const struct pgm_pg *pg, uint32_t t
 #endif
 
 /* ---- decoders into the report's model structs (pgmortem/report.h) ---- */
-#include "pgmortem/report.h"
 
 /*
  * Reads the interrupt globals and held_lwlocks[].  Each counter that cannot
