@@ -159,12 +159,14 @@ is_core_file() { [[ $(readelf -h "$1" 2>/dev/null) =~ Type:[[:space:]]*CORE ]]; 
 
 pick_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
 
+# PGM_SCEN_SHARED_BUFFERS / PGM_SCEN_MAX_CONNECTIONS override the two sizes
+# (bench/run's scaling series); unset, the cluster is as documented.
 pg_conf() {
-    cat <<'CONF'
+    cat <<CONF
 # pgmortem scenario cluster
 listen_addresses = ''
-shared_buffers = 16MB
-max_connections = 20
+shared_buffers = ${PGM_SCEN_SHARED_BUFFERS:-16MB}
+max_connections = ${PGM_SCEN_MAX_CONNECTIONS:-20}
 autovacuum = off
 fsync = off
 synchronous_commit = off
