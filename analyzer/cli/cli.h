@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pgmortem/dwarf.h"
@@ -84,6 +85,13 @@ int cmd_stack(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_types(int argc, char **argv);
 int cmd_print(int argc, char **argv);
+int cmd_live(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+
+/* A process id: all digits, > 0.  False if not. */
+bool cli_parse_pid(const char *s, int32_t *ret);
+/* Milliseconds, at most 600000.  False if not. */
+bool cli_parse_ms(const char *s, unsigned *ret);
 
 /* The DWARF view `types` and `print` read: of CORE's program, or of EXE alone. */
 struct cli_dwarf {

@@ -15,12 +15,14 @@ static const struct command commands[] = {
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
 	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
 	{ "print", cmd_print, "values of globals and frame variables in a core, as gdb prints them" },
+	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
+	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },
 };
 
 static void usage(FILE *out)
 {
 	fputs("usage: pgmortem COMMAND [OPTIONS] ...\n\n"
-	      "Explains why a PostgreSQL backend is stuck, from a core file.\n\n"
+	      "Explains why a PostgreSQL backend is stuck, from a core file or a live process.\n\n"
 	      "Commands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -41,6 +43,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
+	/* "pgmortem PID" is "pgmortem live PID" */
+	if (argv[1][0] && strspn(argv[1], "0123456789") == strlen(argv[1]))
+		return cmd_live(argc, argv);
 	/* "pgmortem CORE" is "pgmortem analyze CORE": a path, not a command word */
 	if (strchr(argv[1], '/') || strchr(argv[1], '.'))
 		return cmd_analyze(argc, argv);

@@ -152,6 +152,11 @@ struct pgm_error *pgm_target_core_open(const char *path, const char *sysroot,
 				       struct pgm_target **ret);
 
 /*
+ * Live-process backend: pgm_target_live_attach() in pgmortem/live.h (it
+ * stops the process for milliseconds and returns it running).
+ */
+
+/*
  * In-memory backend for tests: starts empty; add regions and threads.
  * Regions are copied.  A region added with data == NULL is mapped but not
  * captured (reads there give PGM_ERR_NOT_CAPTURED with `path`).
