@@ -155,7 +155,7 @@ static struct json_object *json_entry(struct session *s, const char *expr,
 	snprintf(addr, sizeof(addr), "0x%" PRIx64, v->address);
 	json_object_object_add(o, "address", v->kind == PGM_VALUE_MEMORY ? json_object_new_string(addr)
 									   : NULL);
-	struct pgm_print_context ctx = { s->d.dwarf, s->d.program };
+	struct pgm_print_context ctx = { s->d.dwarf };
 	json_object_object_add(o, "value", pgm_print_value_json(&ctx, v));
 	return o;
 }
@@ -165,7 +165,7 @@ static size_t print_all(struct session *s, char **exprs, size_t n, enum cli_form
 			struct json_object *values)
 {
 	size_t failed = 0;
-	struct pgm_print_context ctx = { s->d.dwarf, s->d.program };
+	struct pgm_print_context ctx = { s->d.dwarf };
 	for (size_t i = 0; i < n; i++) {
 		struct pgm_value v;
 		struct pgm_error *err = evaluate(s, exprs[i], &v);

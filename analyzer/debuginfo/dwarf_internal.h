@@ -84,6 +84,8 @@ struct pgm_dwarf_module {
 	size_t n_by_addr;
 	struct file_group *groups;
 	size_t n_groups;
+	uint32_t *sorted;               /* every symbol by address, built on first symbolize */
+	size_t n_sorted;
 
 	bool units_listed;
 	struct dunit *units;            /* in .debug_info order (sorted by offset) */
@@ -135,6 +137,8 @@ struct pgm_error *dmod_units_of_file(struct pgm_dwarf_module *m, const char *fil
  */
 struct pgm_error *dmod_units_of_symbol(struct pgm_dwarf_module *m, const struct dsym *sym,
 				       long *units, size_t max, size_t *n);
+/* The symbol containing runtime address addr, or NULL. */
+const struct dsym *dmod_symbol_at(struct pgm_dwarf_module *m, uint64_t addr);
 /* The module that should be searched first, then the others: index order. */
 struct pgm_dwarf_module *dwarf_module_order(struct pgm_dwarf *dw, size_t i);
 /* True if `path`'s basename equals `file`'s basename. */

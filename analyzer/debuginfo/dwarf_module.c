@@ -137,6 +137,7 @@ out_destroy:
 static void module_free(struct pgm_dwarf_module *m)
 {
 	free(m->syms);
+	free(m->sorted);
 	strmap_free(&m->sym_names);
 	free(m->by_addr);
 	free(m->groups);
@@ -210,4 +211,23 @@ struct pgm_error *dmod_dwarf(struct pgm_dwarf_module *m)
 		m->dbg = dwfl_module_getdwarf(m->mod, &m->bias);
 	}
 	return m->dbg ? NULL : dmod_no_debuginfo(m, "types and variables");
+}
+
+struct pgm_error *pgm_dwarf_symbolize(struct pgm_dwarf *dw, uint64_t addr, const char **name,
+				      uint64_t *offset)
+{
+	for (size_t i = 0; i < dw->n_modules; i++) {
+		struct pgm_dwarf_module *m = &dw->modules[i];
+		Dwarf_Addr start, end;
+		if (!dwfl_module_info(m->mod, NULL, &start, &end, NULL, NULL, NULL, NULL) ||
+		    addr < start || addr >= end)
+			continue;
+		const struct dsym *s = dmod_symbol_at(m, addr);
+		if (!s)
+			break;
+		*name = s->name;
+		*offset = addr - s->addr;
+		return NULL;
+	}
+	return pgm_error_create(PGM_ERR_LOOKUP, "no symbol at 0x%" PRIx64, addr);
 }

@@ -343,9 +343,13 @@ static struct pgm_error *pointer_step(struct parser *ps, const struct pgm_value 
 			return err;
 		*ptype = target;
 		ptype->pointers++;
-	} else if (pgm_type_pointee(ps->dw, &t, &target)) {
-		*step = 0;
-		return NULL;
+	} else {
+		struct pgm_error *err = pgm_type_pointee(ps->dw, &t, &target);
+		if (err) {   /* not a pointer: an integer operand */
+			pgm_error_destroy(err);
+			*step = 0;
+			return NULL;
+		}
 	}
 	*step = 1;
 	if (pgm_type_kind(&target) != PGM_TYPE_VOID && pgm_type_kind(&target) != PGM_TYPE_FUNCTION)

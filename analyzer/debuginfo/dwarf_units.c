@@ -306,3 +306,48 @@ struct pgm_error *dmod_units_of_symbol(struct pgm_dwarf_module *m, const struct 
 	}
 	return NULL;
 }
+
+static struct pgm_error *sort_all(struct pgm_dwarf_module *m)
+{
+	if (m->sorted || m->n_syms == 0)
+		return NULL;
+	if (!(m->sorted = malloc(m->n_syms * sizeof(*m->sorted))))
+		return &pgm_enomem;
+	for (size_t i = 0; i < m->n_syms; i++)
+		m->sorted[i] = (uint32_t)i;
+	m->n_sorted = m->n_syms;
+	qsort_r(m->sorted, m->n_sorted, sizeof(*m->sorted), by_address, m->syms);
+	return NULL;
+}
+
+/*
+ * Sized symbols must contain addr, sizeless ones start at it: a pointer
+ * into .data is not "_fini+2613504".  Among symbols at one address a
+ * global wins, as in gdb.
+ */
+const struct dsym *dmod_symbol_at(struct pgm_dwarf_module *m, uint64_t addr)
+{
+	struct pgm_error *err = dmod_load_symbols(m) ?: sort_all(m);
+	if (err) {
+		pgm_error_destroy(err);
+		return NULL;
+	}
+	size_t lo = 0, hi = m->n_sorted;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->syms[m->sorted[mid]].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct dsym *best = NULL;
+	for (size_t i = lo; i-- > 0 && lo - i <= 64;) {
+		const struct dsym *s = &m->syms[m->sorted[i]];
+		bool covers = s->size ? addr < s->addr + s->size : addr == s->addr;
+		if (best && s->addr != best->addr)
+			break;
+		if (covers && (!best || (best->local && !s->local)))
+			best = s;
+	}
+	return best;
+}

@@ -124,8 +124,7 @@ static struct pgm_error *find_in_module(struct pgm_dwarf_module *m, const char *
 		return err;
 	if ((err = dmod_dwarf(m))) {
 		if (strmap_get(&m->sym_names, name) >= 0)
-			return pgm_error_wrap(dmod_no_debuginfo(m, "its type"),
-					      "variable '%s' is in the symbol table but", name);
+			return pgm_error_wrap(dmod_no_debuginfo(m, "its type"), "variable '%s'", name);
 		pgm_error_destroy(err);
 		*ret = -1;
 		return NULL;

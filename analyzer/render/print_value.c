@@ -113,19 +113,19 @@ static void print_char_value(FILE *out, uint64_t bits, bool is_signed)
 /* " <symbol+off>" when addr lies in a symbol, as gdb's `print symbol on`. */
 static void print_symbol(const struct printer *p, uint64_t addr)
 {
-	struct pgm_symbol sym;
+	const char *name;
 	uint64_t off;
-	if (!p->ctx->program || !addr)
+	if (!addr)
 		return;
-	struct pgm_error *err = pgm_program_symbolize(p->ctx->program, addr, &sym, &off);
+	struct pgm_error *err = pgm_dwarf_symbolize(p->ctx->dwarf, addr, &name, &off);
 	if (err) {
 		pgm_error_destroy(err);
 		return;
 	}
 	if (off)
-		fprintf(p->out, " <%s+%" PRIu64 ">", sym.name, off);
+		fprintf(p->out, " <%s+%" PRIu64 ">", name, off);
 	else
-		fprintf(p->out, " <%s>", sym.name);
+		fprintf(p->out, " <%s>", name);
 }
 
 static void print_float(FILE *out, const struct pgm_value *v, struct pgm_dwarf *dw)

@@ -267,6 +267,14 @@ struct pgm_error *pgm_frame_variable_find(struct pgm_dwarf *dw, const struct pgm
 struct pgm_error *pgm_frame_variables(struct pgm_dwarf *dw, const struct pgm_stack *stack,
 				      size_t frame_index, struct pgm_variable **ret, size_t *n);
 
+/*
+ * The function or object containing addr, from the ELF symbol tables (a
+ * sized symbol must contain addr, a sizeless one start at it): what gdb
+ * shows as <name+offset> after a pointer.  PGM_ERR_LOOKUP if none.
+ */
+struct pgm_error *pgm_dwarf_symbolize(struct pgm_dwarf *dw, uint64_t addr, const char **name,
+				      uint64_t *offset);
+
 /* The target memory is read through, or NULL for a file opened by itself. */
 struct pgm_target *pgm_dwarf_target(struct pgm_dwarf *dw);
 

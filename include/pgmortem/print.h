@@ -29,10 +29,9 @@ void pgm_print_layout_text(FILE *out, const struct pgm_layout *layout);
  */
 struct json_object *pgm_print_layout_json(const struct pgm_layout *layout);
 
-/* What value printing needs: types, and symbols for pointers if there is a program. */
+/* What value printing needs: types, memory and symbols, all through the DWARF view. */
 struct pgm_print_context {
 	struct pgm_dwarf *dwarf;
-	struct pgm_program *program;   /* may be NULL: pointers print without <symbol> */
 };
 
 /* Bounds, as gdb's defaults: `print elements 200`, `print repeats 10`. */
