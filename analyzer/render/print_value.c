@@ -297,6 +297,13 @@ static void print_array(const struct printer *p, const struct pgm_value *v,
 	struct pgm_error *err = pgm_type_array(dw, t, &elem, &count, &has_count);
 	if (err)
 		return print_error(p->out, err);
+	if (!has_count && v->kind == PGM_VALUE_MEMORY) {
+		/* A flexible array member: gdb shows where it starts (and a string). */
+		fprintf(p->out, "0x%" PRIx64, v->address);
+		if (is_char(dw, &elem))
+			print_pointed_string(p, v->address);
+		return;
+	}
 	if (is_char(dw, &elem))
 		return print_char_array(p, v);
 	pgm_error_destroy(pgm_type_size(dw, &elem, &esize));
@@ -484,6 +491,8 @@ static struct json_object *json_array(const struct pgm_print_context *ctx,
 	struct pgm_error *err = pgm_type_array(ctx->dwarf, t, &elem, &count, &has_count);
 	if (err)
 		return json_error(err);
+	if (!has_count && v->kind == PGM_VALUE_MEMORY)
+		return json_hex(v->address);   /* a flexible array member */
 	if (is_char(ctx->dwarf, &elem)) {
 		struct pgm_value loaded;
 		if ((err = pgm_value_load(ctx->dwarf, v, &loaded)))
