@@ -85,6 +85,7 @@ int cmd_stack(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_types(int argc, char **argv);
 int cmd_print(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 

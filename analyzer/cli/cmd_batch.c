@@ -1,9 +1,107 @@
 /* pgmortem batch: many cores, one command; and the layout cache directory. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "pg/layout.h"
+#include "pgmortem/batch.h"
+#include "pgmortem/render.h"
+
+static const char usage_text[] =
+	"usage: pgmortem batch PATH... [-j N] [--timeout SECONDS] [-o FILE.jsonl]\n"
+	"                      [--junit FILE] [--summary text|json|none]\n"
+	"                      [-e EXE] [--sysroot DIR] [--debug-dir DIR]...\n"
+	"                      [--cache-dir DIR | --no-cache] [--max-size SIZE]\n"
+	"\n"
+	"Analyzes every core under PATH... (files, and directories walked recursively)\n"
+	"in parallel, and groups identical problems.  Files are recognised by content:\n"
+	"ELF cores, and zstd, lz4 or xz compressed ones (systemd-coredump), which are\n"
+	"decompressed in memory.  A file named on the command line that is not a core\n"
+	"is reported as failed; one found in a directory is skipped.  Each core is\n"
+	"analyzed in its own process: a crash or hang while analyzing one core is that\n"
+	"core's result, not the batch's.\n"
+	"\n"
+	"Output: one JSON object per core (JSON Lines, in input order) on stdout or -o:\n"
+	"  {\"path\", \"status\": \"analyzed\"|\"failed\"|\"timeout\"|\"crashed\", \"error\",\n"
+	"   \"signature\", \"problem\": \"crash\"|\"stuck\"|null, \"seconds\", \"analysis\": {...}}\n"
+	"and the cores grouped by signature on stderr.  A signature is the signal and\n"
+	"crashing function (crash:SIGSEGV:MemoryContextReset) or the wait and the\n"
+	"innermost PostgreSQL wait site (condition_variable:_bt_parallel_seize,\n"
+	"heavyweight_lock:ProcSleep relation, lwlock:BufferContent).  A problem is a\n"
+	"crash, or a wait on a condition variable, LWLock or heavyweight lock.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --jobs N         cores analyzed at once (default: the number of CPUs)\n"
+	"      --timeout S      time limit per core in seconds, 0 for none (default 60)\n"
+	"  -o, --output FILE    write the JSON Lines to FILE instead of stdout\n"
+	"      --junit FILE     also write JUnit XML: a failure per crash or stuck wait,\n"
+	"                       an error per core that could not be analyzed\n"
+	"      --summary FMT    the grouped summary on stderr: text (default), json, none\n"
+	"  -e, --exe EXE        the postgres executable, if it moved since the crash\n"
+	"      --sysroot DIR    prefix for the paths recorded in the cores\n"
+	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts)\n"
+	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core\n"
+	"      --max-size SIZE  cap on a decompressed core, e.g. 8G (default: 64G or the\n"
+	"                       available memory divided by -j, the smaller)\n"
+	"\n"
+	"Example:\n"
+	"  pgmortem batch /var/lib/systemd/coredump --junit cores.xml -o cores.jsonl\n"
+	"\n"
+	"Exit codes: 0 no core shows a problem, 1 some cores show crashes or stuck waits,\n"
+	"2 some cores could not be analyzed (failed, timed out, or crashed the analysis;\n"
+	"this wins over 1), 64 usage error.\n";
+
+enum {
+	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_MAX_SIZE,
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "summary", required_argument, NULL, OPT_SUMMARY },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum summary_format { SUMMARY_TEXT, SUMMARY_JSON, SUMMARY_NONE };
+
+struct batch_args {
+	struct cli_common common;
+	unsigned jobs;
+	double timeout;
+	const char *output, *junit, *cache_dir;
+	enum summary_format summary;
+	bool no_cache;
+	uint64_t max_size;
+};
+
+/* State shared by the pool's callbacks. */
+struct batch {
+	struct batch_args *args;
+	struct pgm_batch_inputs inputs;
+	struct pgm_batch_analyze_options analyze;
+	size_t *pending;          /* pool job -> input index */
+	struct pgm_batch_records records;   /* by input index; NULL until done */
+	size_t emitted;           /* records written so far, in input order */
+	size_t finished;
+	FILE *out;
+	bool out_failed;
+	bool progress;
+};
 
 char *cli_layout_cache_dir(const char *override)
 {
@@ -19,4 +117,397 @@ char *cli_layout_cache_dir(const char *override)
 	else
 		return NULL;
 	return rc < 0 ? NULL : dir;
+}
+
+/* ---- the child: analyze one core, write its record ---- */
+
+static int write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Fault injection for tests, git's GIT_TEST_* style: PGMORTEM_TEST_BATCH_FAULT
+ * = "KIND:TEXT" makes the child for a path containing TEXT misbehave
+ * (KIND: segv, abort, hang, garbage) so the parent's handling can be tested.
+ */
+static void test_fault(const char *path, int out_fd)
+{
+	const char *spec = getenv("PGMORTEM_TEST_BATCH_FAULT"), *colon;
+	if (!spec || !(colon = strchr(spec, ':')) || !strstr(path, colon + 1))
+		return;
+	size_t k = (size_t)(colon - spec);
+	if (strncmp(spec, "segv", k) == 0)
+		raise(SIGSEGV);
+	if (strncmp(spec, "abort", k) == 0)
+		abort();
+	if (strncmp(spec, "hang", k) == 0)
+		for (;;)
+			pause();
+	if (strncmp(spec, "garbage", k) == 0) {
+		fputs("pgmortem: writing garbage as asked\n", stderr);
+		_exit(write(out_fd, "{\"status\"", 9) < 0);
+	}
+}
+
+static int job(void *arg, size_t index, int out_fd)
+{
+	struct batch *b = arg;
+	json_object *rec = NULL;
+	test_fault(b->inputs.items[b->pending[index]].path, out_fd);
+	struct pgm_error *err = pgm_batch_analyze(&b->inputs.items[b->pending[index]], &b->analyze, &rec);
+	if (err) {
+		fprintf(stderr, "%s\n", err->message);
+		return 3;
+	}
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	int rc = s && write_all(out_fd, s, strlen(s)) == 0 ? 0 : 3;
+	json_object_put(rec);
+	return rc;
+}
+
+/* ---- the parent: records ---- */
+
+static const char *const record_keys[] = {
+	"status", "error", "signature", "problem", "compression", "layout_cache",
+	"layout_cache_note", "warnings", "analysis", NULL,
+};
+
+/* {"path", then the child's fields in a fixed order, "seconds"}; takes `from`. */
+static json_object *make_record(const char *path, json_object *from, double seconds)
+{
+	json_object *o = json_object_new_object(), *v;
+	json_object_object_add(o, "path", json_object_new_string(path));
+	for (size_t i = 0; record_keys[i]; i++) {
+		if (json_object_object_get_ex(from, record_keys[i], &v))
+			json_object_object_add(o, record_keys[i], json_object_get(v));
+		else if (i < 4)
+			json_object_object_add(o, record_keys[i], NULL);
+		if (i == 3)
+			json_object_object_add(o, "seconds", json_object_new_double(seconds));
+	}
+	json_object_put(from);
+	return o;
+}
+
+static json_object *status_record(const char *status, const char *error)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "error", json_object_new_string(error));
+	return o;
+}
+
+/* The child's output, if it is one complete JSON object with a status. */
+static json_object *parse_output(const struct pgm_batch_result *r)
+{
+	if (r->output_truncated || r->output_len == 0 || r->output_len > INT32_MAX)
+		return NULL;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, r->output, (int)r->output_len) : NULL;
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+		  json_tokener_get_parse_end(tok) == r->output_len &&
+		  json_object_is_type(o, json_type_object);
+	json_object *status;
+	ok = ok && json_object_object_get_ex(o, "status", &status) &&
+	     json_object_is_type(status, json_type_string);
+	json_tokener_free(tok);
+	if (!ok)
+		json_object_put(o);
+	return ok ? o : NULL;
+}
+
+/* The last line of the child's stderr, for the error message. */
+static const char *last_line(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '\n')
+		n--;
+	size_t start = n;
+	while (start && s[start - 1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(n - start), s + start);
+	return buf;
+}
+
+static json_object *outcome_record(const struct batch *b, const struct pgm_batch_result *r)
+{
+	char msg[512], line[256], sig[32];
+	json_object *o = r->outcome == PGM_BATCH_EXITED ? parse_output(r) : NULL;
+	if (o)
+		return o;
+	last_line(r->stderr_tail, line, sizeof(line));
+	if (r->outcome == PGM_BATCH_TIMEOUT) {
+		snprintf(msg, sizeof(msg), "the analysis did not finish within %g s and was killed (--timeout)",
+			 b->args->timeout);
+		return status_record("timeout", msg);
+	}
+	if (r->outcome == PGM_BATCH_KILLED)
+		snprintf(msg, sizeof(msg), "the analysis died of %s%s%s",
+			 pgm_signal_name(r->signo, sig, sizeof(sig)), *line ? ": " : "", line);
+	else
+		snprintf(msg, sizeof(msg), "the analysis exited with status %d without a complete result%s%s",
+			 r->exit_code, *line ? ": " : "", line);
+	return status_record("crashed", msg);
+}
+
+static void write_record(struct batch *b, json_object *rec)
+{
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	if (!s || fprintf(b->out, "%s\n", s) < 0)
+		b->out_failed = true;
+}
+
+/* Writes the records that are complete, in input order. */
+static void emit_ready(struct batch *b)
+{
+	while (b->emitted < b->records.n && b->records.items[b->emitted])
+		write_record(b, b->records.items[b->emitted++]);
+	fflush(b->out);
+}
+
+static void show_progress(struct batch *b)
+{
+	if (!b->progress)
+		return;
+	const int width = 30;
+	size_t n = b->records.n ? b->records.n : 1;
+	int done = (int)(b->finished * (size_t)width / n);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu cores", done, "==============================",
+		width - done, "", b->finished, b->records.n);
+	fflush(stderr);
+}
+
+static void done(void *arg, size_t index, const struct pgm_batch_result *r)
+{
+	struct batch *b = arg;
+	size_t in = b->pending[index];
+	b->records.items[in] = make_record(b->inputs.items[in].path, outcome_record(b, r), r->seconds);
+	b->finished++;
+	emit_ready(b);
+	show_progress(b);
+}
+
+/* ---- options ---- */
+
+static bool parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	}
+	if (errno || end == s || *end || v == 0 || v > (UINT64_MAX >> shift))
+		return false;
+	*ret = (uint64_t)v << shift;
+	return true;
+}
+
+static int parse_option(struct batch_args *a, int opt, const char *arg)
+{
+	static const char *const formats[] = { "text", NULL };
+	char *end;
+	switch (opt) {
+	case 'j':
+		errno = 0;
+		long j = strtol(arg, &end, 10);
+		if (errno || *end || j < 1 || j > 1024)
+			return cli_usage_error("batch", "-j wants a number from 1 to 1024");
+		a->jobs = (unsigned)j;
+		return 0;
+	case OPT_TIMEOUT:
+		errno = 0;
+		a->timeout = strtod(arg, &end);
+		if (errno || *end || !(a->timeout >= 0))
+			return cli_usage_error("batch", "--timeout wants seconds, 0 for none");
+		return 0;
+	case 'o': a->output = arg; return 0;
+	case OPT_JUNIT: a->junit = arg; return 0;
+	case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
+	case OPT_NO_CACHE: a->no_cache = true; return 0;
+	case OPT_MAX_SIZE:
+		return parse_size(arg, &a->max_size) ? 0 : cli_usage_error("batch", "bad --max-size '%s'", arg);
+	case OPT_SUMMARY:
+		a->summary = strcmp(arg, "text") == 0 ? SUMMARY_TEXT : strcmp(arg, "json") == 0 ? SUMMARY_JSON
+			   : strcmp(arg, "none") == 0 ? SUMMARY_NONE : (enum summary_format)-1;
+		return (int)a->summary >= 0 ? 0 : cli_usage_error("batch", "--summary is text, json or none");
+	}
+	int handled = cli_parse_common(&a->common, opt, arg, formats);
+	return handled == 1 ? 0 : cli_usage_error("batch", "invalid option");
+}
+
+static int parse_args(int argc, char **argv, struct batch_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	cli_common_init(&a->common);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	a->jobs = cpus > 0 ? (unsigned)cpus : 1;
+	a->timeout = 60;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "e:j:o:", longopts, NULL)) != -1) {
+		if (opt == OPT_HELP)
+			return fputs(usage_text, stdout), EXIT_COMPLETE;
+		if (opt == OPT_FORMAT)
+			return cli_usage_error("batch", "batch writes JSON Lines; --format does not apply");
+		int rc = parse_option(a, opt, optarg);
+		if (rc)
+			return rc;
+	}
+	if (optind == argc)
+		return cli_usage_error("batch", "expected at least one core file or directory");
+	if (a->no_cache && a->cache_dir)
+		return cli_usage_error("batch", "--cache-dir and --no-cache exclude each other");
+	return -1;
+}
+
+/* ---- running ---- */
+
+static struct pgm_error *run_pool(struct batch *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->inputs.n; i++) {
+		if (b->inputs.items[i].error)
+			b->records.items[i] = make_record(b->inputs.items[i].path,
+							  status_record("failed", b->inputs.items[i].error->message), 0);
+		else
+			b->pending[n++] = i;
+	}
+	emit_ready(b);
+	b->finished = b->inputs.n - n;
+	show_progress(b);
+	struct pgm_batch_pool_options po = {
+		.jobs = b->args->jobs, .timeout = b->args->timeout, .max_output = 256u << 20,
+		.job = job, .done = done, .arg = b,
+	};
+	fflush(NULL);
+	struct pgm_error *err = pgm_batch_run(n, &po);
+	/* jobs the pool could not start (fork failed) still get a record */
+	for (size_t i = 0; err && i < b->inputs.n; i++)
+		if (!b->records.items[i])
+			b->records.items[i] = make_record(b->inputs.items[i].path,
+							  status_record("failed", err->message), 0);
+	emit_ready(b);
+	if (b->progress)
+		fputs("\r\033[K", stderr);
+	return err;
+}
+
+static int exit_code(const struct pgm_batch_records *recs)
+{
+	bool problem = false, unanalyzed = false;
+	for (size_t i = 0; i < recs->n; i++) {
+		json_object *v;
+		const char *status = json_object_object_get_ex(recs->items[i], "status", &v)
+				     ? json_object_get_string(v) : "failed";
+		unanalyzed |= strcmp(status, "analyzed") != 0;
+		problem |= json_object_object_get_ex(recs->items[i], "problem", &v) && v;
+	}
+	return unanalyzed ? EXIT_UNUSABLE : problem ? 1 : EXIT_COMPLETE;
+}
+
+static bool write_junit(const char *path, const struct pgm_batch_records *recs, double seconds)
+{
+	FILE *f = fopen(path, "we");
+	if (!f) {
+		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	pgm_batch_render_junit(f, recs, seconds);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int finish(struct batch *b, double t0)
+{
+	const struct batch_args *a = b->args;
+	bool ok = !b->out_failed;
+	if (b->out_failed)
+		fprintf(stderr, "pgmortem: %s: write failed\n", a->output ? a->output : "stdout");
+	if (a->summary == SUMMARY_TEXT)
+		pgm_batch_render_summary_text(stderr, &b->records, a->common.color && isatty(STDERR_FILENO));
+	else if (a->summary == SUMMARY_JSON)
+		pgm_batch_render_summary_json(stderr, &b->records);
+	if (a->junit)
+		ok &= write_junit(a->junit, &b->records, wall() - t0);
+	int rc = exit_code(&b->records);
+	return ok ? rc : EXIT_UNUSABLE;
+}
+
+static int run(struct batch_args *a, char **paths, size_t n_paths)
+{
+	double t0 = wall();
+	struct batch b = { .args = a, .out = stdout, .progress = isatty(STDERR_FILENO) };
+	cli_program_options(&a->common, &b.analyze.program);
+	b.analyze.decompress_cap = a->max_size ? a->max_size : pgm_core_default_cap(a->jobs);
+	struct pgm_error *err = pgm_batch_collect((const char *const *)paths, n_paths, &b.inputs);
+	if (err) {
+		cli_report_error(NULL, err);
+		return EXIT_UNUSABLE;
+	}
+	int rc = EXIT_UNUSABLE;
+	b.records.n = b.inputs.n;
+	b.records.items = calloc(b.inputs.n + 1, sizeof(*b.records.items));
+	b.pending = calloc(b.inputs.n + 1, sizeof(*b.pending));
+	if (!b.records.items || !b.pending) {
+		cli_report_error(NULL, &pgm_enomem);
+		goto out_free;
+	}
+	if (a->output && !(b.out = fopen(a->output, "we"))) {
+		fprintf(stderr, "pgmortem: %s: %s\n", a->output, strerror(errno));
+		goto out_free;
+	}
+	err = run_pool(&b);
+	if (err) {
+		cli_report_error("batch", err);
+		pgm_error_destroy(err);
+	}
+	if (a->output && fclose(b.out) != 0)
+		b.out_failed = true;
+	rc = finish(&b, t0);
+out_free:
+	for (size_t i = 0; b.records.items && i < b.records.n; i++)
+		json_object_put(b.records.items[i]);
+	free(b.records.items);
+	free(b.pending);
+	pgm_batch_inputs_deinit(&b.inputs);
+	return rc;
+}
+
+int cmd_batch(int argc, char **argv)
+{
+	struct batch_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	char *dir = a.no_cache ? NULL : cli_layout_cache_dir(a.cache_dir);
+	pgm_pg_layout_set_cache_dir(dir);
+	rc = run(&a, argv + optind, (size_t)(argc - optind));
+	pgm_pg_layout_set_cache_dir(NULL);
+	free(dir);
+	return rc;
 }

@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
 	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
 	{ "print", cmd_print, "values of globals and frame variables in a core, as gdb prints them" },
+	{ "batch", cmd_batch, "many cores at once, in parallel: JSON Lines, grouped problems, JUnit" },
 	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
 	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },
 };

@@ -1,0 +1,172 @@
+/*
+ * Signatures: what makes two cores "the same problem", so a batch can say
+ * "37 cores: condition_variable:_bt_parallel_seize" instead of 37 reports.
+ *
+ * A wait is named by its kind and the innermost PostgreSQL function that
+ * is not wait plumbing (latch, semaphore, socket and condition-variable
+ * internals); a crash by its signal and the innermost PostgreSQL function
+ * that is not error reporting.  Library frames (libc) are never the site:
+ * they say how a process sleeps or dies, not where.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgmortem/batch.h"
+#include "pgmortem/render.h"
+
+/* PostgreSQL's own wait machinery: a process sleeping is inside one of these. */
+static const char *const wait_plumbing[] = {
+	"WaitEventSetWaitBlock", "WaitEventSetWait", "WaitLatch", "WaitLatchOrSocket",
+	"ConditionVariableTimedSleep", "ConditionVariableSleep", "PGSemaphoreLock",
+	"pg_usleep", "secure_read", "secure_raw_read", "secure_write", "secure_raw_write",
+	"be_tls_read", "be_tls_write", "pq_recvbuf", "pq_getbyte", "pq_peekbyte",
+	"internal_flush", "internal_flush_buffer", "pq_flush", "socket_flush",
+	NULL,
+};
+
+/* Functions that report a failure rather than cause it. */
+static const char *const error_reporting[] = {
+	"ExceptionalCondition", "errfinish", "elog_finish", "pg_re_throw", "errstart",
+	"ThrowErrorData", "ReThrowError", "pg_unreachable",
+	NULL,
+};
+
+/* How many innermost frames to look at for wait plumbing. */
+#define WAIT_DEPTH 12
+
+static bool in_list(const char *name, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+static bool is_pg_frame(const struct pgm_frame *f)
+{
+	return f->function && !f->signal_frame && f->module && f->module->is_main;
+}
+
+/* The innermost PostgreSQL frame whose function is not in `skip`, or NULL. */
+static const char *site(const struct pgm_stack *s, const char *const *skip)
+{
+	for (size_t i = 0; s && i < s->n_frames; i++)
+		if (is_pg_frame(&s->frames[i]) && !in_list(s->frames[i].function, skip))
+			return s->frames[i].function;
+	return NULL;
+}
+
+/* The innermost named frame at all, for stacks without the executable. */
+static const char *any_function(const struct pgm_stack *s)
+{
+	for (size_t i = 0; s && i < s->n_frames; i++)
+		if (s->frames[i].function && !s->frames[i].signal_frame)
+			return s->frames[i].function;
+	return NULL;
+}
+
+static bool stack_waits(const struct pgm_stack *s)
+{
+	for (size_t i = 0; s && i < s->n_frames && i < WAIT_DEPTH; i++)
+		if (s->frames[i].function && in_list(s->frames[i].function, wait_plumbing))
+			return true;
+	return false;
+}
+
+static bool is_wait_kind(enum pgm_wait_kind k)
+{
+	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
+	       k == PGM_WAIT_HEAVYWEIGHT_LOCK || k == PGM_WAIT_LATCH ||
+	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT;
+}
+
+/*
+ * Died of a signal while not waiting: a kernel core of a process that was
+ * asleep in a recognised wait is a stuck process someone killed to get a
+ * core, and its wait is what matters.
+ */
+static bool is_crash(const struct pgm_report *r, const struct pgm_stack *s)
+{
+	if (r->wait.kind == PGM_WAIT_CRASHED)
+		return true;
+	if (!r->signal || r->on_demand)
+		return false;
+	if (r->has_fault_address)
+		return true;
+	return !is_wait_kind(r->wait.kind) && !stack_waits(s);
+}
+
+static const char *field_str(const struct pgm_fields *f, const char *key)
+{
+	const struct pgm_field *x = pgm_fields_get(f, key);
+	return x && x->type == PGM_FIELD_STR ? x->str : NULL;
+}
+
+static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *s)
+{
+	const char *kind = pgm_wait_kind_name(r->wait.kind);
+	const char *where = site(s, wait_plumbing);
+	const char *event = r->wait_event.known ? r->wait_event.name : NULL;
+	char *sig = NULL;
+	int rc;
+	switch (r->wait.kind) {
+	case PGM_WAIT_HEAVYWEIGHT_LOCK: {
+		const char *locktype = field_str(&r->wait.object, "locktype");
+		rc = asprintf(&sig, "%s:%s %s", kind, where ? where : "?",
+			      locktype ? locktype : event ? event : "?");
+		break;
+	}
+	case PGM_WAIT_LWLOCK:
+	case PGM_WAIT_LATCH:
+	case PGM_WAIT_SOCKET:
+	case PGM_WAIT_TIMEOUT:
+		rc = asprintf(&sig, "%s:%s", kind, event ? event : where ? where : "?");
+		break;
+	default:
+		if (!where)
+			where = any_function(s);
+		rc = asprintf(&sig, "%s:%s", kind, where ? where : "?");
+		break;
+	}
+	return rc < 0 ? NULL : sig;
+}
+
+static char *crash_signature(const struct pgm_report *r, const struct pgm_stack *s)
+{
+	char name[32], *sig;
+	const char *where = site(s, error_reporting);
+	if (!where)
+		where = r->crash_function ? r->crash_function : any_function(s);
+	if (asprintf(&sig, "crash:%s:%s", pgm_signal_name(r->signal, name, sizeof(name)),
+		     where ? where : "?") < 0)
+		return NULL;
+	return sig;
+}
+
+struct pgm_error *pgm_batch_signature(const struct pgm_report *r, char **sig,
+				      enum pgm_batch_problem *problem)
+{
+	const struct pgm_stack *s = r->n_stacks ? r->stacks[0] : NULL;
+	enum pgm_wait_kind k = r->wait.kind;
+	if (is_crash(r, s)) {
+		*problem = PGM_PROBLEM_CRASH;
+		*sig = crash_signature(r, s);
+	} else {
+		bool stuck = k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
+			     k == PGM_WAIT_HEAVYWEIGHT_LOCK;
+		*problem = stuck ? PGM_PROBLEM_STUCK : PGM_PROBLEM_NONE;
+		*sig = wait_signature(r, s);
+	}
+	return *sig ? NULL : &pgm_enomem;
+}
+
+const char *pgm_batch_problem_name(enum pgm_batch_problem p)
+{
+	switch (p) {
+	case PGM_PROBLEM_CRASH: return "crash";
+	case PGM_PROBLEM_STUCK: return "stuck";
+	case PGM_PROBLEM_NONE: break;
+	}
+	return NULL;
+}
