@@ -62,7 +62,7 @@ static void print_live(FILE *out, const struct pgm_live_facts *f, const struct p
 	fprintf(out, "\n%sLive process%s\n", st->color ? BOLD : "", st->color ? RESET : "");
 	row(out, "state", f->state_name ? f->state_name : "unknown");
 	if (f->tracer_pid)
-		fprintf(out, "  %-20s PID %d (%s)%s%s\n", "traced by", (int)f->tracer_pid,
+		fprintf(out, "  %-20s PID %d (%s)%s%.200s\n", "traced by", (int)f->tracer_pid,
 			f->tracer_comm ? f->tracer_comm : "?", f->tracer_cmdline ? ": " : "",
 			f->tracer_cmdline ? f->tracer_cmdline : "");
 	row(out, "wchan", f->wchan ? f->wchan : "none (running, or not sleeping in the kernel)");

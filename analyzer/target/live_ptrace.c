@@ -49,6 +49,7 @@ struct freeze {
 	struct timespec t0, t1;
 	sigset_t old_mask;
 	bool masked;
+	int caught;              /* stop signal taken by the debug pause, raised after detach */
 };
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
@@ -103,13 +104,33 @@ static struct pgm_error *seize_new_threads(struct freeze *fz, size_t *added)
 	return err;
 }
 
+/* Signals that end or suspend pgmortem: held back while the target is stopped. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+
+static void stop_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(set, stop_signals[i]);
+}
+
+/* A stop signal that arrived while blocked, or 0. */
+static int pending_stop_signal(void)
+{
+	sigset_t pending;
+	if (sigpending(&pending) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (sigismember(&pending, stop_signals[i]))
+			return stop_signals[i];
+	return 0;
+}
+
 static void block_signals(struct freeze *fz)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCHLD };
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&set, sigs[i]);
+	stop_signal_set(&set);
+	sigaddset(&set, SIGCHLD);
 	fz->masked = sigprocmask(SIG_BLOCK, &set, &fz->old_mask) == 0;
 }
 
@@ -126,6 +147,9 @@ static void restore_signals(struct freeze *fz)
 		;
 	sigprocmask(SIG_SETMASK, &fz->old_mask, NULL);
 	fz->masked = false;
+	/* A signal the pause consumed is delivered now, after the detach. */
+	if (fz->caught)
+		raise(fz->caught);
 }
 
 /* Collects the stop of thread t if it happened; true once it is settled. */
@@ -287,6 +311,13 @@ static void want_private(struct live_target *lt)
 	}
 }
 
+static struct pgm_error *interrupted(int sig)
+{
+	return pgm_error_create(PGM_ERR_OS, "interrupted by %s while the process was stopped; it was "
+				"detached and runs on", sigabbrev_np(sig) ? sigabbrev_np(sig) : "a signal");
+}
+
+/* A stop signal ends the copy early (it is delivered after the detach). */
 static struct pgm_error *copy_frozen(struct live_target *lt)
 {
 	struct pgm_target *t = &lt->base;
@@ -295,6 +326,9 @@ static struct pgm_error *copy_frozen(struct live_target *lt)
 		size_t len = lm->frozen_end - lm->frozen_start;
 		if (!len)
 			continue;
+		int sig = pending_stop_signal();
+		if (sig)
+			return interrupted(sig);
 		if (!(lm->frozen = malloc(len)))
 			return &pgm_enomem;
 		size_t got = 0;
@@ -324,11 +358,19 @@ static void drop_non_elf_pages(struct live_target *lt)
 	}
 }
 
-static void pause_ms(unsigned ms)
+/* Sleeps while stopped (tests); a stop signal ends it at once. */
+static struct pgm_error *pause_ms(struct freeze *fz, unsigned ms)
 {
+	sigset_t set;
+	stop_signal_set(&set);
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	int sig;
+	while ((sig = sigtimedwait(&set, NULL, &ts)) < 0 && errno == EINTR)
 		;
+	if (sig <= 0)
+		return NULL;
+	fz->caught = sig;
+	return interrupted(sig);
 }
 
 static void detach_all(struct freeze *fz)
@@ -382,7 +424,7 @@ static struct pgm_error *while_stopped(struct freeze *fz)
 	if ((err = copy_frozen(lt)))
 		return err;
 	if (fz->opts->debug_pause_stopped_ms)
-		pause_ms(fz->opts->debug_pause_stopped_ms);
+		return pause_ms(fz, fz->opts->debug_pause_stopped_ms);
 	return NULL;
 }
 

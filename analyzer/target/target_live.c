@@ -200,10 +200,11 @@ static struct pgm_error *describe(struct live_target *lt, const struct pgm_live_
 static struct pgm_error *traced_by(struct live_target *lt)
 {
 	struct pgm_live_facts *f = &lt->facts;
-	int r = asprintf(&f->not_stopped_why, "traced by PID %d (%s)%s%s: registers and stack are not "
-			 "available; decoded from memory read through /proc without stopping it",
-			 (int)f->tracer_pid, f->tracer_comm ? f->tracer_comm : "?",
-			 f->tracer_cmdline ? ": " : "", f->tracer_cmdline ? f->tracer_cmdline : "");
+	const char *cmd = f->tracer_cmdline ? f->tracer_cmdline : "";
+	int r = asprintf(&f->not_stopped_why, "traced by PID %d (%s)%s%.60s%s: registers and stack are "
+			 "not available; decoded from memory read through /proc without stopping it",
+			 (int)f->tracer_pid, f->tracer_comm ? f->tracer_comm : "?", *cmd ? ": " : "", cmd,
+			 strlen(cmd) > 60 ? "…" : "");
 	if (r < 0)
 		return &pgm_enomem;
 	return pgm_target_warn(&lt->base, "%s", f->not_stopped_why);

@@ -546,6 +546,7 @@ gdb_hold_gcore() {
 
 gdb_hold_release() {
     local name=$1 pid=${HOLD_PID[$1]} d=$TMP/hold.$1 gpid=${HOLD_GDB[$1]}
+    scen_exec_hook
     touch "$d/release"
     wait_cmd "holding gdb on ${HOLD_ROLE[$name]} $pid did not detach" 30 gdb_gone "$gpid"
     wait "$gpid" 2>/dev/null || true
@@ -612,6 +613,7 @@ kernel_cores_possible() {
 # takes in PostgreSQL's /dev/shm DSM segments).
 capture_kernel() {
     local pid=$1 role=$2 sig=$3 filter=${4:-0x33} before after f core
+    scen_exec_hook
     if ! kernel_cores_possible; then
         log "kernel core skipped: core_pattern is '$(cat /proc/sys/kernel/core_pattern)'"
         tj '.kernel_core_skipped = $v' --arg v "core_pattern is $(cat /proc/sys/kernel/core_pattern)"
@@ -646,8 +648,33 @@ proc_dead() {
 
 # --- finish ------------------------------------------------------------------
 
+# scen_exec_hook: runs `run --exec CMD` once, while the state still holds:
+# after the gcores, right before the first step that ends the state (a
+# kernel-core kill, the release of a held process, or the end).  CMD runs
+# with bash -c as root; the roles are exported as PGM_ROLE_<NAME> (arrays
+# space-separated, e.g. PGM_ROLE_WORKERS="124 125"), plus PGM_SCEN_NAME,
+# PGM_SCEN_PG, PGM_SCEN_OUT, PGM_SCEN_TRUTH, PGM_SCEN_BINDIR, PGM_SCEN_HOST
+# (socket directory) and PGM_SCEN_PORT.  Output goes to OUT/exec.log, the
+# status to OUT/exec.rc; the scenario's own status does not depend on it.
+scen_exec_hook() {
+    [[ -n ${PGM_SCEN_EXEC:-} && -z ${PGM_SCEN_EXEC_DONE:-} ]] || return 0
+    PGM_SCEN_EXEC_DONE=1
+    local -a env=()
+    local rc=0 k v
+    while IFS=$'\t' read -r k v; do
+        env+=("PGM_ROLE_$(tr 'a-z-' 'A-Z_' <<<"$k")=$v")
+    done < <(jq -r '.roles | to_entries[] | [.key, (.value | if type == "array" then map(tostring) | join(" ") else tostring end)] | @tsv' "$TRUTH")
+    log "--exec: running while the state holds"
+    env "${env[@]}" PGM_SCEN_NAME="$SCEN" PGM_SCEN_PG="$PG_SPEC" PGM_SCEN_OUT="$OUT" \
+        PGM_SCEN_TRUTH="$TRUTH" PGM_SCEN_BINDIR="$BINDIR" PGM_SCEN_HOST="$TMP" PGM_SCEN_PORT="$PORT" \
+        timeout 600 bash -c "$PGM_SCEN_EXEC" >"$OUT/exec.log" 2>&1 || rc=$?
+    echo "$rc" >"$OUT/exec.rc"
+    log "--exec: exit status $rc (log: $OUT/exec.log)"
+}
+
 scen_finish() {
     local summary=$1 ncores
+    scen_exec_hook
     tj '.complete = true | .duration_s = $d' --argjson d "$(elapsed_since "$T0")"
     ncores=$(jq '.captures | length' "$TRUTH")
     printf 'scenario %s (pg %s): ok in %ss, %s cores, %s -> %s\n' "$SCEN" "$PG_SPEC" \
