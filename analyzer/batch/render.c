@@ -197,8 +197,12 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* XML 1.0 text: escaped, control characters and invalid UTF-8 as U+FFFD. */
-static void xml_text(FILE *out, const char *s)
+/*
+ * XML 1.0 character data: escaped, control characters and invalid UTF-8 as
+ * U+FFFD.  In an attribute value, line breaks and tabs are character
+ * references (a parser would normalise them to spaces otherwise).
+ */
+static void xml_escape(FILE *out, const char *s, bool attr)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	while (*p) {
@@ -212,14 +216,24 @@ static void xml_text(FILE *out, const char *s)
 		case '&': fputs("&amp;", out); break;
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\n': fputs("&#10;", out); break;
+		case '"': fputs(attr ? "&quot;" : "\"", out); break;
+		case '\n': fputs(attr ? "&#10;" : "\n", out); break;
 		case '\r': fputs("&#13;", out); break;
-		case '\t': fputs("&#9;", out); break;
+		case '\t': fputs(attr ? "&#9;" : "\t", out); break;
 		default: fwrite(p, 1, n, out); break;
 		}
 		p += n;
 	}
+}
+
+static void xml_text(FILE *out, const char *s)
+{
+	xml_escape(out, s, false);
+}
+
+static void xml_attr(FILE *out, const char *s)
+{
+	xml_escape(out, s, true);
 }
 
 static json_object *verdict_lines(json_object *rec)
@@ -236,7 +250,7 @@ static void print_verdict(FILE *out, json_object *verdict)
 {
 	for (size_t i = 0; verdict && i < json_object_array_length(verdict); i++) {
 		xml_text(out, json_object_get_string(json_object_array_get_idx(verdict, i)));
-		fputs("&#10;", out);
+		fputc('\n', out);
 	}
 }
 
@@ -248,28 +262,28 @@ static void junit_case(FILE *out, json_object *rec)
 	const char *first = verdict && json_object_array_length(verdict)
 			    ? json_object_get_string(json_object_array_get_idx(verdict, 0)) : key;
 	fputs("    <testcase classname=\"pgmortem.batch\" name=\"", out);
-	xml_text(out, path);
+	xml_attr(out, path);
 	fprintf(out, "\" time=\"%.3f\"", get_double(rec, "seconds"));
 	if (rank == RANK_OK) {
 		fputs(">\n      <system-out>", out);
 		xml_text(out, key);
-		fputs("&#10;", out);
+		fputc('\n', out);
 		print_verdict(out, verdict);
 		fputs("</system-out>\n    </testcase>\n", out);
 		return;
 	}
 	const char *tag = rank == RANK_UNANALYZED ? "error" : "failure";
 	fprintf(out, ">\n      <%s type=\"", tag);
-	xml_text(out, rank == RANK_UNANALYZED ? key : rank == RANK_CRASH ? "crash" : "stuck");
+	xml_attr(out, rank == RANK_UNANALYZED ? key : rank == RANK_CRASH ? "crash" : "stuck");
 	fputs("\" message=\"", out);
-	xml_text(out, rank == RANK_UNANALYZED ? get_str(rec, "error") : first);
+	xml_attr(out, rank == RANK_UNANALYZED ? get_str(rec, "error") : first);
 	fputs("\">", out);
 	if (rank == RANK_UNANALYZED) {
 		xml_text(out, get_str(rec, "error"));
 	} else {
 		fputs("signature: ", out);
 		xml_text(out, key);
-		fputs("&#10;", out);
+		fputc('\n', out);
 		print_verdict(out, verdict);
 	}
 	fprintf(out, "</%s>\n    </testcase>\n", tag);
