@@ -25,8 +25,9 @@ static const char usage_text[] =
 	"  memory is read after the resume. The freeze time is printed. Nothing is\n"
 	"  written to the process; SIGINT, SIGTERM and SIGHUP wait until the detach, and\n"
 	"  if pgmortem is killed the kernel detaches and resumes the process.\n"
-	"  A process already traced (gdb) is not stopped: its memory is read as it is\n"
-	"  and the core has no registers (exit code 1).\n"
+	"  A process already traced (gdb) cannot be stopped by pgmortem, so there are no\n"
+	"  registers for a core: nothing is written (exit code 2); 'pgmortem live PID'\n"
+	"  still decodes its memory.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE    the core to write (mode 0600; replaced if it exists)\n"
@@ -40,9 +41,8 @@ static const char usage_text[] =
 	"Example:\n"
 	"  pgmortem snapshot 14527 -o core.14527 --no-buffers && pgmortem core.14527\n"
 	"\n"
-	"Exit codes: 0 written, 1 written but partial (no registers: traced by another\n"
-	"process), 2 not written (no such process, permission denied, write failed),\n"
-	"64 usage error.\n";
+	"Exit codes: 0 written, 2 not written (no such process, permission denied, traced\n"
+	"by another process, write failed), 64 usage error.\n";
 
 enum { OPT_NO_BUFFERS = 0x200, OPT_DEBUG_PAUSE };
 

@@ -253,6 +253,12 @@ struct pgm_error *pgm_snapshot_write(struct pgm_target *t, const char *path,
 	struct pgm_snapshot_stats st = { .n_threads = t->n_threads };
 	if (t->kind != PGM_TARGET_LIVE)
 		return pgm_error_create(PGM_ERR_USAGE, "snapshots are taken of live processes only");
+	const struct pgm_live_facts *f = pgm_target_live_facts(t);
+	if (!t->n_threads)
+		return pgm_error_create(PGM_ERR_UNSUPPORTED,
+			"no registers%s%s: a core without threads is of no use to gdb or pgmortem; "
+			"'pgmortem live %d' decodes its memory as it is", f->not_stopped_why ? ": " : "",
+			f->not_stopped_why ? f->not_stopped_why : "", (int)t->pid);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct seg_list l = { 0 };

@@ -58,6 +58,11 @@ struct pgm_error *live_permission_error(int32_t pid, uint32_t uid, const char *w
 
 /* live_ptrace.c: stop, read registers and the frozen set, detach. */
 struct pgm_error *live_freeze(struct live_target *lt, const struct pgm_live_options *opts);
+/*
+ * For a process someone else traces: copies what the freeze would (but the
+ * stacks, without registers to find them) while it runs or its tracer holds it.
+ */
+struct pgm_error *live_copy_unstopped(struct live_target *lt, const struct pgm_live_options *opts);
 
 /* target_live.c: read from the process itself, bypassing the copies. */
 struct pgm_error *live_read_process(struct live_target *lt, uint64_t addr, void *buf, size_t len,

@@ -456,3 +456,14 @@ struct pgm_error *live_freeze(struct live_target *lt, const struct pgm_live_opti
 		drop_non_elf_pages(lt);
 	return err;
 }
+
+struct pgm_error *live_copy_unstopped(struct live_target *lt, const struct pgm_live_options *opts)
+{
+	want_exe_data(lt);
+	if (opts->freeze_private)
+		want_private(lt);
+	struct pgm_error *err = copy_frozen(lt);
+	if (!err)
+		drop_non_elf_pages(lt);
+	return err;
+}

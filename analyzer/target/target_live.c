@@ -185,7 +185,8 @@ static struct pgm_error *describe(struct live_target *lt, const struct pgm_live_
 {
 	struct pgm_live_facts *f = &lt->facts;
 	const char *after = !f->stopped
-		? "everything: the process was not stopped by pgmortem (no registers, no stack)"
+		? "everything, without stopping the process (no registers, no stack); its tracer may "
+		  "hold it stopped (state t)"
 		: opts->freeze_private
 		? "shared memory only (the main shared memory segment, DSM segments)"
 		: "the heap and other private memory, shared memory (the main segment, DSM segments); "
@@ -230,9 +231,9 @@ static struct pgm_error *live_attach(struct live_target *lt, const struct pgm_li
 		return err;
 	if (opts->freeze_private && (err = live_read_smaps(lt)))
 		return err;
-	if (lt->facts.tracer_pid)
-		err = traced_by(lt);
-	else
+	if (lt->facts.tracer_pid && !(err = traced_by(lt)))
+		err = live_copy_unstopped(lt, opts);
+	else if (!lt->facts.tracer_pid)
 		err = live_freeze(lt, opts);
 	return err ? err : describe(lt, opts);
 }

@@ -54,7 +54,9 @@ struct pgm_snapshot_stats {
  * Writes the core of live target `t` (from pgm_target_live_attach, ideally
  * with freeze_private) to `path`, created with mode 0600 or truncated.
  * `opts` may be NULL.  Errors: PGM_ERR_USAGE for a target that is not live,
- * PGM_ERR_OS for the file; a partial core is removed.
+ * PGM_ERR_UNSUPPORTED for one without registers (traced by another
+ * process: see pgmortem/live.h), PGM_ERR_OS for the file; a partial core
+ * is removed.
  */
 struct pgm_error *pgm_snapshot_write(struct pgm_target *t, const char *path,
 				     const struct pgm_snapshot_options *opts,
