@@ -85,6 +85,33 @@ int cmd_stack(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_types(int argc, char **argv);
 int cmd_print(int argc, char **argv);
+int cmd_backends(int argc, char **argv);
+int cmd_locks(int argc, char **argv);
+
+/*
+ * Several cores, analyzed and grouped by instance (cmd_backends.c): cores
+ * of one instance become one struct pgm_instance holding their reports.
+ * Errors are reported on stderr; returns EXIT_COMPLETE, or EXIT_UNUSABLE
+ * if some core could not be used (the others are still there).
+ */
+#include "pgmortem/instance.h"
+struct cli_core {
+	const char *path;
+	struct pgm_target *target;
+	struct pgm_program *program;   /* NULL if the core could not be opened */
+	struct pgm_instance_id id;
+	struct pgm_report *report;     /* until handed to its instance */
+	int group;
+};
+struct cli_instances {
+	struct cli_core *cores;
+	size_t n_cores;
+	struct pgm_instance **instances;   /* one per group, in the order of their first core */
+	size_t n_instances;
+};
+int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
+		       struct cli_instances *s);
+void cli_instances_close(struct cli_instances *s);
 int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);

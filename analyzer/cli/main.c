@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "stack", cmd_stack, "symbolized stacks of every thread, as gdb's bt shows them" },
 	{ "types", cmd_types, "layouts of structs, unions and enums, as pahole shows them" },
 	{ "print", cmd_print, "values of globals and frame variables in a core, as gdb prints them" },
+	{ "backends", cmd_backends, "every backend of the instance, as pg_stat_activity showed it, and who waits on whom" },
+	{ "locks", cmd_locks, "every heavyweight lock of the instance, as pg_locks showed it" },
 	{ "batch", cmd_batch, "many cores at once, in parallel: JSON Lines, grouped problems, JUnit" },
 	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
 	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },

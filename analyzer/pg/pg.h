@@ -186,3 +186,31 @@ const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode);
  */
 struct pgm_error *pgm_pg_read_lwlock_wait(const struct pgm_pg *pg, uint64_t lock, uint64_t proc,
 					  int32_t self_procno, struct pgm_report *r);
+
+/* ---- the instance view: every backend and lock (pg/instance.c, pg/lockhash.c) ---- */
+#include "pgmortem/instance.h"
+
+#define PGM_PG_MAX_HASH_ENTRIES (1 << 22)   /* entries of one shared hash table */
+#define PGM_PG_MAX_HASH_BUCKETS (1 << 26)
+
+/*
+ * The entries of the dynahash table whose (process-local) HTAB is at `htab`:
+ * directory -> segments -> buckets -> HASHELEMENT chains, each entry's data
+ * MAXALIGN(sizeof(HASHELEMENT)) after its element.  At most `max` entries.
+ * A chain that is cyclic or leaves captured memory is noted in
+ * inst->problems and the rest of the table still walked; only an
+ * unreadable or implausible header is an error.  *ret is the caller's to
+ * free(), also on error.
+ */
+struct pgm_error *pgm_pg_hash_entries(const struct pgm_pg *pg, uint64_t htab, size_t max,
+				      struct pgm_instance *inst, uint64_t **ret, size_t *n);
+
+/*
+ * pg_locks: every LOCK of the shared lock table (LockMethodLockHash) with
+ * its PROCLOCKs, then every PGPROC's fast-path slots, into inst->locks.  A
+ * corrupt entry is noted in inst->problems and skipped.
+ */
+struct pgm_error *pgm_pg_read_locks(const struct pgm_pg *pg, struct pgm_instance *inst);
+
+/* "3/6": the PGPROC's virtual transaction (backend or proc number / local xid). */
+struct pgm_error *pgm_pg_proc_vxid(const struct pgm_pg *pg, uint64_t proc, char **ret);

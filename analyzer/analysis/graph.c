@@ -1,0 +1,490 @@
+/*
+ * The wait-for graph of an instance: edges with their evidence, the roots
+ * everyone ultimately waits on, and cycles (deadlocks).  Pure: no target
+ * reads, no printing.  Nodes are pids; PGM_PID_UNKNOWN_HOLDER stands for a
+ * holder this capture cannot name.
+ *
+ * Cycles come from the strongly connected components (Tarjan's algorithm,
+ * iterative so that a long chain cannot exhaust the stack); each component
+ * of more than one node, or with an edge to itself, is reported as one
+ * cycle found by walking edges inside it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "pgmortem/instance.h"
+
+struct pgm_error *pgm_graph_add_edge(struct pgm_graph *g, int32_t from, int32_t to,
+				     enum pgm_edge_kind kind, const char *evidence)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == from && g->edges[i].to == to && g->edges[i].kind == kind)
+			return NULL;
+	struct pgm_edge *e = realloc(g->edges, (g->n_edges + 1) * sizeof(*e));
+	if (!e)
+		return &pgm_enomem;
+	g->edges = e;
+	e = &e[g->n_edges];
+	*e = (struct pgm_edge){ .from = from, .to = to, .kind = kind, .evidence = strdup(evidence ? evidence : "") };
+	if (!e->evidence)
+		return &pgm_enomem;
+	g->n_edges++;
+	return NULL;
+}
+
+static void free_results(struct pgm_graph *g)
+{
+	for (size_t i = 0; i < g->n_cycles; i++)
+		free(g->cycles[i].pids);
+	free(g->cycles);
+	free(g->roots);
+	g->cycles = NULL;
+	g->roots = NULL;
+	g->n_cycles = g->n_roots = 0;
+}
+
+void pgm_graph_deinit(struct pgm_graph *g)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		free(g->edges[i].evidence);
+	free(g->edges);
+	free_results(g);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Nodes (sorted pids) and adjacency in compressed rows: adj[start[v] .. start[v+1]). */
+struct adjacency {
+	int32_t *pids;
+	size_t n;
+	size_t *start;
+	size_t *adj;
+};
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static size_t node_of(const struct adjacency *a, int32_t pid)
+{
+	const int32_t *p = bsearch(&pid, a->pids, a->n, sizeof(*p), cmp_i32);
+	return (size_t)(p - a->pids);
+}
+
+static void adjacency_free(struct adjacency *a)
+{
+	free(a->pids);
+	free(a->start);
+	free(a->adj);
+}
+
+static struct pgm_error *adjacency_build(const struct pgm_graph *g, struct adjacency *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->pids = malloc((2 * g->n_edges + 1) * sizeof(*a->pids));
+	a->start = calloc(2 * g->n_edges + 2, sizeof(*a->start));
+	a->adj = malloc((g->n_edges + 1) * sizeof(*a->adj));
+	if (!a->pids || !a->start || !a->adj)
+		return adjacency_free(a), &pgm_enomem;
+	for (size_t i = 0; i < g->n_edges; i++) {
+		a->pids[a->n++] = g->edges[i].from;
+		a->pids[a->n++] = g->edges[i].to;
+	}
+	qsort(a->pids, a->n, sizeof(*a->pids), cmp_i32);
+	size_t u = 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (u == 0 || a->pids[u - 1] != a->pids[i])
+			a->pids[u++] = a->pids[i];
+	a->n = u;
+	for (size_t i = 0; i < g->n_edges; i++)
+		a->start[node_of(a, g->edges[i].from) + 1]++;
+	for (size_t v = 0; v < a->n; v++)
+		a->start[v + 1] += a->start[v];
+	size_t *fill = calloc(a->n + 1, sizeof(*fill));
+	if (!fill)
+		return adjacency_free(a), &pgm_enomem;
+	for (size_t i = 0; i < g->n_edges; i++) {
+		size_t v = node_of(a, g->edges[i].from);
+		a->adj[a->start[v] + fill[v]++] = node_of(a, g->edges[i].to);
+	}
+	free(fill);
+	return NULL;
+}
+
+static struct pgm_error *find_roots(struct pgm_graph *g, const struct adjacency *a)
+{
+	bool *is_target = calloc(a->n + 1, sizeof(*is_target));
+	g->roots = malloc((a->n + 1) * sizeof(*g->roots));
+	if (!is_target || !g->roots)
+		return free(is_target), &pgm_enomem;
+	for (size_t i = 0; i < g->n_edges; i++)
+		is_target[node_of(a, g->edges[i].to)] = true;
+	for (size_t v = 0; v < a->n; v++)
+		if (is_target[v] && a->start[v] == a->start[v + 1])
+			g->roots[g->n_roots++] = a->pids[v];
+	free(is_target);
+	return NULL;
+}
+
+/* Tarjan's state, one entry per node; `comp` numbers the components. */
+struct tarjan {
+	size_t *index, *low, *comp, *stack, *call, *next_edge;
+	bool *on_stack;
+	size_t counter, n_comp, sp, cp;
+};
+
+static void tarjan_free(struct tarjan *t)
+{
+	free(t->index);
+	free(t->low);
+	free(t->comp);
+	free(t->stack);
+	free(t->call);
+	free(t->next_edge);
+	free(t->on_stack);
+}
+
+static void tarjan_pop_component(struct tarjan *t, size_t v)
+{
+	size_t w;
+	do {
+		w = t->stack[--t->sp];
+		t->on_stack[w] = false;
+		t->comp[w] = t->n_comp;
+	} while (w != v);
+	t->n_comp++;
+}
+
+static void tarjan_visit(struct tarjan *t, const struct adjacency *a, size_t root)
+{
+	t->call[t->cp++] = root;
+	t->index[root] = t->low[root] = ++t->counter;
+	t->stack[t->sp++] = root;
+	t->on_stack[root] = true;
+	t->next_edge[root] = a->start[root];
+	while (t->cp) {
+		size_t v = t->call[t->cp - 1];
+		if (t->next_edge[v] < a->start[v + 1]) {
+			size_t w = a->adj[t->next_edge[v]++];
+			if (!t->index[w]) {
+				t->index[w] = t->low[w] = ++t->counter;
+				t->stack[t->sp++] = w;
+				t->on_stack[w] = true;
+				t->next_edge[w] = a->start[w];
+				t->call[t->cp++] = w;
+			} else if (t->on_stack[w] && t->index[w] < t->low[v]) {
+				t->low[v] = t->index[w];
+			}
+			continue;
+		}
+		if (t->low[v] == t->index[v])
+			tarjan_pop_component(t, v);
+		if (--t->cp && t->low[v] < t->low[t->call[t->cp - 1]])
+			t->low[t->call[t->cp - 1]] = t->low[v];
+	}
+}
+
+/* Walks edges inside component c from v until a node repeats: that loop is a cycle. */
+static struct pgm_error *extract_cycle(struct pgm_graph *g, const struct adjacency *a,
+				       const struct tarjan *t, size_t v)
+{
+	size_t *path = malloc((a->n + 1) * sizeof(*path)), *seen_at = malloc((a->n + 1) * sizeof(*seen_at));
+	if (!path || !seen_at)
+		return free(path), free(seen_at), &pgm_enomem;
+	for (size_t i = 0; i < a->n; i++)
+		seen_at[i] = SIZE_MAX;
+	size_t len = 0;
+	while (seen_at[v] == SIZE_MAX) {
+		seen_at[v] = len;
+		path[len++] = v;
+		size_t next = v;
+		for (size_t e = a->start[v]; e < a->start[v + 1]; e++)
+			if (t->comp[a->adj[e]] == t->comp[v]) {
+				next = a->adj[e];
+				break;
+			}
+		v = next;
+	}
+	struct pgm_cycle *c = realloc(g->cycles, (g->n_cycles + 1) * sizeof(*c));
+	struct pgm_error *err = NULL;
+	if (!c) {
+		err = &pgm_enomem;
+	} else {
+		g->cycles = c;
+		c = &c[g->n_cycles];
+		c->n = len - seen_at[v];
+		c->pids = malloc(c->n * sizeof(*c->pids));
+		if (!c->pids)
+			err = &pgm_enomem;
+		for (size_t i = 0; c->pids && i < c->n; i++)
+			c->pids[i] = a->pids[path[seen_at[v] + i]];
+		if (!err)
+			g->n_cycles++;
+	}
+	free(path);
+	free(seen_at);
+	return err;
+}
+
+static bool has_self_edge(const struct adjacency *a, size_t v)
+{
+	for (size_t e = a->start[v]; e < a->start[v + 1]; e++)
+		if (a->adj[e] == v)
+			return true;
+	return false;
+}
+
+static struct pgm_error *find_cycles(struct pgm_graph *g, const struct adjacency *a)
+{
+	struct tarjan t = { .counter = 0 };
+	size_t n = a->n + 1;
+	t.index = calloc(n, sizeof(size_t));
+	t.low = calloc(n, sizeof(size_t));
+	t.comp = calloc(n, sizeof(size_t));
+	t.stack = calloc(n, sizeof(size_t));
+	t.call = calloc(n, sizeof(size_t));
+	t.next_edge = calloc(n, sizeof(size_t));
+	t.on_stack = calloc(n, sizeof(bool));
+	size_t *comp_size = NULL;
+	bool *reported = NULL;
+	struct pgm_error *err = NULL;
+	if (!t.index || !t.low || !t.comp || !t.stack || !t.call || !t.next_edge || !t.on_stack) {
+		err = &pgm_enomem;
+		goto out_free;
+	}
+	for (size_t v = 0; v < a->n; v++)
+		if (!t.index[v])
+			tarjan_visit(&t, a, v);
+	comp_size = calloc(t.n_comp + 1, sizeof(*comp_size));
+	reported = calloc(t.n_comp + 1, sizeof(*reported));
+	if (!comp_size || !reported) {
+		err = &pgm_enomem;
+		goto out_free;
+	}
+	for (size_t v = 0; v < a->n; v++)
+		comp_size[t.comp[v]]++;
+	for (size_t v = 0; v < a->n && !err; v++) {
+		size_t c = t.comp[v];
+		if (reported[c] || (comp_size[c] < 2 && !has_self_edge(a, v)))
+			continue;
+		reported[c] = true;
+		err = extract_cycle(g, a, &t, v);
+	}
+out_free:
+	free(comp_size);
+	free(reported);
+	tarjan_free(&t);
+	return err;
+}
+
+struct pgm_error *pgm_graph_analyze(struct pgm_graph *g)
+{
+	free_results(g);
+	struct adjacency a;
+	struct pgm_error *err = adjacency_build(g, &a);
+	if (err)
+		return err;
+	err = find_roots(g, &a);
+	if (!err)
+		err = find_cycles(g, &a);
+	adjacency_free(&a);
+	return err;
+}
+
+const char *pgm_edge_kind_name(enum pgm_edge_kind k)
+{
+	switch (k) {
+	case PGM_EDGE_HWLOCK: return "hwlock";
+	case PGM_EDGE_LWLOCK: return "lwlock";
+	case PGM_EDGE_CV: return "cv";
+	case PGM_EDGE_PARALLEL: return "parallel";
+	}
+	return "unknown";
+}
+
+/* ---- building the graph from an instance ---- */
+
+static const struct pgm_report *report_of(const struct pgm_instance *inst, int32_t pid)
+{
+	for (size_t i = 0; i < inst->n_reports; i++)
+		if (inst->reports[i]->pid == pid)
+			return inst->reports[i];
+	return NULL;
+}
+
+static struct pgm_error *hwlock_edges(struct pgm_instance *inst)
+{
+	for (size_t i = 0; i < inst->n_backends; i++) {
+		const struct pgm_backend *b = &inst->backends[i];
+		for (size_t k = 0; b->blocking_known && k < b->n_blocking; k++) {
+			char *ev = NULL;
+			if (asprintf(&ev, "waits for %s; %d %s", b->lock_wait ? b->lock_wait : "a heavyweight lock",
+				     b->blocking[k], b->blocking_why[k] ? b->blocking_why[k] : "blocks it") < 0)
+				return &pgm_enomem;
+			struct pgm_error *err = pgm_graph_add_edge(&inst->graph, b->pid, b->blocking[k], PGM_EDGE_HWLOCK, ev);
+			free(ev);
+			if (err)
+				return err;
+		}
+	}
+	return NULL;
+}
+
+static struct pgm_error *recompose_verdict(struct pgm_report *r)
+{
+	for (size_t i = 0; i < r->n_verdict; i++)
+		free(r->verdict[i]);
+	r->n_verdict = 0;
+	return pgm_compose_verdict(r);
+}
+
+/* A captured waiter whose lock another captured process holds: its report names the holder. */
+static struct pgm_error *tell_lwlock_waiter(struct pgm_report *r, const struct pgm_lwlock_hold *h, const char *ev)
+{
+	for (size_t i = 0; i < r->wait.n_holders; i++)
+		if (r->wait.holders[i].pid == h->holder_pid)
+			return NULL;
+	struct pgm_error *err = pgm_wait_add_holder(&r->wait, h->holder_pid, -1, h->mode, ev);
+	if (err)
+		return err;
+	r->wait.holders_known = true;
+	return recompose_verdict(r);
+}
+
+static bool has_edge_from(const struct pgm_graph *g, int32_t pid, enum pgm_edge_kind kind)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == pid && g->edges[i].kind == kind)
+			return true;
+	return false;
+}
+
+static struct pgm_error *lwlock_hold_edges(struct pgm_instance *inst, const struct pgm_lwlock_hold *h)
+{
+	char ev[512];
+	snprintf(ev, sizeof(ev), "waits on the %s LWLock at 0x%" PRIx64 ", which %d holds %s (held_lwlocks in its core)",
+		 h->name, h->lock, h->holder_pid, h->mode);
+	struct pgm_error *err = NULL;
+	for (size_t k = 0; !err && k < h->n_waiters; k++)
+		err = pgm_graph_add_edge(&inst->graph, h->waiters[k], h->holder_pid, PGM_EDGE_LWLOCK, ev);
+	for (size_t r = 0; !err && r < inst->n_reports; r++) {
+		struct pgm_report *w = inst->reports[r];
+		if (w->wait.kind != PGM_WAIT_LWLOCK || !w->wait.has_address || w->wait.address != h->lock ||
+		    w->pid == h->holder_pid)
+			continue;
+		if (!(err = pgm_graph_add_edge(&inst->graph, w->pid, h->holder_pid, PGM_EDGE_LWLOCK, ev)))
+			err = tell_lwlock_waiter(w, h, ev);
+	}
+	return err;
+}
+
+static struct pgm_error *lwlock_edges(struct pgm_instance *inst)
+{
+	struct pgm_error *err = NULL;
+	for (size_t i = 0; !err && i < inst->n_holds; i++)
+		err = lwlock_hold_edges(inst, &inst->holds[i]);
+	for (size_t i = 0; !err && i < inst->n_backends; i++) {
+		const struct pgm_backend *b = &inst->backends[i];
+		if (!b->wait_event.type || strcmp(b->wait_event.type, "LWLock") != 0 ||
+		    has_edge_from(&inst->graph, b->pid, PGM_EDGE_LWLOCK))
+			continue;
+		char ev[256];
+		snprintf(ev, sizeof(ev), "waits on LWLock/%s; its holder is unknown from this capture "
+			 "(LWLock holders are private to each backend: add the holder's core)", b->wait_event.name);
+		err = pgm_graph_add_edge(&inst->graph, b->pid, PGM_PID_UNKNOWN_HOLDER, PGM_EDGE_LWLOCK, ev);
+	}
+	return err;
+}
+
+/* Frames of a participant that is advancing a parallel btree scan (it owns BTPARALLEL_ADVANCING). */
+static const char *const advancing_frames[] = { "_bt_parallel_release", "_bt_readpage", "_bt_readnextpage", NULL };
+
+static const char *advancing_frame(const struct pgm_report *r, int *frame)
+{
+	if (!r || !r->n_stacks || r->wait.kind == PGM_WAIT_CONDITION_VARIABLE)
+		return NULL;
+	for (size_t i = 0; advancing_frames[i]; i++)
+		if ((*frame = pgm_stack_find_function(r->stacks[0], advancing_frames[i])) >= 0)
+			return advancing_frames[i];
+	return NULL;
+}
+
+static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_report *w, const struct pgm_group_member *g)
+{
+	const struct pgm_report *m = report_of(inst, g->pid);
+	bool btree = pgm_fields_get(&w->wait.object, "container") != NULL;
+	int frame = -1;
+	const char *f = btree ? advancing_frame(m, &frame) : NULL;
+	char ev[512];
+	if (f)
+		snprintf(ev, sizeof(ev), "sleeps on the parallel btree scan's condition variable at 0x%" PRIx64
+			 "; %d holds the scan in BTPARALLEL_ADVANCING: its stack is in %s (frame #%d of %s)",
+			 w->wait.address, g->pid, f, frame, m->source_path);
+	else
+		snprintf(ev, sizeof(ev), "sleeps on the condition variable at 0x%" PRIx64 "; %s %d is not queued "
+			 "on it and can signal it", w->wait.address, g->is_leader ? "leader" : "worker", g->pid);
+	struct pgm_error *err = pgm_graph_add_edge(&inst->graph, w->pid, g->pid, PGM_EDGE_CV, ev);
+	if (!err && f)
+		err = pgm_report_add_verdict(w, "%s %d holds the scan in BTPARALLEL_ADVANCING: its core's stack is in %s.",
+					     g->is_leader ? "Leader" : "Worker", g->pid, f);
+	return err;
+}
+
+static struct pgm_error *cv_edges(struct pgm_instance *inst)
+{
+	struct pgm_error *err = NULL;
+	for (size_t r = 0; !err && r < inst->n_reports; r++) {
+		struct pgm_report *w = inst->reports[r];
+		if (w->wait.kind != PGM_WAIT_CONDITION_VARIABLE)
+			continue;
+		for (size_t i = 0; !err && i < w->n_group; i++)
+			if (!w->group[i].is_self && w->group[i].queued_on_same == PGM_QUEUED_NO)
+				err = cv_member_edge(inst, w, &w->group[i]);
+	}
+	return err;
+}
+
+/*
+ * Parallel groups without a core telling more: a member waiting on an IPC
+ * event (a CV, a tuple queue, the Gather) waits for members that are not
+ * waiting on the same event.
+ */
+static struct pgm_error *parallel_edges(struct pgm_instance *inst)
+{
+	struct pgm_error *err = NULL;
+	for (size_t i = 0; !err && i < inst->n_backends; i++) {
+		const struct pgm_backend *b = &inst->backends[i];
+		const struct pgm_report *r = report_of(inst, b->pid);
+		if (!b->wait_event.type || strcmp(b->wait_event.type, "IPC") != 0 ||
+		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE))
+			continue;
+		int32_t leader = b->leader_pid ? b->leader_pid : b->pid;
+		for (size_t k = 0; !err && k < inst->n_backends; k++) {
+			const struct pgm_backend *m = &inst->backends[k];
+			bool member = m->pid == leader || m->leader_pid == leader;
+			if (!member || m->pid == b->pid || (m->wait_event.known && m->wait_event.info == b->wait_event.info))
+				continue;
+			char ev[384];
+			snprintf(ev, sizeof(ev), "waits on IPC/%s in its parallel group; %s %d is not waiting on it (%s%s%s)",
+				 b->wait_event.name, m->pid == leader ? "leader" : "worker", m->pid,
+				 m->wait_event.type ? m->wait_event.type : "running", m->wait_event.type ? "/" : "",
+				 m->wait_event.type ? m->wait_event.name : "");
+			err = pgm_graph_add_edge(&inst->graph, b->pid, m->pid, PGM_EDGE_PARALLEL, ev);
+		}
+	}
+	return err;
+}
+
+struct pgm_error *pgm_instance_build_graph(struct pgm_instance *inst)
+{
+	struct pgm_error *err;
+	pgm_graph_deinit(&inst->graph);
+	if ((err = hwlock_edges(inst)) || (err = lwlock_edges(inst)) || (err = cv_edges(inst)) ||
+	    (err = parallel_edges(inst)))
+		return err;
+	return pgm_graph_analyze(&inst->graph);
+}

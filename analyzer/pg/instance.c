@@ -1,0 +1,599 @@
+/*
+ * The instance view: every live PGPROC joined with its PgBackendStatus
+ * entry (pg_stat_activity), pg_blocking_pids() of every heavyweight-lock
+ * waiter, the identity of the instance, and the LWLocks that captured
+ * processes hold.
+ *
+ * BackendStatusArray is indexed differently across versions (backend id,
+ * auxiliary type or proc number), so entries are joined by pid.  Its
+ * length is MaxBackends + NUM_AUXPROCTYPES where the AuxProcType enum
+ * exists (up to 17), else one slot per PGPROC except the prepared
+ * transactions' (18).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/pg.h"
+
+#define POSTGRES_EPOCH_US 946684800000000LL   /* 2000-01-01 in Unix microseconds */
+#define MAX_BGWORKER_SLOTS 65536
+
+/* ---- identity ---- */
+
+static char *hex(const uint8_t *b, size_t n)
+{
+	char *s = malloc(n * 2 + 1);
+	for (size_t i = 0; s && i < n; i++)
+		sprintf(s + 2 * i, "%02x", b[i]);
+	if (s && n == 0)
+		*s = '\0';
+	return s;
+}
+
+static struct pgm_error *read_identity(const struct pgm_pg *pg, struct pgm_instance_id *id)
+{
+	uint64_t control, hdr, pid;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global(pg, PGM_G_ControlFile, &control)) ||
+	    (err = pgm_pg_read_member(pg, control, PGM_M_ControlFileData_system_identifier, &id->system_identifier)) ||
+	    (err = pgm_pg_read_global(pg, PGM_G_ShmemSegHdr, &hdr)) ||
+	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PGShmemHeader_creatorPID, &pid)) ||
+	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PGShmemHeader_device, &id->data_dir_device)) ||
+	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PGShmemHeader_inode, &id->data_dir_inode)))
+		return err;
+	id->postmaster_pid = (int32_t)pid;
+	id->shmem_address = hdr;
+	id->known = hdr != 0 && pid != 0 && id->build_id && *id->build_id;
+	return NULL;
+}
+
+static struct pgm_error *identify(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_instance_id *id)
+{
+	const struct pgm_module *main = pgm_program_main_module(prog);
+	memset(id, 0, sizeof(*id));
+	id->build_id = hex(main ? main->build_id : NULL, main ? main->build_id_len : 0);
+	if (!id->build_id)
+		return &pgm_enomem;
+	struct pgm_error *err = read_identity(pg, id);
+	if (err == &pgm_enomem)
+		return err;
+	if (err)
+		id->known = false;
+	pgm_error_destroy(err);
+	return NULL;
+}
+
+struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id)
+{
+	struct pgm_pg_layout *layout;
+	struct pgm_error *err = pgm_pg_layout_resolve(prog, &layout);
+	if (err)
+		return err;
+	struct pgm_pg pg;
+	pgm_pg_init(&pg, pgm_program_target(prog), layout);
+	err = identify(prog, &pg, id);
+	pgm_pg_layout_destroy(layout);
+	return err;
+}
+
+void pgm_instance_id_deinit(struct pgm_instance_id *id)
+{
+	free(id->build_id);
+	memset(id, 0, sizeof(*id));
+}
+
+bool pgm_instance_id_equal(const struct pgm_instance_id *a, const struct pgm_instance_id *b)
+{
+	return a->known && b->known && a->system_identifier == b->system_identifier &&
+	       a->postmaster_pid == b->postmaster_pid && a->shmem_address == b->shmem_address &&
+	       a->data_dir_device == b->data_dir_device && a->data_dir_inode == b->data_dir_inode &&
+	       strcmp(a->build_id, b->build_id) == 0;
+}
+
+/* ---- names ---- */
+
+/* BackendType enumerator -> pg_stat_activity.backend_type (GetBackendTypeDesc). */
+static const struct { const char *enumerator, *desc; } backend_type_names[] = {
+	{ "B_INVALID", "not initialized" }, { "B_BACKEND", "client backend" },
+	{ "B_DEAD_END_BACKEND", "dead-end client backend" }, { "B_AUTOVAC_LAUNCHER", "autovacuum launcher" },
+	{ "B_AUTOVAC_WORKER", "autovacuum worker" }, { "B_BG_WORKER", "background worker" },
+	{ "B_WAL_SENDER", "walsender" }, { "B_SLOTSYNC_WORKER", "slotsync worker" },
+	{ "B_STANDALONE_BACKEND", "standalone backend" }, { "B_ARCHIVER", "archiver" },
+	{ "B_BG_WRITER", "background writer" }, { "B_CHECKPOINTER", "checkpointer" },
+	{ "B_IO_WORKER", "io worker" }, { "B_LOGGER", "logger" }, { "B_STARTUP", "startup" },
+	{ "B_STATS_COLLECTOR", "stats collector" }, { "B_WAL_RECEIVER", "walreceiver" },
+	{ "B_WAL_SUMMARIZER", "walsummarizer" }, { "B_WAL_WRITER", "walwriter" },
+};
+
+/* BackendState enumerator -> pg_stat_activity.state; STATE_UNDEFINED is NULL. */
+static const struct { const char *enumerator, *state; } state_names[] = {
+	{ "STATE_STARTING", "starting" }, { "STATE_IDLE", "idle" }, { "STATE_RUNNING", "active" },
+	{ "STATE_IDLEINTRANSACTION", "idle in transaction" }, { "STATE_FASTPATH", "fastpath function call" },
+	{ "STATE_IDLEINTRANSACTION_ABORTED", "idle in transaction (aborted)" }, { "STATE_DISABLED", "disabled" },
+};
+
+static const char *backend_type_desc(const char *e)
+{
+	for (size_t i = 0; e && i < sizeof(backend_type_names) / sizeof(backend_type_names[0]); i++)
+		if (strcmp(backend_type_names[i].enumerator, e) == 0)
+			return backend_type_names[i].desc;
+	return e;
+}
+
+static const char *state_desc(const char *e)
+{
+	for (size_t i = 0; e && i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (strcmp(state_names[i].enumerator, e) == 0)
+			return state_names[i].state;
+	return NULL;
+}
+
+/* ---- PgBackendStatus ---- */
+
+struct status_slot {
+	int32_t pid;
+	uint64_t addr;
+	bool changing;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+	int32_t x = ((const struct status_slot *)a)->pid, y = ((const struct status_slot *)b)->pid;
+	return (x > y) - (x < y);
+}
+
+static struct pgm_error *status_slot_count(const struct pgm_pg *pg, uint64_t n_procs, uint64_t *ret)
+{
+	int64_t max_backends, prepared = 0, aux;
+	struct pgm_error *err;
+	if (pgm_pg_enum_value(pg->layout, PGM_E_AuxProcType, "NUM_AUXPROCTYPES", &aux)) {
+		if ((err = pgm_pg_read_global_signed(pg, PGM_G_MaxBackends, &max_backends)))
+			return err;
+		*ret = (uint64_t)(max_backends + aux);
+	} else {
+		if ((err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared)))
+			return err;
+		*ret = n_procs - (uint64_t)prepared;
+	}
+	if (*ret > PGM_PG_MAX_PROCS)
+		return pgm_error_create(PGM_ERR_LIMIT, "%" PRIu64 " backend status slots is implausible", *ret);
+	return NULL;
+}
+
+/* The in-use slots of BackendStatusArray, sorted by pid. */
+static struct pgm_error *read_status_slots(const struct pgm_pg *pg, uint64_t n_procs,
+					   struct status_slot **ret, size_t *n)
+{
+	uint64_t base, count, stride;
+	*ret = NULL;
+	*n = 0;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global(pg, PGM_G_BackendStatusArray, &base)) ||
+	    (err = status_slot_count(pg, n_procs, &count)) ||
+	    (err = pgm_pg_struct_size(pg, PGM_S_PgBackendStatus, &stride)))
+		return err;
+	if (!(*ret = calloc(count + 1, sizeof(**ret))))
+		return &pgm_enomem;
+	for (uint64_t i = 0; i < count && base; i++) {
+		uint64_t addr = base + i * stride, pid, changecount;
+		if ((err = pgm_pg_read_member(pg, addr, PGM_M_PgBackendStatus_procpid, &pid)) ||
+		    (err = pgm_pg_read_member(pg, addr, PGM_M_PgBackendStatus_changecount, &changecount)))
+			return err;
+		if ((int32_t)pid > 0)
+			(*ret)[(*n)++] = (struct status_slot){ (int32_t)pid, addr, changecount & 1 };
+	}
+	qsort(*ret, *n, sizeof(**ret), cmp_slot);
+	return NULL;
+}
+
+static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m)
+{
+	uint64_t p;
+	char *s = NULL;
+	bool truncated;
+	struct pgm_error *err = pgm_pg_read_member(pg, base, m, &p);
+	if (!err && p)
+		err = pgm_target_read_string(pg->target, p, PGM_PG_MAX_STRING, &s, &truncated);
+	pgm_error_destroy(err);
+	return s;
+}
+
+/* The bgw_type of the background worker `pid` (pg_stat_activity shows it), or NULL. */
+static char *bgworker_type(const struct pgm_pg *pg, int32_t pid)
+{
+	uint64_t data, total, slot0, stride;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global(pg, PGM_G_BackgroundWorkerData, &data)) ||
+	    (err = pgm_pg_read_member(pg, data, PGM_M_BackgroundWorkerArray_total_slots, &total)) ||
+	    (err = pgm_pg_member_addr(pg, data, PGM_M_BackgroundWorkerArray_slot, &slot0)) ||
+	    (err = pgm_pg_struct_size(pg, PGM_S_BackgroundWorkerSlot, &stride)))
+		return pgm_error_destroy(err), NULL;
+	for (uint64_t i = 0; i < total && i < MAX_BGWORKER_SLOTS; i++) {
+		uint64_t slot = slot0 + i * stride, in_use, spid, name;
+		if ((err = pgm_pg_read_member(pg, slot, PGM_M_BackgroundWorkerSlot_in_use, &in_use)) ||
+		    (err = pgm_pg_read_member(pg, slot, PGM_M_BackgroundWorkerSlot_pid, &spid)))
+			return pgm_error_destroy(err), NULL;
+		if (!in_use || (int32_t)spid != pid)
+			continue;
+		char *s = NULL;
+		bool truncated;
+		err = pgm_pg_member_addr(pg, slot, PGM_M_BackgroundWorkerSlot_bgw_type, &name);
+		if (!err)
+			err = pgm_target_read_string(pg->target, name, 96, &s, &truncated);
+		pgm_error_destroy(err);
+		return s;
+	}
+	return NULL;
+}
+
+static struct pgm_error *fill_status(const struct pgm_pg *pg, const struct status_slot *slot, struct pgm_backend *b)
+{
+	uint64_t type, state, start;
+	b->status_changing = slot->changing;
+	if (slot->changing)
+		return NULL;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_member(pg, slot->addr, PGM_M_PgBackendStatus_backendType, &type)) ||
+	    (err = pgm_pg_read_member(pg, slot->addr, PGM_M_PgBackendStatus_state, &state)))
+		return err;
+	const char *te = pgm_pg_enum_name(pg->layout, PGM_E_BackendType, (int64_t)type);
+	b->backend_type = te && strcmp(te, "B_BG_WORKER") == 0 ? bgworker_type(pg, b->pid) : NULL;
+	const char *desc = backend_type_desc(te);
+	if (!b->backend_type && desc && !(b->backend_type = strdup(desc)))
+		return &pgm_enomem;
+	const char *st = state_desc(pgm_pg_enum_name(pg->layout, PGM_E_BackendState, (int64_t)state));
+	if (st && !(b->state = strdup(st)))
+		return &pgm_enomem;
+	b->application_name = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_appname);
+	b->query = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_activity_raw);
+	if (!(err = pgm_pg_read_member(pg, slot->addr, PGM_M_PgBackendStatus_proc_start, &start)) && start) {
+		b->has_backend_start = true;
+		b->backend_start_us = (int64_t)start + POSTGRES_EPOCH_US;
+	}
+	pgm_error_destroy(err);
+	b->status_known = true;
+	return NULL;
+}
+
+/* ---- PGPROC ---- */
+
+static struct pgm_error *fill_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_backend *b)
+{
+	uint64_t info;
+	const char *type;
+	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_wait_event_info, &info);
+	if (err)
+		return err;
+	b->wait_event.known = true;
+	b->wait_event.info = (uint32_t)info;
+	if ((err = pgm_pg_wait_event_decode(pg, (uint32_t)info, &type, &b->wait_event.name)))
+		return err;
+	return type && !(b->wait_event.type = strdup(type)) ? &pgm_enomem : NULL;
+}
+
+/* pg_blocking_pids(), through lock.c's reading of the wait (the same code a single core uses). */
+static struct pgm_error *fill_blocking(const struct pgm_pg *pg, uint64_t proc, struct pgm_backend *b)
+{
+	struct pgm_report *r = pgm_report_create();
+	if (!r)
+		return &pgm_enomem;
+	struct pgm_error *err = pgm_pg_read_hwlock_wait(pg, proc, r);
+	if (!err) {
+		b->blocking = calloc(r->wait.n_holders + 1, sizeof(*b->blocking));
+		b->blocking_why = calloc(r->wait.n_holders + 1, sizeof(*b->blocking_why));
+		b->lock_wait = r->wait.description ? strdup(r->wait.description) : NULL;
+		if (!b->blocking || !b->blocking_why)
+			err = &pgm_enomem;
+		for (size_t i = 0; !err && i < r->wait.n_holders; i++) {
+			b->blocking[i] = r->wait.holders[i].pid;
+			b->blocking_why[b->n_blocking++] = r->wait.holders[i].evidence
+				? strdup(r->wait.holders[i].evidence) : NULL;
+		}
+		b->blocking_known = !err;
+	}
+	pgm_report_destroy(r);
+	return err;
+}
+
+static struct pgm_error *fill_proc(const struct pgm_pg *pg, uint64_t proc, struct pgm_backend *b)
+{
+	uint64_t db = 0, role = 0, leader = 0, wait_lock = 0;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_databaseId, &db)) ||
+	    (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_roleId, &role)) ||
+	    (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_lockGroupLeader, &leader)) ||
+	    (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_waitLock, &wait_lock)) ||
+	    (err = fill_wait(pg, proc, b)))
+		return err;
+	b->database_oid = (uint32_t)db;
+	b->role_oid = (uint32_t)role;
+	if (leader && leader != proc) {
+		uint64_t pid;
+		if (!(err = pgm_pg_read_member(pg, leader, PGM_M_PGPROC_pid, &pid)))
+			b->leader_pid = (int32_t)pid;
+		pgm_error_destroy(err);
+	}
+	b->waiting_hwlock = wait_lock != 0;
+	return NULL;
+}
+
+static void backend_deinit(struct pgm_backend *b)
+{
+	free(b->gid);
+	free(b->backend_type);
+	free(b->application_name);
+	free(b->state);
+	free(b->query);
+	free(b->wait_event.type);
+	free(b->wait_event.name);
+	free(b->blocking);
+	for (size_t i = 0; i < b->n_blocking; i++)
+		free(b->blocking_why[i]);
+	free(b->blocking_why);
+	free(b->lock_wait);
+}
+
+/* Prepared transactions: procno -> GID for the dummy PGPROCs in use. */
+static char *prepared_gid(const struct pgm_pg *pg, int32_t procno)
+{
+	uint64_t state, n, arr;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global(pg, PGM_G_TwoPhaseState, &state)) || state == 0 ||
+	    (err = pgm_pg_read_member(pg, state, PGM_M_TwoPhaseStateData_numPrepXacts, &n)) ||
+	    (err = pgm_pg_member_addr(pg, state, PGM_M_TwoPhaseStateData_prepXacts, &arr)))
+		return pgm_error_destroy(err), NULL;
+	for (uint64_t i = 0; i < n && i < PGM_PG_MAX_PROCS; i++) {
+		uint64_t gx, pno, valid, gid;
+		if ((err = pgm_target_read_u64(pg->target, arr + 8 * i, &gx)) ||
+		    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_pgprocno, &pno)) ||
+		    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_valid, &valid)))
+			return pgm_error_destroy(err), NULL;
+		if ((int32_t)pno != procno || !valid)
+			continue;
+		char *s = NULL;
+		bool truncated;
+		err = pgm_pg_member_addr(pg, gx, PGM_M_GlobalTransactionData_gid, &gid);
+		if (!err)
+			err = pgm_target_read_string(pg->target, gid, 200, &s, &truncated);
+		pgm_error_destroy(err);
+		return s;
+	}
+	return NULL;
+}
+
+/* One PGPROC: a row if it is live (pid != 0) or a prepared transaction's. */
+static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instance *inst, int32_t procno,
+				      const struct status_slot *slots, size_t n_slots)
+{
+	uint64_t proc, pid;
+	struct pgm_error *err;
+	if ((err = pgm_pg_proc_addr(pg, procno, &proc)) || (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid)))
+		return err;
+	char *gid = pid == 0 ? prepared_gid(pg, procno) : NULL;
+	if (pid == 0 && !gid)
+		return NULL;
+	struct pgm_backend *b = &inst->backends[inst->n_backends];
+	memset(b, 0, sizeof(*b));
+	b->pid = (int32_t)pid;
+	b->procno = procno;
+	b->gid = gid;
+	b->prepared_xact = gid != NULL;
+	err = fill_proc(pg, proc, b);
+	struct status_slot key = { .pid = b->pid };
+	const struct status_slot *slot = pid ? bsearch(&key, slots, n_slots, sizeof(key), cmp_slot) : NULL;
+	if (!err && slot)
+		err = fill_status(pg, slot, b);
+	if (!err && b->waiting_hwlock)
+		err = fill_blocking(pg, proc, b);
+	if (err && err != &pgm_enomem) {
+		struct pgm_error *e2 = pgm_instance_add_problem(inst, "PGPROC %d (pid %d) partly unreadable: %s",
+								procno, b->pid, err->message);
+		pgm_error_destroy(err);
+		err = e2;
+	}
+	inst->n_backends++;
+	if (err)
+		backend_deinit(b), inst->n_backends--;
+	return err;
+}
+
+static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_instance *inst)
+{
+	uint64_t hdr, count;
+	struct status_slot *slots = NULL;
+	size_t n_slots = 0;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global(pg, PGM_G_ProcGlobal, &hdr)) ||
+	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PROC_HDR_allProcCount, &count)))
+		return err;
+	if (count > PGM_PG_MAX_PROCS)
+		return pgm_error_create(PGM_ERR_LIMIT, "allProcCount %" PRIu64 " is implausible", count);
+	if (!(inst->backends = calloc(count + 1, sizeof(*inst->backends))))
+		return &pgm_enomem;
+	err = read_status_slots(pg, count, &slots, &n_slots);
+	if (err && err != &pgm_enomem) {
+		struct pgm_error *e2 = pgm_instance_add_problem(inst, "BackendStatusArray unreadable: %s "
+								"(types, states and queries unknown)", err->message);
+		pgm_error_destroy(err);
+		err = e2;
+		n_slots = 0;
+	}
+	for (uint64_t i = 0; !err && i < count; i++) {
+		err = read_backend(pg, inst, (int32_t)i, slots, n_slots);
+		if (err && err != &pgm_enomem) {
+			struct pgm_error *e2 = pgm_instance_add_problem(inst, "PGPROC %" PRIu64 " skipped: %s", i,
+									err->message);
+			pgm_error_destroy(err);
+			err = e2;
+		}
+	}
+	free(slots);
+	inst->backends_known = !err;
+	return err;
+}
+
+/* ---- the instance ---- */
+
+static char *version_string(const struct pgm_pg *pg)
+{
+	uint64_t p;
+	char *s = NULL;
+	bool truncated;
+	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_server_version_string, &p);
+	if (!err && p)
+		err = pgm_target_read_string(pg->target, p, 64, &s, &truncated);
+	pgm_error_destroy(err);
+	return s;
+}
+
+static struct pgm_error *read_all(struct pgm_program *prog, const struct pgm_pg *pg,
+				  const struct pgm_instance_options *opts, struct pgm_instance *inst)
+{
+	struct pgm_target *t = pgm_program_target(prog);
+	struct pgm_error *err = identify(prog, pg, &inst->id);
+	if (err)
+		return err;
+	inst->pg_version = version_string(pg);
+	if (!(inst->source_path = strdup(t->path ? t->path : "")))
+		return &pgm_enomem;
+	if (!pg->layout->has_debuginfo)
+		return pgm_instance_add_problem(inst, "the executable has no DWARF debuginfo: shared memory "
+						"cannot be decoded (pass --debug-dir, or -e a debug build)");
+	err = read_backends(pg, inst);
+	if (err && err != &pgm_enomem) {
+		struct pgm_error *e2 = pgm_instance_add_problem(inst, "the PGPROC array is unreadable: %s", err->message);
+		pgm_error_destroy(err);
+		err = e2;
+	}
+	if (!err && opts && opts->locks)
+		err = pgm_pg_read_locks(pg, inst);
+	return err;
+}
+
+struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_instance_options *opts,
+				    struct pgm_instance **ret)
+{
+	struct pgm_instance *inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return &pgm_enomem;
+	struct pgm_error *err = pgm_pg_layout_resolve(prog, &inst->layout);
+	if (!err) {
+		struct pgm_pg pg;
+		pgm_pg_init(&pg, pgm_program_target(prog), inst->layout);
+		err = read_all(prog, &pg, opts, inst);
+	}
+	if (err) {
+		pgm_instance_destroy(inst);
+		return err;
+	}
+	*ret = inst;
+	return NULL;
+}
+
+void pgm_instance_destroy(struct pgm_instance *inst)
+{
+	if (!inst)
+		return;
+	pgm_instance_id_deinit(&inst->id);
+	free(inst->source_path);
+	free(inst->pg_version);
+	for (size_t i = 0; i < inst->n_backends; i++)
+		backend_deinit(&inst->backends[i]);
+	free(inst->backends);
+	for (size_t i = 0; i < inst->n_locks; i++)
+		pgm_lock_row_deinit(&inst->locks[i]);
+	free(inst->locks);
+	for (size_t i = 0; i < inst->n_holds; i++) {
+		free(inst->holds[i].name);
+		free(inst->holds[i].mode);
+		free(inst->holds[i].waiters);
+	}
+	free(inst->holds);
+	for (size_t i = 0; i < inst->n_reports; i++)
+		pgm_report_destroy(inst->reports[i]);
+	free(inst->reports);
+	pgm_graph_deinit(&inst->graph);
+	for (size_t i = 0; i < inst->n_problems; i++)
+		free(inst->problems[i]);
+	free(inst->problems);
+	pgm_pg_layout_destroy(inst->layout);
+	free(inst);
+}
+
+/* ---- several cores ---- */
+
+struct pgm_error *pgm_instance_add_report(struct pgm_instance *inst, struct pgm_report *r)
+{
+	struct pgm_report **grown = realloc(inst->reports, (inst->n_reports + 1) * sizeof(*grown));
+	if (!grown)
+		return &pgm_enomem;
+	inst->reports = grown;
+	grown[inst->n_reports++] = r;
+	for (size_t i = 0; i < inst->n_backends; i++)
+		if (inst->backends[i].pid == r->pid && r->pid)
+			inst->backends[i].core = r->source_path;
+	return NULL;
+}
+
+/* Who is queued on the LWLock at `lock`, in the source core's shared memory. */
+static struct pgm_error *hold_waiters(const struct pgm_pg *pg, struct pgm_lwlock_hold *h)
+{
+	int64_t head;
+	int32_t procnos[256];
+	size_t n = 0;
+	struct pgm_error *err = pgm_pg_read_member_signed(pg, h->lock, PGM_M_LWLock_waiters_head, &head);
+	if (!err)
+		err = pgm_pg_walk_proclist(pg, (int32_t)head, PGM_M_PGPROC_lwWaitLink_next, procnos,
+					   sizeof(procnos) / sizeof(procnos[0]), &n);
+	if (!(h->waiters = calloc(n + 1, sizeof(*h->waiters))))
+		return pgm_error_destroy(err), &pgm_enomem;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t proc, pid = 0;
+		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procnos[i], &proc);
+		if (!e2)
+			e2 = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
+		pgm_error_destroy(e2);
+		if (pid)
+			h->waiters[h->n_waiters++] = (int32_t)pid;
+	}
+	h->waiters_known = err == NULL;
+	pgm_error_destroy(err);
+	return NULL;
+}
+
+static struct pgm_error *add_holds(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_report *r)
+{
+	const struct pgm_interrupts *in = &r->interrupts;
+	for (size_t i = 0; i < in->n_held_lwlocks; i++) {
+		struct pgm_lwlock_hold *h = realloc(inst->holds, (inst->n_holds + 1) * sizeof(*h));
+		if (!h)
+			return &pgm_enomem;
+		inst->holds = h;
+		h = &h[inst->n_holds++];
+		memset(h, 0, sizeof(*h));
+		h->holder_pid = r->pid;
+		h->lock = in->held_lwlocks[i].address;
+		h->name = strdup(in->held_lwlocks[i].name ? in->held_lwlocks[i].name : "LWLock");
+		h->mode = strdup(in->held_lwlocks[i].mode ? in->held_lwlocks[i].mode : "unknown");
+		if (!h->name || !h->mode)
+			return &pgm_enomem;
+		struct pgm_error *err = hold_waiters(pg, h);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+struct pgm_error *pgm_instance_link(struct pgm_instance *inst, struct pgm_program *prog)
+{
+	struct pgm_error *err = NULL;
+	if (inst->layout && inst->layout->has_debuginfo) {
+		struct pgm_pg pg;
+		pgm_pg_init(&pg, pgm_program_target(prog), inst->layout);
+		for (size_t i = 0; !err && i < inst->n_reports; i++)
+			err = add_holds(&pg, inst, inst->reports[i]);
+	}
+	return err ? err : pgm_instance_build_graph(inst);
+}
