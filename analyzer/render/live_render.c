@@ -46,8 +46,9 @@ static void print_times(FILE *out, const struct pgm_live_facts *f)
 static void print_freeze(FILE *out, const struct pgm_live_facts *f)
 {
 	if (f->stopped) {
-		fprintf(out, "  %-20s %.3f ms (%zu thread%s, PTRACE_INTERRUPT to PTRACE_DETACH)\n", "stopped for",
-			f->freeze_ms, f->n_threads_stopped, f->n_threads_stopped == 1 ? "" : "s");
+		fprintf(out, "  %-20s %.3f ms (%zu thread%s, PTRACE_INTERRUPT to PTRACE_DETACH: %.3f ms "
+			"until stopped, %.3f ms copying)\n", "stopped for", f->freeze_ms, f->n_threads_stopped,
+			f->n_threads_stopped == 1 ? "" : "s", f->stop_wait_ms, f->copy_ms);
 		if (f->frozen)
 			row(out, "read while stopped", f->frozen);
 	} else {
@@ -114,6 +115,9 @@ json_object *pgm_live_facts_json(const struct pgm_live_facts *f)
 	json_object_object_add(o, "tracer", tracer_json(f));
 	json_object_object_add(o, "stopped", json_object_new_boolean(f->stopped));
 	json_object_object_add(o, "threads_stopped", json_object_new_int64((int64_t)f->n_threads_stopped));
+	json_object_object_add(o, "freeze_ms", f->stopped ? json_object_new_double(f->freeze_ms) : NULL);
+	json_object_object_add(o, "stop_wait_ms", f->stopped ? json_object_new_double(f->stop_wait_ms) : NULL);
+	json_object_object_add(o, "copy_ms", f->stopped ? json_object_new_double(f->copy_ms) : NULL);
 	json_object_object_add(o, "frozen_bytes", json_object_new_uint64(f->frozen_bytes));
 	json_object_object_add(o, "frozen", str_or_null(f->frozen));
 	json_object_object_add(o, "read_after_resume", str_or_null(f->after_resume));

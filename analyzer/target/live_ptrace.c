@@ -47,6 +47,7 @@ struct freeze {
 	struct freeze_thread *th;
 	size_t n, cap;
 	struct timespec t0, t1;
+	struct timespec t_stopped, t_copy0, t_copy1;   /* phases, for the facts */
 	sigset_t old_mask;
 	bool masked;
 	int caught;              /* stop signal taken by the debug pause, raised after detach */
@@ -413,6 +414,7 @@ static struct pgm_error *while_stopped(struct freeze *fz)
 {
 	struct live_target *lt = fz->lt;
 	struct pgm_error *err = stop_latecomers(fz);
+	clock_gettime(CLOCK_MONOTONIC, &fz->t_stopped);
 	if (!err)
 		err = read_registers(fz);
 	if (err)
@@ -421,7 +423,10 @@ static struct pgm_error *while_stopped(struct freeze *fz)
 	want_exe_data(lt);
 	if (fz->opts->freeze_private)
 		want_private(lt);
-	if ((err = copy_frozen(lt)))
+	clock_gettime(CLOCK_MONOTONIC, &fz->t_copy0);
+	err = copy_frozen(lt);
+	clock_gettime(CLOCK_MONOTONIC, &fz->t_copy1);
+	if (err)
 		return err;
 	if (fz->opts->debug_pause_stopped_ms)
 		return pause_ms(fz, fz->opts->debug_pause_stopped_ms);
@@ -449,6 +454,10 @@ struct pgm_error *live_freeze(struct live_target *lt, const struct pgm_live_opti
 	detach_all(&fz);
 	restore_signals(&fz);
 	lt->facts.freeze_ms = fz.n ? ms_between(&fz.t0, &fz.t1) : 0;
+	if (!err) {
+		lt->facts.stop_wait_ms = ms_between(&fz.t0, &fz.t_stopped);
+		lt->facts.copy_ms = ms_between(&fz.t_copy0, &fz.t_copy1);
+	}
 	lt->facts.n_threads_stopped = lt->base.n_threads;
 	lt->facts.stopped = !err;
 	free(fz.th);

@@ -84,6 +84,8 @@ struct pgm_live_facts {
 
 	bool stopped;            /* we stopped it and read registers */
 	double freeze_ms;        /* first PTRACE_INTERRUPT to last PTRACE_DETACH; 0 if not stopped */
+	double stop_wait_ms;     /* of it: until every thread had reached its stop (scheduling) */
+	double copy_ms;          /* of it: copying the frozen set */
 	uint64_t frozen_bytes;   /* memory copied while stopped */
 	size_t n_threads_stopped;
 	char *frozen;            /* "registers, stacks (132 KiB), executable data (410 KiB)" */
