@@ -124,7 +124,7 @@ struct pgm_error *live_read_identity(struct live_target *lt)
 		pgm_error_destroy(err);
 		if (errnum == ENOENT || errnum == ESRCH)
 			return pgm_error_errno(ESRCH, "process %d", (int)t->pid);
-		return live_permission_error(t->pid, lt->facts.uid, "read /proc/PID/auxv", errnum);
+		return live_permission_error(t->pid, lt->facts.uid, "reading /proc/PID/auxv", errnum);
 	}
 	t->auxv = (uint8_t *)auxv;
 	t->auxv_len = len;
@@ -427,34 +427,35 @@ static const char *user_name(uint32_t uid, char *buf, size_t len)
 struct pgm_error *live_permission_error(int32_t pid, uint32_t uid, const char *what, int errnum)
 {
 	if (errnum != EPERM && errnum != EACCES)
-		return pgm_error_errno(errnum, "%s of process %d", what, (int)pid);
+		return pgm_error_errno(errnum, "%s", what);
 	char them[64], me[64];
 	uid_t euid = geteuid();
 	bool cap = have_cap_sys_ptrace();
 	int yama = yama_scope();
+	user_name(uid, them, sizeof(them));
+	user_name(euid, me, sizeof(me));
 	if (uid != euid && !cap)
 		return pgm_error_create(PGM_ERR_PERMISSION,
-			"%s of process %d: permission denied: it runs as %s, pgmortem as %s; run pgmortem "
-			"as %s or as root (CAP_SYS_PTRACE)", what, (int)pid, user_name(uid, them, sizeof(them)),
-			user_name(euid, me, sizeof(me)), them);
+			"%s: permission denied: the process runs as %s, pgmortem as %s; run pgmortem as "
+			"%s%s", what, them, me, uid ? them : "root (CAP_SYS_PTRACE)",
+			uid ? " or as root (CAP_SYS_PTRACE)" : "");
 	if (yama == 3)
 		return pgm_error_create(PGM_ERR_PERMISSION,
-			"%s of process %d: permission denied: kernel.yama.ptrace_scope is 3 (no process "
-			"may be traced until reboot)", what, (int)pid);
+			"%s: permission denied: kernel.yama.ptrace_scope is 3 (no process may be traced "
+			"until reboot)", what);
 	if (yama == 2 && !cap)
 		return pgm_error_create(PGM_ERR_PERMISSION,
-			"%s of process %d: permission denied: kernel.yama.ptrace_scope is 2 (only "
-			"CAP_SYS_PTRACE may trace); run as root", what, (int)pid);
+			"%s: permission denied: kernel.yama.ptrace_scope is 2 (only CAP_SYS_PTRACE may "
+			"trace); run as root", what);
 	if (yama == 1 && !cap)
 		return pgm_error_create(PGM_ERR_PERMISSION,
-			"%s of process %d: permission denied: kernel.yama.ptrace_scope is 1 (only "
-			"descendants may be traced); run as root (CAP_SYS_PTRACE) or set "
-			"kernel.yama.ptrace_scope=0", what, (int)pid);
+			"%s: permission denied: kernel.yama.ptrace_scope is 1 (only descendants may be "
+			"traced); run as root (CAP_SYS_PTRACE) or set kernel.yama.ptrace_scope=0", what);
 	if (!cap)
 		return pgm_error_create(PGM_ERR_PERMISSION,
-			"%s of process %d: permission denied: pgmortem lacks CAP_SYS_PTRACE (in a "
-			"container: --cap-add SYS_PTRACE), or the process is not dumpable", what, (int)pid);
+			"%s: permission denied: pgmortem lacks CAP_SYS_PTRACE (in a container: "
+			"--cap-add SYS_PTRACE), or the process is not dumpable", what);
 	return pgm_error_create(PGM_ERR_PERMISSION,
-		"%s of process %d: permission denied although pgmortem has CAP_SYS_PTRACE (a security "
-		"module such as SELinux or AppArmor refuses it)", what, (int)pid);
+		"%s: permission denied although pgmortem has CAP_SYS_PTRACE (a security module such "
+		"as SELinux or AppArmor refuses it)", what);
 }

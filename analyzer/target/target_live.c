@@ -220,7 +220,7 @@ static struct pgm_error *open_mem(struct live_target *lt)
 		return NULL;
 	if (errno == ENOENT || errno == ESRCH)
 		return pgm_error_errno(ESRCH, "process %d", (int)lt->base.pid);
-	return live_permission_error(lt->base.pid, lt->facts.uid, "open /proc/PID/mem", errno);
+	return live_permission_error(lt->base.pid, lt->facts.uid, "opening /proc/PID/mem", errno);
 }
 
 static struct pgm_error *live_attach(struct live_target *lt, const struct pgm_live_options *opts)
