@@ -12,6 +12,13 @@ rounds=${2:-20}
 bin=$build/bench/dwarf-resolve
 [[ -x $bin ]] || { echo "dwarf-resolve.sh: $bin not built (ninja -C $build)" >&2; exit 2; }
 cache=${PGMORTEM_CACHE:-$HOME/.cache/pgmortem}
+root=$(cd "$(dirname "$0")/.." && pwd)
+# Everything the pg model resolves: the structs, enums and globals of layout.def.
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+sed -nE -e 's/^PGM_(STRUCT|ENUM)\([A-Za-z_0-9]+, "([^"]+)"\).*/type \2/p' \
+        -e 's/^PGM_GLOBAL\([A-Za-z_0-9]+, "([^"]+)"\).*/variable \1/p' \
+        "$root/analyzer/pg/layout.def" >"$list"
 status=0
 for major in 15 18; do
     exe=$cache/pg/$major-debug/bin/postgres
@@ -20,6 +27,9 @@ for major in 15 18; do
         continue
     fi
     echo "PostgreSQL $major: $exe"
-    "$bin" "$exe" "$rounds" | tail -n 3 || status=1
+    echo "  the brief's list (types, members, variables):"
+    "$bin" "$exe" "$rounds" | tail -n 3 | sed 's/^/    /' || status=1
+    echo "  all of pg/layout.def:"
+    "$bin" "$exe" "$rounds" "$list" 2>/dev/null | tail -n 3 | sed 's/^/    /'
 done
 exit $status

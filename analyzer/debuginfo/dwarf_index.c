@@ -64,6 +64,14 @@ static const struct {
 	{ "ParallelContext", { "CreateParallelContext", NULL } },
 	{ "shm_toc", { "shm_toc_lookup", NULL } },
 	{ "Port", { "MyProcPort", NULL } },
+	{ "PGShmemHeader", { "PGSharedMemoryCreate", "InitShmemAccess", NULL } },
+	{ "ControlFileData", { "ControlFile", "ReadControlFile", NULL } },
+	{ "BackgroundWorkerArray", { "BackgroundWorkerShmemInit", NULL } },
+	{ "BackgroundWorkerSlot", { "BackgroundWorkerShmemInit", NULL } },
+	{ "TwoPhaseStateData", { "TwoPhaseShmemInit", NULL } },
+	{ "GlobalTransactionData", { "TwoPhaseShmemInit", NULL } },
+	{ "AuxProcType", { "MyAuxProcType", NULL } },
+	{ "dlist_node", { "ProcGlobal", NULL } },
 };
 
 const char *const *dindex_builtin_hints(const char *name)

@@ -137,6 +137,12 @@ struct pgm_error *dmod_units_of_file(struct pgm_dwarf_module *m, const char *fil
  */
 struct pgm_error *dmod_units_of_symbol(struct pgm_dwarf_module *m, const struct dsym *sym,
 				       long *units, size_t max, size_t *n);
+/*
+ * False only if no DIE of the module can be named `name`: the bytes
+ * "name\0" occur in neither .debug_str nor .debug_info (inline names).
+ * Saves reading every unit to prove that a type a version lacks is absent.
+ */
+bool dmod_name_may_exist(struct pgm_dwarf_module *m, const char *name);
 /* The symbol containing runtime address addr, or NULL. */
 const struct dsym *dmod_symbol_at(struct pgm_dwarf_module *m, uint64_t addr);
 /* The module that should be searched first, then the others: index order. */

@@ -131,6 +131,9 @@ static struct pgm_error *scan(struct pgm_dwarf_module *m, const char *name, int 
 			      bool *complete)
 {
 	bool done = false;
+	*ret = best_cached(m, name, tag, NULL, 0, complete);
+	if (!dmod_name_may_exist(m, name))
+		return NULL;
 	m->dw->full_scans++;
 	while (!done) {
 		struct pgm_error *err = dindex_next(m, &done);

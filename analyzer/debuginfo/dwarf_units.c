@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libelf.h>
+
 #include <dwarf.h>
 #include <gelf.h>
 
@@ -350,4 +352,34 @@ const struct dsym *dmod_symbol_at(struct pgm_dwarf_module *m, uint64_t addr)
 			best = s;
 	}
 	return best;
+}
+
+/* Whether "name\0" occurs in a section; true when unsure (missing, compressed). */
+static bool section_contains(Elf *elf, const char *section, const char *name)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return true;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr shdr;
+		const char *sname;
+		if (!gelf_getshdr(scn, &shdr) || !(sname = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
+		    strcmp(sname, section) != 0)
+			continue;
+		Elf_Data *data = elf_rawdata(scn, NULL);
+		if ((shdr.sh_flags & SHF_COMPRESSED) || !data || !data->d_buf)
+			return true;
+		return memmem(data->d_buf, data->d_size, name, strlen(name) + 1) != NULL;
+	}
+	return strcmp(section, ".debug_str") != 0;   /* no .debug_str: names are inline */
+}
+
+bool dmod_name_may_exist(struct pgm_dwarf_module *m, const char *name)
+{
+	Elf *elf = m->dbg ? dwarf_getelf(m->dbg) : NULL;
+	if (!elf || strlen(name) < 4)
+		return true;
+	return section_contains(elf, ".debug_str", name) ||
+	       section_contains(elf, ".debug_info", name);
 }

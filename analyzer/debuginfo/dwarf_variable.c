@@ -106,6 +106,10 @@ static struct pgm_error *find_by_scan(struct pgm_dwarf_module *m, const char *na
 				      const char *file_hint, int32_t *ret)
 {
 	bool done = false;
+	if (!dmod_name_may_exist(m, name)) {
+		*ret = -1;
+		return NULL;
+	}
 	m->dw->full_scans++;
 	while (!(*ret = find_definition(m, name, NULL, 0, 0, file_hint), *ret >= 0) && !done) {
 		struct pgm_error *err = dindex_next(m, &done);
