@@ -7,16 +7,20 @@
 #include "cli/cli.h"
 #include "pg/layout.h"
 #include "pgmortem/analyze.h"
+#include "render/backends_render.h"
 #include "render/report_render.h"
 
 static const char usage_text[] =
-	"usage: pgmortem analyze CORE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
+	"usage: pgmortem analyze CORE... [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
 	"                        [--format text|json] [--full-stack] [--no-cache]\n"
 	"       pgmortem CORE ...          (the same)\n"
 	"\n"
 	"Explains why the PostgreSQL process in CORE is stuck: what it waits on (condition\n"
 	"variable, LWLock, heavyweight lock, latch, socket, timeout), who is queued with it,\n"
-	"who can release it, and whether pg_cancel_backend / pg_terminate_backend can work.\n"
+	"who can release it, and whether pg_cancel_backend / pg_terminate_backend can work;\n"
+	"then, briefly, every backend of the instance and who waits on whom.  Several cores\n"
+	"of one instance are merged: each adds its process's private state, so the holder\n"
+	"of an LWLock is named when its core is given (see also 'pgmortem backends').\n"
 	"Everything is decoded from the core's memory with layouts from the executable's\n"
 	"DWARF debuginfo; memory the core lacks is named, never guessed.\n"
 	"\n"
@@ -55,35 +59,69 @@ static bool report_is_partial(const struct pgm_report *r)
 	return false;
 }
 
-static int run(const char *path, const struct cli_common *common, bool full_stack)
+/* The report and, after it, the short instance section (every backend, who waits on whom). */
+static void render_text(const struct pgm_instance *inst, const struct cli_common *common, bool full_stack)
 {
-	struct pgm_target *t = NULL;
-	struct pgm_program *prog = NULL;
-	struct pgm_report *r = NULL;
-	struct pgm_program_options popts;
-	cli_program_options(common, &popts);
-	struct pgm_error *err = pgm_target_core_open(path, common->sysroot, &t);
-	if (!err)
-		err = pgm_program_create(t, &popts, &prog);
-	if (!err)
-		err = pgm_analyze(prog, NULL, &r);
-	if (err) {
-		cli_report_error(path, err);
-		pgm_error_destroy(err);
-		pgm_program_destroy(prog);
-		pgm_target_destroy(t);
-		return EXIT_UNUSABLE;
+	struct pgm_text_style st = { .color = common->color, .full_stack = full_stack };
+	struct pgm_instance_style ist = { .color = common->color, .brief = true };
+	for (size_t i = 0; i < inst->n_reports; i++) {
+		if (i)
+			fputs("\n", stdout);
+		if (inst->n_reports > 1)
+			printf("==> %s <==\n", inst->reports[i]->source_path);
+		pgm_render_report_text(stdout, inst->reports[i], &st);
 	}
-	if (common->format == CLI_FORMAT_JSON) {
-		pgm_render_report_json(stdout, r);
+	fputs("\n", stdout);
+	pgm_render_instance_text(stdout, inst, &ist);
+}
+
+/*
+ * One core: its report with an "instance" member.  Several: {"schema",
+ * "instances": [instance + "reports"]}, one entry per instance.
+ */
+static void render_json(const struct cli_instances *s)
+{
+	json_object *root;
+	if (s->n_instances == 1 && s->instances[0]->n_reports == 1) {
+		root = pgm_render_report_json_object(s->instances[0]->reports[0]);
+		json_object_object_add(root, "instance", pgm_render_instance_json_object(s->instances[0], false));
 	} else {
-		struct pgm_text_style st = { .color = common->color, .full_stack = full_stack };
-		pgm_render_report_text(stdout, r, &st);
+		json_object *a = json_object_new_array();
+		root = json_object_new_object();
+		json_object_object_add(root, "schema", json_object_new_int(PGM_REPORT_SCHEMA));
+		for (size_t i = 0; i < s->n_instances; i++) {
+			json_object *o = pgm_render_instance_json_object(s->instances[i], false), *r = json_object_new_array();
+			for (size_t k = 0; k < s->instances[i]->n_reports; k++)
+				json_object_array_add(r, pgm_render_report_json_object(s->instances[i]->reports[k]));
+			json_object_object_add(o, "reports", r);
+			json_object_array_add(a, o);
+		}
+		json_object_object_add(root, "instances", a);
 	}
-	int rc = report_is_partial(r) ? EXIT_PARTIAL : EXIT_COMPLETE;
-	pgm_report_destroy(r);
-	pgm_program_destroy(prog);
-	pgm_target_destroy(t);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+static int run(char **paths, size_t n, const struct cli_common *common, bool full_stack)
+{
+	struct cli_instances s;
+	int rc = cli_instances_open(paths, n, common, false, &s);
+	if (common->format == CLI_FORMAT_JSON && s.n_instances) {
+		render_json(&s);
+	} else {
+		for (size_t i = 0; i < s.n_instances; i++) {
+			if (i)
+				fputs("\n\n", stdout);
+			render_text(s.instances[i], common, full_stack);
+		}
+	}
+	for (size_t i = 0; rc == EXIT_COMPLETE && i < s.n_instances; i++)
+		for (size_t k = 0; k < s.instances[i]->n_reports; k++)
+			if (report_is_partial(s.instances[i]->reports[k]))
+				rc = EXIT_PARTIAL;
+	if (rc == EXIT_UNUSABLE && s.n_instances)
+		rc = EXIT_PARTIAL;
+	cli_instances_close(&s);
 	return rc;
 }
 
@@ -109,11 +147,11 @@ int cmd_analyze(int argc, char **argv)
 		if (handled < 0 || handled == 0)
 			return cli_usage_error("analyze", "invalid option");
 	}
-	if (optind != argc - 1)
-		return cli_usage_error("analyze", "expected exactly one CORE file");
+	if (optind >= argc)
+		return cli_usage_error("analyze", "expected one or more CORE files");
 	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
 	pgm_pg_layout_set_cache_dir(dir);
-	int rc = run(argv[optind], &common, full_stack);
+	int rc = run(argv + optind, (size_t)(argc - optind), &common, full_stack);
 	pgm_pg_layout_set_cache_dir(NULL);
 	free(dir);
 	return rc;
