@@ -90,7 +90,6 @@ struct pgm_dwarf_module {
 	bool units_listed;
 	struct dunit *units;            /* in .debug_info order (sorted by offset) */
 	size_t n_units;
-	bool unit_names_read;
 
 	struct strmap names;            /* name -> first dentry */
 	struct dentry *entries;

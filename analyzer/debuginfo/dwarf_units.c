@@ -195,7 +195,6 @@ struct pgm_error *dmod_units_of_file(struct pgm_dwarf_module *m, const char *fil
 	for (size_t u = 0; u < m->n_units; u++)
 		if (dwarf_same_file(dmod_unit_name(m, u), file))
 			add_unit(units, max, n, (long)u);
-	m->unit_names_read = true;
 	return NULL;
 }
 
