@@ -17,14 +17,12 @@
 #include "analysis/analysis.h"
 #include "pgmortem/instance.h"
 
+/* Edges grow in chunks: a queue of n waiters has O(n^2) pg_blocking_pids edges. */
 struct pgm_error *pgm_graph_add_edge(struct pgm_graph *g, int32_t from, int32_t to,
 				     enum pgm_edge_kind kind, const char *evidence)
 {
-	for (size_t i = 0; i < g->n_edges; i++)
-		if (g->edges[i].from == from && g->edges[i].to == to && g->edges[i].kind == kind)
-			return NULL;
-	struct pgm_edge *e = realloc(g->edges, (g->n_edges + 1) * sizeof(*e));
-	if (!e)
+	struct pgm_edge *e = g->edges;
+	if (g->n_edges % 256 == 0 && !(e = realloc(g->edges, (g->n_edges + 256) * sizeof(*e))))
 		return &pgm_enomem;
 	g->edges = e;
 	e = &e[g->n_edges];
@@ -281,9 +279,36 @@ out_free:
 	return err;
 }
 
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct pgm_edge *x = a, *y = b;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+/* Sorted by (from, to, kind), the first of each duplicate kept (qsort is not stable: the evidence may differ). */
+static void dedupe_edges(struct pgm_graph *g)
+{
+	if (!g->n_edges)
+		return;
+	qsort(g->edges, g->n_edges, sizeof(*g->edges), cmp_edge);
+	size_t u = 1;
+	for (size_t i = 1; i < g->n_edges; i++) {
+		if (cmp_edge(&g->edges[u - 1], &g->edges[i]) == 0)
+			free(g->edges[i].evidence);
+		else
+			g->edges[u++] = g->edges[i];
+	}
+	g->n_edges = u;
+}
+
 struct pgm_error *pgm_graph_analyze(struct pgm_graph *g)
 {
 	free_results(g);
+	dedupe_edges(g);
 	struct adjacency a;
 	struct pgm_error *err = adjacency_build(g, &a);
 	if (err)
@@ -355,12 +380,17 @@ static struct pgm_error *tell_lwlock_waiter(struct pgm_report *r, const struct p
 	return recompose_verdict(r);
 }
 
-static bool has_edge_from(const struct pgm_graph *g, int32_t pid, enum pgm_edge_kind kind)
+/* The sorted pids that have an edge of `kind`; the caller frees *ret. */
+static struct pgm_error *sources_of(const struct pgm_graph *g, enum pgm_edge_kind kind, int32_t **ret, size_t *n)
 {
+	*n = 0;
+	if (!(*ret = malloc((g->n_edges + 1) * sizeof(**ret))))
+		return &pgm_enomem;
 	for (size_t i = 0; i < g->n_edges; i++)
-		if (g->edges[i].from == pid && g->edges[i].kind == kind)
-			return true;
-	return false;
+		if (g->edges[i].kind == kind)
+			(*ret)[(*n)++] = g->edges[i].from;
+	qsort(*ret, *n, sizeof(**ret), cmp_i32);
+	return NULL;
 }
 
 static struct pgm_error *lwlock_hold_edges(struct pgm_instance *inst, const struct pgm_lwlock_hold *h)
@@ -385,18 +415,23 @@ static struct pgm_error *lwlock_hold_edges(struct pgm_instance *inst, const stru
 static struct pgm_error *lwlock_edges(struct pgm_instance *inst)
 {
 	struct pgm_error *err = NULL;
+	int32_t *named;
+	size_t n_named;
 	for (size_t i = 0; !err && i < inst->n_holds; i++)
 		err = lwlock_hold_edges(inst, &inst->holds[i]);
+	if (err || (err = sources_of(&inst->graph, PGM_EDGE_LWLOCK, &named, &n_named)))
+		return err;
 	for (size_t i = 0; !err && i < inst->n_backends; i++) {
 		const struct pgm_backend *b = &inst->backends[i];
 		if (!b->wait_event.type || strcmp(b->wait_event.type, "LWLock") != 0 ||
-		    has_edge_from(&inst->graph, b->pid, PGM_EDGE_LWLOCK))
+		    bsearch(&b->pid, named, n_named, sizeof(*named), cmp_i32))
 			continue;
 		char ev[256];
 		snprintf(ev, sizeof(ev), "waits on LWLock/%s; its holder is unknown from this capture "
 			 "(LWLock holders are private to each backend: add the holder's core)", b->wait_event.name);
 		err = pgm_graph_add_edge(&inst->graph, b->pid, PGM_PID_UNKNOWN_HOLDER, PGM_EDGE_LWLOCK, ev);
 	}
+	free(named);
 	return err;
 }
 
