@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"                      [--junit FILE] [--summary text|json|none]\n"
 	"                      [-e EXE] [--sysroot DIR] [--debug-dir DIR]...\n"
 	"                      [--cache-dir DIR | --no-cache] [--max-size SIZE]\n"
+	"       pgmortem batch --from-jsonl FILE.jsonl... [--junit FILE] [--summary FMT]\n"
 	"\n"
 	"Analyzes every core under PATH... (files, and directories walked recursively)\n"
 	"in parallel, and groups identical problems.  Files are recognised by content:\n"
@@ -52,6 +53,8 @@ static const char usage_text[] =
 	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core\n"
 	"      --max-size SIZE  cap on a decompressed core, e.g. 8G (default: 64G or the\n"
 	"                       available memory divided by -j, the smaller)\n"
+	"      --from-jsonl     PATH... are JSON Lines of earlier batch runs (shards run\n"
+	"                       elsewhere): summarise, write JUnit and exit as if run here\n"
 	"\n"
 	"Example:\n"
 	"  pgmortem batch /var/lib/systemd/coredump --junit cores.xml -o cores.jsonl\n"
@@ -62,6 +65,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_MAX_SIZE,
+	OPT_FROM_JSONL,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +78,7 @@ static const struct option longopts[] = {
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "from-jsonl", no_argument, NULL, OPT_FROM_JSONL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,7 +90,7 @@ struct batch_args {
 	double timeout;
 	const char *output, *junit, *cache_dir;
 	enum summary_format summary;
-	bool no_cache;
+	bool no_cache, from_jsonl;
 	uint64_t max_size;
 };
 
@@ -339,6 +344,7 @@ static int parse_option(struct batch_args *a, int opt, const char *arg)
 	case OPT_JUNIT: a->junit = arg; return 0;
 	case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
 	case OPT_NO_CACHE: a->no_cache = true; return 0;
+	case OPT_FROM_JSONL: a->from_jsonl = true; return 0;
 	case OPT_MAX_SIZE:
 		return parse_size(arg, &a->max_size) ? 0 : cli_usage_error("batch", "bad --max-size '%s'", arg);
 	case OPT_SUMMARY:
@@ -458,8 +464,70 @@ static int finish(struct batch *b, double t0)
 	return ok ? rc : EXIT_UNUSABLE;
 }
 
+/* ---- --from-jsonl: records written by earlier runs ---- */
+
+static bool add_line(struct pgm_batch_records *recs, size_t *cap, const char *line, size_t len)
+{
+	json_object *o = json_tokener_parse(line), *v;
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "path", &v) || !json_object_is_type(v, json_type_string) ||
+	    !json_object_object_get_ex(o, "status", &v) || !json_object_is_type(v, json_type_string)) {
+		json_object_put(o);
+		return len == 0;   /* blank lines are fine */
+	}
+	if (recs->n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		json_object **items = realloc(recs->items, *cap * sizeof(*items));
+		if (!items)
+			return json_object_put(o), false;
+		recs->items = items;
+	}
+	recs->items[recs->n++] = o;
+	return true;
+}
+
+static bool read_jsonl(const char *path, struct pgm_batch_records *recs, size_t *cap)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char *line = NULL;
+	size_t size = 0, lineno = 0;
+	ssize_t len;
+	bool ok = f != NULL;
+	if (!f)
+		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+	while (ok && (len = getline(&line, &size, f)) >= 0) {
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!(ok = add_line(recs, cap, line, (size_t)len)))
+			fprintf(stderr, "pgmortem: %s:%zu: not a pgmortem batch record\n", path, lineno);
+	}
+	free(line);
+	if (f && f != stdin)
+		fclose(f);
+	return ok;
+}
+
+static int run_from_jsonl(struct batch_args *a, char **paths, size_t n_paths)
+{
+	struct batch b = { .args = a };
+	size_t cap = 0;
+	int rc = EXIT_UNUSABLE;
+	bool ok = true;
+	for (size_t i = 0; i < n_paths && ok; i++)
+		ok = read_jsonl(paths[i], &b.records, &cap);
+	if (ok)
+		rc = finish(&b, wall());
+	for (size_t i = 0; i < b.records.n; i++)
+		json_object_put(b.records.items[i]);
+	free(b.records.items);
+	return rc;
+}
+
 static int run(struct batch_args *a, char **paths, size_t n_paths)
 {
+	if (a->from_jsonl)
+		return run_from_jsonl(a, paths, n_paths);
 	double t0 = wall();
 	struct batch b = { .args = a, .out = stdout, .progress = isatty(STDERR_FILENO) };
 	cli_program_options(&a->common, &b.analyze.program);
