@@ -129,7 +129,7 @@ void pgm_batch_render_summary_text(FILE *out, const struct pgm_batch_records *re
 	if (g.by_status[1] || g.by_status[2] || g.by_status[3])
 		fprintf(out, ", %zu failed, %zu timed out, %zu crashed the analysis",
 			g.by_status[1], g.by_status[2], g.by_status[3]);
-	fprintf(out, "; %zu crashes, %zu stuck waits\n", g.by_rank[RANK_CRASH], g.by_rank[RANK_STUCK]);
+	fprintf(out, "; %zu crashed, %zu stuck\n", g.by_rank[RANK_CRASH], g.by_rank[RANK_STUCK]);
 	int last = -1;
 	for (size_t i = 0; i < g.n; i++) {
 		if ((int)g.groups[i].rank != last) {
