@@ -7,8 +7,10 @@
  * BackendStatusArray is indexed differently across versions (backend id,
  * auxiliary type or proc number), so entries are joined by pid.  Its
  * length is MaxBackends + NUM_AUXPROCTYPES where the AuxProcType enum
- * exists (up to 17), else one slot per PGPROC except the prepared
- * transactions' (18).
+ * exists (up to 17), else one slot per PGPROC of allProcCount (18).
+ *
+ * allProcCount excludes the prepared transactions' dummy PGPROCs, which
+ * follow it in allProcs; they are found through TwoPhaseState.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -146,16 +148,13 @@ static int cmp_slot(const void *a, const void *b)
 
 static struct pgm_error *status_slot_count(const struct pgm_pg *pg, uint64_t n_procs, uint64_t *ret)
 {
-	int64_t max_backends, prepared = 0, aux;
+	int64_t max_backends, aux;
 	struct pgm_error *err;
+	*ret = n_procs;
 	if (pgm_pg_enum_value(pg->layout, PGM_E_AuxProcType, "NUM_AUXPROCTYPES", &aux)) {
 		if ((err = pgm_pg_read_global_signed(pg, PGM_G_MaxBackends, &max_backends)))
 			return err;
 		*ret = (uint64_t)(max_backends + aux);
-	} else {
-		if ((err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared)))
-			return err;
-		*ret = n_procs - (uint64_t)prepared;
 	}
 	if (*ret > PGM_PG_MAX_PROCS)
 		return pgm_error_create(PGM_ERR_LIMIT, "%" PRIu64 " backend status slots is implausible", *ret);
@@ -335,45 +334,14 @@ static void backend_deinit(struct pgm_backend *b)
 	free(b->lock_wait);
 }
 
-/* Prepared transactions: procno -> GID for the dummy PGPROCs in use. */
-static char *prepared_gid(const struct pgm_pg *pg, int32_t procno)
+/* A row for the PGPROC at `proc`: live backend (pid != 0) or, with `gid`, a prepared transaction. */
+static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
+				      int32_t procno, char *gid, const struct status_slot *slots, size_t n_slots)
 {
-	uint64_t state, n, arr;
-	struct pgm_error *err;
-	if ((err = pgm_pg_read_global(pg, PGM_G_TwoPhaseState, &state)) || state == 0 ||
-	    (err = pgm_pg_read_member(pg, state, PGM_M_TwoPhaseStateData_numPrepXacts, &n)) ||
-	    (err = pgm_pg_member_addr(pg, state, PGM_M_TwoPhaseStateData_prepXacts, &arr)))
-		return pgm_error_destroy(err), NULL;
-	for (uint64_t i = 0; i < n && i < PGM_PG_MAX_PROCS; i++) {
-		uint64_t gx, pno, valid, gid;
-		if ((err = pgm_target_read_u64(pg->target, arr + 8 * i, &gx)) ||
-		    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_pgprocno, &pno)) ||
-		    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_valid, &valid)))
-			return pgm_error_destroy(err), NULL;
-		if ((int32_t)pno != procno || !valid)
-			continue;
-		char *s = NULL;
-		bool truncated;
-		err = pgm_pg_member_addr(pg, gx, PGM_M_GlobalTransactionData_gid, &gid);
-		if (!err)
-			err = pgm_target_read_string(pg->target, gid, 200, &s, &truncated);
-		pgm_error_destroy(err);
-		return s;
-	}
-	return NULL;
-}
-
-/* One PGPROC: a row if it is live (pid != 0) or a prepared transaction's. */
-static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instance *inst, int32_t procno,
-				      const struct status_slot *slots, size_t n_slots)
-{
-	uint64_t proc, pid;
-	struct pgm_error *err;
-	if ((err = pgm_pg_proc_addr(pg, procno, &proc)) || (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid)))
-		return err;
-	char *gid = pid == 0 ? prepared_gid(pg, procno) : NULL;
-	if (pid == 0 && !gid)
-		return NULL;
+	uint64_t pid;
+	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
+	if (err || (pid == 0 && !gid))
+		return free(gid), err;
 	struct pgm_backend *b = &inst->backends[inst->n_backends];
 	memset(b, 0, sizeof(*b));
 	b->pid = (int32_t)pid;
@@ -399,6 +367,64 @@ static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instan
 	return err;
 }
 
+/* A problem instead of a failed read; out of memory passes through. */
+static struct pgm_error *noted(struct pgm_instance *inst, struct pgm_error *err, const char *what, uint64_t i)
+{
+	if (!err || err == &pgm_enomem)
+		return err;
+	struct pgm_error *e2 = pgm_instance_add_problem(inst, "%s %" PRIu64 " skipped: %s", what, i, err->message);
+	pgm_error_destroy(err);
+	return e2;
+}
+
+/* One valid prepared transaction of TwoPhaseState->prepXacts: its dummy PGPROC after allProcCount. */
+static struct pgm_error *read_prepared(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t gx,
+				       uint64_t procs, uint64_t stride, uint64_t max_procno)
+{
+	uint64_t procno, valid, gid_addr;
+	char *gid = NULL;
+	bool truncated;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_pgprocno, &procno)) ||
+	    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_valid, &valid)) ||
+	    (err = pgm_pg_member_addr(pg, gx, PGM_M_GlobalTransactionData_gid, &gid_addr)))
+		return err;
+	if (!valid)
+		return NULL;
+	if (procno >= max_procno)
+		return pgm_error_create(PGM_ERR_FORMAT, "pgprocno %" PRIu64 " is past allProcs", procno);
+	if ((err = pgm_target_read_string(pg->target, gid_addr, 200, &gid, &truncated)))
+		return err;
+	return read_backend(pg, inst, procs + procno * stride, (int32_t)procno, gid, NULL, 0);
+}
+
+static struct pgm_error *read_prepared_xacts(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t hdr,
+					     uint64_t count)
+{
+	uint64_t state, n, arr, procs, stride;
+	int64_t max_prepared;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &max_prepared)) || max_prepared <= 0 ||
+	    (err = pgm_pg_read_global(pg, PGM_G_TwoPhaseState, &state)) || state == 0)
+		return err;
+	if ((err = pgm_pg_read_member(pg, state, PGM_M_TwoPhaseStateData_numPrepXacts, &n)) ||
+	    (err = pgm_pg_member_addr(pg, state, PGM_M_TwoPhaseStateData_prepXacts, &arr)) ||
+	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PROC_HDR_allProcs, &procs)) ||
+	    (err = pgm_pg_struct_size(pg, PGM_S_PGPROC, &stride)))
+		return err;
+	if (n > (uint64_t)max_prepared)
+		return pgm_error_create(PGM_ERR_FORMAT, "numPrepXacts %" PRIu64 " exceeds max_prepared_transactions %" PRId64,
+					n, max_prepared);
+	for (uint64_t i = 0; !err && i < n; i++) {
+		uint64_t gx;
+		err = pgm_target_read_u64(pg->target, arr + 8 * i, &gx);
+		if (!err)
+			err = read_prepared(pg, inst, gx, procs, stride, count + (uint64_t)max_prepared);
+		err = noted(inst, err, "prepared transaction", i);
+	}
+	return err;
+}
+
 static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_instance *inst)
 {
 	uint64_t hdr, count;
@@ -410,7 +436,11 @@ static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_insta
 		return err;
 	if (count > PGM_PG_MAX_PROCS)
 		return pgm_error_create(PGM_ERR_LIMIT, "allProcCount %" PRIu64 " is implausible", count);
-	if (!(inst->backends = calloc(count + 1, sizeof(*inst->backends))))
+	int64_t prepared = 0;
+	pgm_error_destroy(pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared));
+	if (prepared < 0 || prepared > PGM_PG_MAX_PROCS)
+		prepared = 0;
+	if (!(inst->backends = calloc(count + (uint64_t)prepared + 1, sizeof(*inst->backends))))
 		return &pgm_enomem;
 	err = read_status_slots(pg, count, &slots, &n_slots);
 	if (err && err != &pgm_enomem) {
@@ -421,15 +451,15 @@ static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_insta
 		n_slots = 0;
 	}
 	for (uint64_t i = 0; !err && i < count; i++) {
-		err = read_backend(pg, inst, (int32_t)i, slots, n_slots);
-		if (err && err != &pgm_enomem) {
-			struct pgm_error *e2 = pgm_instance_add_problem(inst, "PGPROC %" PRIu64 " skipped: %s", i,
-									err->message);
-			pgm_error_destroy(err);
-			err = e2;
-		}
+		uint64_t proc;
+		err = pgm_pg_proc_addr(pg, (int64_t)i, &proc);
+		if (!err)
+			err = read_backend(pg, inst, proc, (int32_t)i, NULL, slots, n_slots);
+		err = noted(inst, err, "PGPROC", i);
 	}
 	free(slots);
+	if (!err)
+		err = noted(inst, read_prepared_xacts(pg, inst, hdr, count), "the prepared transactions of TwoPhaseState", 0);
 	inst->backends_known = !err;
 	return err;
 }

@@ -467,7 +467,7 @@ static struct pgm_error *fp_rows(const struct pgm_pg *pg, struct pgm_instance *i
 
 static struct pgm_error *fastpath_rows(const struct pgm_pg *pg, struct pgm_instance *inst)
 {
-	struct fp_slots s;
+	struct fp_slots s = { .pointers = false };
 	struct pgm_error *err = fp_shape(pg, &s);
 	if (err)
 		return note(inst, err, "fast-path locks of every PGPROC", 0);
