@@ -448,6 +448,17 @@ static const char *advancing_frame(const struct pgm_report *r, int *frame)
 	return NULL;
 }
 
+/* The verdict ends with whether it can be killed: a line added later goes before it. */
+static void keep_killability_last(struct pgm_report *r)
+{
+	size_t n = r->n_verdict;
+	if (n < 2 || strncmp(r->verdict[n - 2], "Cancel/terminate:", 17) != 0)
+		return;
+	char *added = r->verdict[n - 1];
+	r->verdict[n - 1] = r->verdict[n - 2];
+	r->verdict[n - 2] = added;
+}
+
 static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_report *w, const struct pgm_group_member *g)
 {
 	const struct pgm_report *m = report_of(inst, g->pid);
@@ -466,6 +477,8 @@ static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_re
 	if (!err && f)
 		err = pgm_report_add_verdict(w, "%s %d holds the scan in BTPARALLEL_ADVANCING: its core's stack is in %s.",
 					     g->is_leader ? "Leader" : "Worker", g->pid, f);
+	if (!err && f)
+		keep_killability_last(w);
 	return err;
 }
 
