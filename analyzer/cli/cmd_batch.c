@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"                      [-e EXE] [--sysroot DIR] [--debug-dir DIR]...\n"
 	"                      [--cache-dir DIR | --no-cache] [--max-size SIZE]\n"
 	"       pgmortem batch --from-jsonl FILE.jsonl... [--junit FILE] [--summary FMT]\n"
+	"       pgmortem batch --layout-from DEBUG_EXE [--debug-dir DIR]... [PATH...]\n"
 	"\n"
 	"Analyzes every core under PATH... (files, and directories walked recursively)\n"
 	"in parallel, and groups identical problems.  Files are recognised by content:\n"
@@ -53,6 +54,9 @@ static const char usage_text[] =
 	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core\n"
 	"      --max-size SIZE  cap on a decompressed core, e.g. 8G (default: 64G or the\n"
 	"                       available memory divided by -j, the smaller)\n"
+	"      --layout-from EXE  first store the layout of EXE (a build with DWARF) in the\n"
+	"                       cache, for cores of a stripped build with the same build-id\n"
+	"                       (repeatable; PATH... may then be empty)\n"
 	"      --from-jsonl     PATH... are JSON Lines of earlier batch runs (shards run\n"
 	"                       elsewhere): summarise, write JUnit and exit as if run here\n"
 	"\n"
@@ -65,7 +69,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_MAX_SIZE,
-	OPT_FROM_JSONL,
+	OPT_FROM_JSONL, OPT_LAYOUT_FROM,
 };
 
 static const struct option longopts[] = {
@@ -79,6 +83,7 @@ static const struct option longopts[] = {
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "from-jsonl", no_argument, NULL, OPT_FROM_JSONL },
+	{ "layout-from", required_argument, NULL, OPT_LAYOUT_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +97,8 @@ struct batch_args {
 	enum summary_format summary;
 	bool no_cache, from_jsonl;
 	uint64_t max_size;
+	const char *layout_from[CLI_MAX_DEBUG_DIRS];
+	size_t n_layout_from;
 };
 
 /* State shared by the pool's callbacks. */
@@ -345,6 +352,11 @@ static int parse_option(struct batch_args *a, int opt, const char *arg)
 	case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
 	case OPT_NO_CACHE: a->no_cache = true; return 0;
 	case OPT_FROM_JSONL: a->from_jsonl = true; return 0;
+	case OPT_LAYOUT_FROM:
+		if (a->n_layout_from == CLI_MAX_DEBUG_DIRS)
+			return cli_usage_error("batch", "at most %d --layout-from options", CLI_MAX_DEBUG_DIRS);
+		a->layout_from[a->n_layout_from++] = arg;
+		return 0;
 	case OPT_MAX_SIZE:
 		return parse_size(arg, &a->max_size) ? 0 : cli_usage_error("batch", "bad --max-size '%s'", arg);
 	case OPT_SUMMARY:
@@ -374,10 +386,10 @@ static int parse_args(int argc, char **argv, struct batch_args *a)
 		if (rc)
 			return rc;
 	}
-	if (optind == argc)
+	if (optind == argc && !a->n_layout_from)
 		return cli_usage_error("batch", "expected at least one core file or directory");
-	if (a->no_cache && a->cache_dir)
-		return cli_usage_error("batch", "--cache-dir and --no-cache exclude each other");
+	if (a->no_cache && (a->cache_dir || a->n_layout_from))
+		return cli_usage_error("batch", "--no-cache excludes --cache-dir and --layout-from");
 	return -1;
 }
 
@@ -566,6 +578,27 @@ out_free:
 	return rc;
 }
 
+/* --layout-from: one cache entry per executable, before any core. */
+static int prime(const struct batch_args *a, const char *dir)
+{
+	if (a->n_layout_from && !dir)
+		return cli_usage_error("batch", "--layout-from needs a cache directory (set HOME or --cache-dir)");
+	for (size_t i = 0; i < a->n_layout_from; i++) {
+		char *id;
+		struct pgm_error *err = pgm_pg_layout_cache_prime(dir, a->layout_from[i], a->common.debug_dirs,
+								  a->common.n_debug_dirs, &id);
+		if (err) {
+			cli_report_error("--layout-from", err);
+			pgm_error_destroy(err);
+			return EXIT_UNUSABLE;
+		}
+		fprintf(stderr, "pgmortem: layout of %s stored for build-id %s in %s\n",
+			a->layout_from[i], id, dir);
+		free(id);
+	}
+	return EXIT_COMPLETE;
+}
+
 int cmd_batch(int argc, char **argv)
 {
 	struct batch_args a;
@@ -573,6 +606,9 @@ int cmd_batch(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	char *dir = a.no_cache ? NULL : cli_layout_cache_dir(a.cache_dir);
+	rc = prime(&a, dir);
+	if (rc != EXIT_COMPLETE || optind == argc)
+		return free(dir), rc;
 	pgm_pg_layout_set_cache_dir(dir);
 	rc = run(&a, argv + optind, (size_t)(argc - optind));
 	pgm_pg_layout_set_cache_dir(NULL);

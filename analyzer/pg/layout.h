@@ -96,6 +96,9 @@ const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
 struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret);
 /* The same, always from DWARF, never through a cache (layout_dwarf.c). */
 struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret);
+/* From a DWARF view of one file (pgm_dwarf_open_file): global addresses as libdwfl placed it. */
+struct pgm_dwarf;
+struct pgm_error *pgm_pg_layout_resolve_from(struct pgm_dwarf *dw, struct pgm_pg_layout **ret);
 
 /*
  * ---- The layout cache (layout_cache.c) ----
@@ -138,6 +141,17 @@ struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const c
 void pgm_pg_layout_set_cache_dir(const char *dir);
 enum pgm_pg_layout_cache_result pgm_pg_layout_last_cache_result(const char **note);
 const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r);
+
+/*
+ * Primes the cache in `dir` from executable `exe` alone, without a core (a
+ * "layout profile": a debug build, or the -dbgsym's DWARF found through
+ * `debug_dirs`, serves every core of a stripped build with the same
+ * build-id).  *build_id (hex; the caller frees it) names the entry written.
+ * PGM_ERR_NO_DEBUGINFO if exe's DWARF describes none of PostgreSQL's structures.
+ */
+struct pgm_error *pgm_pg_layout_cache_prime(const char *dir, const char *exe,
+					    const char *const *debug_dirs, size_t n_debug_dirs,
+					    char **build_id);
 
 /*
  * The cache file format, for the above and for tests.  to_json: the caller

@@ -24,9 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elfutils/libdwelf.h>
+#include <gelf.h>
 #include <json-c/json.h>
+#include <libelf.h>
 
 #include "pg/layout.h"
+#include "pgmortem/dwarf.h"
 
 #define FORMAT_NAME "pgmortem-layout"
 #define MAX_FILE_SIZE (8u << 20)
@@ -563,6 +567,154 @@ struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const c
 								 result, note);
 	free(path);
 	free(build_id);
+	return err;
+}
+
+/* ---- priming from an executable alone ---- */
+
+/* The file's build-id (hex) and the range its PT_LOAD segments span. */
+static struct pgm_error *exe_identity(Elf *e, const char *exe, char **build_id,
+				      uint64_t *lo, uint64_t *hi)
+{
+	const void *id;
+	ssize_t n = dwelf_elf_gnu_build_id(e, &id);
+	size_t phnum;
+	if (n <= 0)
+		return pgm_error_create(PGM_ERR_FORMAT, "%s: no build-id note", exe);
+	if (elf_getphdrnum(e, &phnum) < 0)
+		return pgm_error_libelf("elf_getphdrnum");
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		*lo = ph.p_vaddr < *lo ? ph.p_vaddr : *lo;
+		*hi = ph.p_vaddr + ph.p_memsz > *hi ? ph.p_vaddr + ph.p_memsz : *hi;
+	}
+	if (*lo >= *hi)
+		return pgm_error_create(PGM_ERR_FORMAT, "%s: no PT_LOAD segment", exe);
+	if (!(*build_id = malloc((size_t)n * 2 + 1)))
+		return &pgm_enomem;
+	for (ssize_t i = 0; i < n; i++)
+		sprintf(*build_id + 2 * i, "%02x", ((const uint8_t *)id)[i]);
+	return NULL;
+}
+
+/*
+ * libdwfl places a file reported offline at an address of its own choosing
+ * (ET_DYN from 0x10000), so the offset between the addresses DWARF gave and
+ * the file's is measured on the globals its symbol table also lists; they
+ * must all agree.
+ */
+static struct pgm_error *offline_bias(Elf *e, const char *exe, const struct pgm_pg_layout *l,
+				      uint64_t *ret)
+{
+	bool have = false;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym sym;
+			const char *name;
+			if (!gelf_getsym(data, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)))
+				continue;
+			for (size_t g = 0; g < PGM_G_COUNT; g++) {
+				const struct pgm_pg_global *gl = &l->globals[g];
+				if (!gl->found || strcmp(name, pgm_pg_global_name(g)) != 0)
+					continue;
+				if (have && gl->address - sym.st_value != *ret)
+					return pgm_error_create(PGM_ERR_FORMAT, "%s: %s is at 0x%" PRIx64
+						" in DWARF but 0x%" PRIx64 " in the symbol table", exe, name,
+						gl->address - *ret, (uint64_t)sym.st_value);
+				*ret = gl->address - sym.st_value;
+				have = true;
+			}
+		}
+	}
+	if (!have)
+		return pgm_error_create(PGM_ERR_LOOKUP, "%s: none of PostgreSQL's globals is in its symbol table", exe);
+	return NULL;
+}
+
+/* Resolved from the file; every found global inside the file's PT_LOAD range. */
+static struct pgm_error *layout_of_file(Elf *e, const char *exe, const char *const *debug_dirs,
+					size_t n_dirs, uint64_t lo, uint64_t hi,
+					struct pgm_pg_layout **ret, uint64_t *bias)
+{
+	struct pgm_dwarf *dw;
+	struct pgm_error *err = pgm_dwarf_open_file(exe, debug_dirs, n_dirs, &dw);
+	if (err)
+		return err;
+	err = pgm_pg_layout_resolve_from(dw, ret);
+	pgm_dwarf_destroy(dw);
+	if (err)
+		return err;
+	bool any = false;
+	for (size_t i = 0; i < PGM_S_COUNT; i++)
+		any |= (*ret)->structs[i].found;
+	if (!any)
+		err = pgm_error_create(PGM_ERR_NO_DEBUGINFO,
+			"%s: no DWARF describing PostgreSQL's structures (a debug build, or --debug-dir "
+			"with its debuginfo, is needed)", exe);
+	if (!err)
+		err = offline_bias(e, exe, *ret, bias);
+	for (size_t i = 0; !err && i < PGM_G_COUNT; i++) {
+		const struct pgm_pg_global *g = &(*ret)->globals[i];
+		if (g->found && (g->address - *bias < lo || g->address - *bias >= hi))
+			err = pgm_error_create(PGM_ERR_LOOKUP, "%s: %s lies outside the executable",
+					       exe, pgm_pg_global_name(i));
+	}
+	if (err) {
+		pgm_pg_layout_destroy(*ret);
+		*ret = NULL;
+	}
+	return err;
+}
+
+static struct pgm_error *prime(Elf *e, const char *dir, const char *exe, const char *const *debug_dirs,
+			       size_t n_debug_dirs, char **build_id)
+{
+	uint64_t lo = 0, hi = 0, bias = 0;
+	struct pgm_pg_layout *l = NULL;
+	char *id = NULL, *text = NULL, *path = NULL;
+	struct pgm_error *err = exe_identity(e, exe, &id, &lo, &hi);
+	if (!err)
+		err = layout_of_file(e, exe, debug_dirs, n_debug_dirs, lo, hi, &l, &bias);
+	if (!err)
+		err = pgm_pg_layout_to_json(l, id, bias, &text);
+	if (!err && !(path = cache_path(dir, id)))
+		err = &pgm_enomem;
+	if (!err)
+		err = write_file(dir, path, text);
+	pgm_pg_layout_destroy(l);
+	free(text);
+	free(path);
+	if (err)
+		free(id);
+	else
+		*build_id = id;
+	return err;
+}
+
+struct pgm_error *pgm_pg_layout_cache_prime(const char *dir, const char *exe,
+					    const char *const *debug_dirs, size_t n_debug_dirs,
+					    char **build_id)
+{
+	int fd = open(exe, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return pgm_error_errno(errno, "open %s", exe);
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	struct pgm_error *err = e ? prime(e, dir, exe, debug_dirs, n_debug_dirs, build_id)
+				  : pgm_error_libelf("elf_begin");
+	if (e)
+		elf_end(e);
+	close(fd);
 	return err;
 }
 

@@ -108,6 +108,19 @@ static struct pgm_error *resolve_all(struct pgm_dwarf *dw, struct pgm_pg_layout 
 	return NULL;
 }
 
+struct pgm_error *pgm_pg_layout_resolve_from(struct pgm_dwarf *dw, struct pgm_pg_layout **ret)
+{
+	struct pgm_pg_layout *l = pgm_pg_layout_create_empty();
+	struct pgm_error *err = l ? resolve_all(dw, l) : &pgm_enomem;
+	if (err && fatal(err)) {
+		pgm_pg_layout_destroy(l);
+		return &pgm_enomem;
+	}
+	l->has_debuginfo = true;
+	*ret = l;
+	return NULL;
+}
+
 struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret)
 {
 	struct pgm_pg_layout *l = pgm_pg_layout_create_empty();
