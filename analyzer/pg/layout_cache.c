@@ -8,6 +8,7 @@
  * problem makes the whole file ignored (and rewritten after resolving).
  *
  *   {"format": "pgmortem-layout", "version": 1, "build_id": "b770…",
+ *    "producer": "<build-id of the pgmortem that wrote it>",
  *    "structs": {"PGPROC": {"size": 880}, "Missing": null, …},
  *    "members": {"PGPROC.pid": {"offset": 32, "size": 4}, …},
  *    "globals": {"MyProc": {"vaddr": 9930024, "size": 8, "elements": 0}, …},
@@ -24,7 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elf.h>
 #include <elfutils/libdwelf.h>
+#include <link.h>
 #include <gelf.h>
 #include <json-c/json.h>
 #include <libelf.h>
@@ -38,6 +41,45 @@
 #define MAX_GLOBAL_SIZE (1u << 30)
 #define MAX_ENUMERATORS 65536
 #define MAX_NAME 4096
+
+/*
+ * Which resolver wrote a file: the build-id of the running pgmortem, so that
+ * a fix in the DWARF engine or in layout.def's meaning never meets layouts
+ * an older build resolved.  "pgmortem <version>" when there is no build-id.
+ */
+static int find_own_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	char *out = arg;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const uint8_t *desc = p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
+			if (desc + nh->n_descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(p + sizeof(*nh), "GNU", 4) == 0 && nh->n_descsz <= 64) {
+				for (size_t k = 0; k < nh->n_descsz; k++)
+					sprintf(out + 2 * k, "%02x", desc[k]);
+				return 1;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;   /* the first object is the executable: stop either way */
+}
+
+static const char *producer(void)
+{
+	static char id[2 * 64 + 1];
+	if (!id[0] && (dl_iterate_phdr(find_own_build_id, id), !id[0]))
+		snprintf(id, sizeof(id), "pgmortem %s", PGMORTEM_VERSION);
+	return id;
+}
 
 /* ---- writing ---- */
 
@@ -101,6 +143,7 @@ struct pgm_error *pgm_pg_layout_to_json(const struct pgm_pg_layout *l, const cha
 	json_object_object_add(root, "format", json_object_new_string(FORMAT_NAME));
 	json_object_object_add(root, "version", json_object_new_int(PGM_PG_LAYOUT_CACHE_VERSION));
 	json_object_object_add(root, "build_id", json_object_new_string(build_id));
+	json_object_object_add(root, "producer", json_object_new_string(producer()));
 	json_object_object_add(root, "has_debuginfo", json_object_new_boolean(l->has_debuginfo));
 	for (size_t i = 0; i < PGM_S_COUNT; i++)
 		json_object_object_add(structs, pgm_pg_struct_name(i), struct_json(&l->structs[i]));
@@ -322,6 +365,9 @@ static struct pgm_error *check_header(json_object *root, const char *build_id)
 	if (!json_object_object_get_ex(root, "build_id", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), build_id) != 0)
 		return bad("%s", "written for another build-id");
+	if (!json_object_object_get_ex(root, "producer", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), producer()) != 0)
+		return bad("%s", "written by another pgmortem build");
 	if (!json_object_object_get_ex(root, "has_debuginfo", &v) || !json_object_is_type(v, json_type_boolean) ||
 	    !json_object_get_boolean(v))
 		return bad("%s", "has_debuginfo is not true");

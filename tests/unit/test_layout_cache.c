@@ -116,6 +116,7 @@ static void test_corrupt_files_rejected(void **state)
 		{ "\"format\":\"pgmortem-layout\"", "\"format\":\"x\"", "is not a layout cache" },
 		{ BUILD_ID, "00000000000000000000000000000000000000ff", "is for another build-id" },
 		{ "\"has_debuginfo\":true", "\"has_debuginfo\":false", "was made without DWARF" },
+		{ "\"producer\":\"", "\"producer\":\"0", "was written by another pgmortem build" },
 		{ "\"PGPROC\":{\"size\":880}", "\"PGPROC\":{\"size\":\"880\"}", "has a string size" },
 		{ "\"PGPROC\":{\"size\":880}", "\"PGPROC\":{\"size\":0}", "has a zero struct size" },
 		{ "\"PGPROC\":{\"size\":880}", "\"PGPROC\":{\"size\":99999999999}", "has a huge struct size" },
