@@ -17,8 +17,8 @@ static void heading(FILE *out, const struct pgm_instance_style *st, const char *
 
 static void print_identity(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
 {
-	fprintf(out, "%sInstance%s  %s", st->color ? BOLD : "", st->color ? RESET : "",
-		inst->pg_version ? inst->pg_version : "PostgreSQL (version unknown)");
+	fprintf(out, "%sInstance%s  PostgreSQL %s", st->color ? BOLD : "", st->color ? RESET : "",
+		inst->pg_version ? inst->pg_version : "(version unknown)");
 	if (inst->id.known)
 		fprintf(out, ", postmaster %d, system identifier %" PRIu64, inst->id.postmaster_pid,
 			inst->id.system_identifier);
@@ -62,15 +62,38 @@ static void print_backend(FILE *out, const struct pgm_backend *b, bool brief)
 	fputc('\n', out);
 }
 
+static bool in_graph(const struct pgm_graph *g, int32_t pid)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == pid || g->edges[i].to == pid)
+			return true;
+	return false;
+}
+
+/* In a brief section: sessions, workers, prepared transactions, and whoever is in the graph. */
+static bool worth_a_line(const struct pgm_instance *inst, const struct pgm_backend *b)
+{
+	const char *t = b->backend_type;
+	return b->prepared_xact || b->core || !t || strcmp(t, "client backend") == 0 ||
+	       strcmp(t, "parallel worker") == 0 || in_graph(&inst->graph, b->pid);
+}
+
 static void print_backends(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
 {
+	size_t hidden = 0;
 	heading(out, st, "Backends", inst->n_backends);
 	fprintf(out, "  %-7s %-28s %-20s %-26s %-6s %-8s %s", "PID", "TYPE", "STATE", "WAIT", "LEADER", "BLOCKED", "CORE ");
 	if (!st->brief)
 		fprintf(out, " %-20s %s", "APPLICATION", "QUERY");
 	fputc('\n', out);
-	for (size_t i = 0; i < inst->n_backends; i++)
-		print_backend(out, &inst->backends[i], st->brief);
+	for (size_t i = 0; i < inst->n_backends; i++) {
+		if (st->brief && !worth_a_line(inst, &inst->backends[i]))
+			hidden++;
+		else
+			print_backend(out, &inst->backends[i], st->brief);
+	}
+	if (hidden)
+		fprintf(out, "  (and %zu background processes: pgmortem backends shows them)\n", hidden);
 }
 
 static void print_tag(FILE *out, const struct pgm_fields *f)
