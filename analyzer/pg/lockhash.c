@@ -99,25 +99,43 @@ static struct pgm_error *push(uint64_t **v, size_t *n, uint64_t x)
 	return NULL;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Entries v[from..*n) once each: a cycle is walked up to twice before it is caught. */
+static void unique_tail(uint64_t *v, size_t from, size_t *n)
+{
+	qsort(v + from, *n - from, sizeof(*v), cmp_u64);
+	size_t u = from;
+	for (size_t i = from; i < *n; i++)
+		if (u == from || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*n = u;
+}
+
 /* One bucket's chain; Floyd's tortoise catches a cycle, `max` a runaway. */
 static struct pgm_error *walk_chain(const struct pgm_pg *pg, const struct hash_header *h, uint64_t elem,
 				    size_t max, struct pgm_instance *inst, uint64_t **ret, size_t *n)
 {
 	uint64_t slow = elem, first = elem;
-	size_t steps = 0;
+	size_t steps = 0, start = *n;
 	struct pgm_error *err = NULL;
-	while (elem != 0) {
-		if (*n >= max)
-			return pgm_instance_add_problem(inst, "hash table has more than %zu entries: the rest is not shown", max);
+	while (elem != 0 && *n < max) {
 		if ((err = push(ret, n, elem + h->elem_offset)))
 			return err;
 		if ((err = pgm_pg_read_member(pg, elem, PGM_M_HASHELEMENT_link, &elem)))
 			break;
 		if (++steps % 2 == 0 && (err = pgm_pg_read_member(pg, slow, PGM_M_HASHELEMENT_link, &slow)))
 			break;
-		if (elem != 0 && elem == slow)
+		if (elem != 0 && elem == slow) {
+			unique_tail(*ret, start, n);
 			return pgm_instance_add_problem(inst, "hash chain starting at 0x%" PRIx64
-							" has a cycle: walked %zu entries of it", first, steps);
+							" has a cycle: its %zu distinct entries are shown once",
+							first, *n - start);
+		}
 	}
 	return note(inst, err, "the rest of the hash chain", first);
 }
@@ -145,8 +163,12 @@ struct pgm_error *pgm_pg_hash_entries(const struct pgm_pg *pg, uint64_t htab, si
 			err = note(inst, err, "hash segment", seg);
 			continue;
 		}
-		for (uint64_t b = 0; !err && b < count; b++)
+		for (uint64_t b = 0; !err && b < count && *n < max; b++)
 			err = walk_chain(pg, &h, buckets[b], max, inst, ret, n);
+		if (!err && *n >= max) {
+			err = pgm_instance_add_problem(inst, "hash table walk stopped at %zu entries (the bound): any more are not shown", max);
+			break;
+		}
 	}
 	free(buckets);
 	return err;
