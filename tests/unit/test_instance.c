@@ -186,6 +186,131 @@ static void hash_walk_rejects_an_implausible_header(void **state)
 	fixture_destroy(f);
 }
 
+/* ---- pg_locks from the lock table: a corrupt LOCK is reported and skipped ---- */
+
+enum {
+	L_GLOBALS = 0x10000, L_HTAB = 0x11000, L_HCTL = 0x12000, L_DIR = 0x13000, L_SEG = 0x14000,
+	L_ELEMS = 0x20000,   /* element k at L_ELEMS + k * 0x100, its LOCK 16 bytes later */
+	L_PROCLOCK = 0x30000, L_PROCS = 0x40000, L_PROC_HDR = 0x50000, L_NAMES = 0x60000,
+};
+/* globals: ProcGlobal @0, LockMethodLockHash @8, LockTagTypeNames[2] @16, lock_mode_names[2] @32 */
+
+static void make_lock_layout(struct pgm_pg_layout *l)
+{
+	make_layout(l);
+	pgm_pg_layout_set_struct(l, PGM_S_LOCK, 64);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_tag, 0, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_procLocks_head, 16, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCK_procLocks_head_next, 24, 8);
+	pgm_pg_layout_set_struct(l, PGM_S_LOCKTAG, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field1, 0, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field2, 4, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field3, 8, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_field4, 12, 2);
+	pgm_pg_layout_set_member(l, PGM_M_LOCKTAG_type, 14, 1);
+	pgm_pg_layout_set_struct(l, PGM_S_PROCLOCK, 48);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_myProc, 8, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_holdMask, 16, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PROCLOCK_lockLink, 24, 16);
+	pgm_pg_layout_set_struct(l, PGM_S_PGPROC, 64);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_pid, 0, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_waitProcLock, 8, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_waitLockMode, 16, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_backendId, 20, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_lxid, 24, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_databaseId, 28, 4);
+	pgm_pg_layout_set_struct(l, PGM_S_PROC_HDR, 16);
+	pgm_pg_layout_set_member(l, PGM_M_PROC_HDR_allProcs, 0, 8);
+	pgm_pg_layout_set_member(l, PGM_M_PROC_HDR_allProcCount, 8, 4);
+	pgm_pg_layout_set_global(l, PGM_G_ProcGlobal, L_GLOBALS, 8);
+	pgm_pg_layout_set_global(l, PGM_G_LockMethodLockHash, L_GLOBALS + 8, 8);
+	pgm_pg_layout_set_global(l, PGM_G_LockTagTypeNames, L_GLOBALS + 16, 16);
+	l->globals[PGM_G_LockTagTypeNames].elements = 2;
+	pgm_pg_layout_set_global(l, PGM_G_lock_mode_names, L_GLOBALS + 32, 16);
+	l->globals[PGM_G_lock_mode_names].elements = 2;
+}
+
+/* LOCK k: tag (5, rel, 0, 0, type), procLocks ring of `proclock` (or empty). */
+static void put_lock(uint8_t *elems, int k, uint32_t rel, uint8_t type, uint64_t proclock)
+{
+	uint8_t *lock = elems + k * 0x100 + ELEM_DATA;
+	uint64_t head = L_ELEMS + (uint64_t)k * 0x100 + ELEM_DATA + 16;
+	memcpy(lock, &(uint32_t){ 5 }, 4);
+	memcpy(lock + 4, &rel, 4);
+	lock[14] = type;
+	put64(lock, 16, proclock ? proclock + 24 : head);   /* prev */
+	put64(lock, 24, proclock ? proclock + 24 : head);   /* next */
+}
+
+static void lock_table_skips_a_corrupt_lock(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_null(pgm_target_memory_create(1, &f->t));
+	f->l = pgm_pg_layout_create_empty();
+	make_lock_layout(f->l);
+	uint8_t globals[48] = { 0 }, htab[96] = { 0 }, hctl[848] = { 0 }, dir[8], seg[32] = { 0 };
+	uint8_t elems[2 * 0x100] = { 0 }, proclock[48] = { 0 }, proc[64] = { 0 }, hdr[16] = { 0 };
+	const char names[] = "relation\0AccessShareLock";
+	put64(globals, 0, L_PROC_HDR);
+	put64(globals, 8, L_HTAB);
+	put64(globals, 16, L_NAMES);
+	put64(globals, 24, L_NAMES);
+	put64(globals, 32, L_NAMES);       /* lock_mode_names[0] (NoLock) unused */
+	put64(globals, 40, L_NAMES + 9);
+	put64(htab, 0, L_HCTL);
+	put64(htab, 8, L_DIR);
+	put64(hctl, 768, 1);               /* dsize */
+	put64(hctl, 776, 1);               /* nsegs */
+	put64(hctl, 784, 3);               /* max_bucket */
+	put64(hctl, 832, 4);               /* ssize */
+	put64(hctl, 840, 2);               /* sshift */
+	put64(dir, 0, L_SEG);
+	put64(seg, 0, L_ELEMS);                      /* bucket 0: e0 -> e1 */
+	put64(elems, 0, L_ELEMS + 0x100);
+	put_lock(elems, 0, 100, 0, L_PROCLOCK);      /* relation 100, held by proc 0 */
+	put_lock(elems, 1, 200, 9, 0);               /* locktag type 9: no such type */
+	uint64_t head0 = L_ELEMS + ELEM_DATA + 16;
+	put64(proclock, 8, L_PROCS);
+	memcpy(proclock + 16, &(uint32_t){ 1u << 1 }, 4);
+	put64(proclock, 24, head0);
+	put64(proclock, 32, head0);
+	memcpy(proc, &(uint32_t){ 4242 }, 4);
+	memcpy(proc + 20, &(uint32_t){ 3 }, 4);
+	memcpy(proc + 24, &(uint32_t){ 7 }, 4);
+	put64(hdr, 0, L_PROCS);
+	memcpy(hdr + 8, &(uint32_t){ 1 }, 4);
+	assert_null(pgm_target_memory_add(f->t, L_GLOBALS, globals, sizeof(globals), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_HTAB, htab, sizeof(htab), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_HCTL, hctl, sizeof(hctl), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_DIR, dir, sizeof(dir), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_SEG, seg, sizeof(seg), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_ELEMS, elems, sizeof(elems), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_PROCLOCK, proclock, sizeof(proclock), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_PROCS, proc, sizeof(proc), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_PROC_HDR, hdr, sizeof(hdr), NULL));
+	assert_null(pgm_target_memory_add(f->t, L_NAMES, names, sizeof(names), NULL));
+	pgm_pg_init(&f->pg, f->t, f->l);
+
+	assert_null(pgm_pg_read_locks(&f->pg, &f->inst));
+	assert_true(f->inst.locks_known);
+	assert_int_equal(f->inst.n_locks, 1);
+	const struct pgm_lock_row *row = &f->inst.locks[0];
+	assert_string_equal(row->locktype, "relation");
+	assert_int_equal(pgm_fields_get(&row->tag, "relation")->u, 100);
+	assert_int_equal(pgm_fields_get(&row->tag, "database")->u, 5);
+	assert_string_equal(row->mode, "AccessShareLock");
+	assert_int_equal(row->pid, 4242);
+	assert_string_equal(row->virtualtransaction, "3/7");
+	assert_true(row->granted);
+	assert_false(row->fastpath);
+	assert_true(problem_mentions(&f->inst, "LOCK at 0x20110 skipped"));
+	assert_true(problem_mentions(&f->inst, "fast-path"));   /* this layout has no fpLockBits */
+	for (size_t i = 0; i < f->inst.n_locks; i++)
+		pgm_lock_row_deinit(&f->inst.locks[i]);
+	free(f->inst.locks);
+	fixture_destroy(f);
+}
+
 /* ---- the graph ---- */
 
 static bool has_root(const struct pgm_graph *g, int32_t pid)
@@ -290,6 +415,7 @@ int main(void)
 		cmocka_unit_test(hash_walk_skips_a_chain_leaving_the_capture),
 		cmocka_unit_test(hash_walk_is_bounded),
 		cmocka_unit_test(hash_walk_rejects_an_implausible_header),
+		cmocka_unit_test(lock_table_skips_a_corrupt_lock),
 		cmocka_unit_test(graph_roots_of_a_chain),
 		cmocka_unit_test(graph_finds_a_deadlock),
 		cmocka_unit_test(graph_long_chain),
