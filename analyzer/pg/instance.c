@@ -556,13 +556,21 @@ void pgm_instance_destroy(struct pgm_instance *inst)
 
 struct pgm_error *pgm_instance_add_report(struct pgm_instance *inst, struct pgm_report *r)
 {
+	for (size_t i = 0; i < inst->n_reports; i++)
+		if (r->pid && inst->reports[i]->pid == r->pid) {
+			struct pgm_error *err = pgm_instance_add_problem(inst, "%s and %s are both of pid %d: the "
+				"wait-for graph uses the first", inst->reports[i]->source_path, r->source_path, r->pid);
+			if (err)
+				return err;
+			break;
+		}
 	struct pgm_report **grown = realloc(inst->reports, (inst->n_reports + 1) * sizeof(*grown));
 	if (!grown)
 		return &pgm_enomem;
 	inst->reports = grown;
 	grown[inst->n_reports++] = r;
 	for (size_t i = 0; i < inst->n_backends; i++)
-		if (inst->backends[i].pid == r->pid && r->pid)
+		if (inst->backends[i].pid == r->pid && r->pid && !inst->backends[i].core)
 			inst->backends[i].core = r->source_path;
 	return NULL;
 }

@@ -66,8 +66,9 @@ static json_object *backend_json(const struct pgm_backend *b)
 	json_object_object_add(o, "prepared_xact", json_object_new_boolean(b->prepared_xact));
 	json_object_object_add(o, "gid", str_or_null(b->gid));
 	json_object_object_add(o, "backend_type", str_or_null(b->backend_type));
-	json_object_object_add(o, "datid", json_object_new_int64(b->database_oid));
-	json_object_object_add(o, "usesysid", json_object_new_int64(b->role_oid));
+	/* as pg_stat_activity: null where the process has no database or role (InvalidOid) */
+	json_object_object_add(o, "datid", b->database_oid ? json_object_new_int64(b->database_oid) : NULL);
+	json_object_object_add(o, "usesysid", b->role_oid ? json_object_new_int64(b->role_oid) : NULL);
 	json_object_object_add(o, "status_known", json_object_new_boolean(b->status_known));
 	json_object_object_add(o, "status_changing", json_object_new_boolean(b->status_changing));
 	json_object_object_add(o, "application_name", str_or_null(b->application_name));
