@@ -135,6 +135,10 @@ static void print_node(FILE *out, const struct pgm_instance *inst, int32_t pid)
 		fputs("  the holder unknown from this capture", out);
 		return;
 	}
+	if (pid == 0) {
+		fputs("  a prepared transaction (pid 0: it ends only with COMMIT PREPARED or ROLLBACK PREPARED)", out);
+		return;
+	}
 	fprintf(out, "  %d", pid);
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		const struct pgm_backend *b = &inst->backends[i];

@@ -64,11 +64,16 @@ void pgm_render_graph_dot(FILE *out, const struct pgm_instance *inst)
 	for (size_t i = 0; i < inst->n_backends; i++)
 		if (inst->backends[i].pid && in_graph(g, inst->backends[i].pid))
 			node(out, inst, &inst->backends[i]);
+	if (in_graph(g, 0))
+		fputs("  p0 [label=\"prepared transaction\\n(pid 0)\", shape=box, style=dashed];\n", out);
 	if (in_graph(g, PGM_PID_UNKNOWN_HOLDER))
-		fputs("  p0 [label=\"holder unknown\\nfrom this capture\", shape=ellipse, style=dashed];\n", out);
+		fputs("  unknown [label=\"holder unknown\\nfrom this capture\", shape=ellipse, style=dashed];\n", out);
 	for (size_t i = 0; i < g->n_edges; i++) {
 		const struct pgm_edge *e = &g->edges[i];
-		fprintf(out, "  p%d -> p%d [color=%s, label=\"%s\", tooltip=\"", e->from, e->to, edge_color(e->kind),
+		char to[24] = "unknown";
+		if (e->to != PGM_PID_UNKNOWN_HOLDER)
+			snprintf(to, sizeof(to), "p%d", e->to);
+		fprintf(out, "  p%d -> %s [color=%s, label=\"%s\", tooltip=\"", e->from, to, edge_color(e->kind),
 			pgm_edge_kind_name(e->kind));
 		dot_escaped(out, e->evidence);
 		fputs("\"];\n", out);

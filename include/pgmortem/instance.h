@@ -33,9 +33,13 @@
 #include "pgmortem/report.h"
 
 #define PGM_INSTANCE_SCHEMA 1
-#define PGM_PID_UNKNOWN_HOLDER 0
+/*
+ * Graph node for "the holder, unknown from this capture".  Not 0: a prepared
+ * transaction's PGPROC has pid 0, and pg_blocking_pids() reports it as 0.
+ */
+#define PGM_PID_UNKNOWN_HOLDER (-1)
 
-struct pgm_pg_layout;   /* graph node: "holder unknown from this capture" */
+struct pgm_pg_layout;
 
 /*
  * What makes two cores cores of one running instance: the cluster
@@ -120,7 +124,7 @@ enum pgm_edge_kind {
 };
 
 struct pgm_edge {
-	int32_t from, to;        /* pids; `to` PGM_PID_UNKNOWN_HOLDER when unknown */
+	int32_t from, to;        /* pids (0: a prepared transaction); `to` PGM_PID_UNKNOWN_HOLDER when unknown */
 	enum pgm_edge_kind kind;
 	char *evidence;          /* why, in words */
 };
