@@ -109,7 +109,7 @@ struct batch {
 	size_t *pending;          /* pool job -> input index */
 	struct pgm_batch_records records;   /* by input index; NULL until done */
 	size_t emitted;           /* records written so far, in input order */
-	size_t finished;
+	size_t finished, problems, unanalyzed;
 	FILE *out;
 	bool out_failed;
 	bool progress;
@@ -294,8 +294,9 @@ static void show_progress(struct batch *b)
 	const int width = 30;
 	size_t n = b->records.n ? b->records.n : 1;
 	int done = (int)(b->finished * (size_t)width / n);
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu cores", done, "==============================",
-		width - done, "", b->finished, b->records.n);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu cores, %zu problems, %zu not analyzed", done,
+		"==============================", width - done, "", b->finished, b->records.n,
+		b->problems, b->unanalyzed);
 	fflush(stderr);
 }
 
@@ -303,8 +304,12 @@ static void done(void *arg, size_t index, const struct pgm_batch_result *r)
 {
 	struct batch *b = arg;
 	size_t in = b->pending[index];
-	b->records.items[in] = make_record(b->inputs.items[in].path, outcome_record(b, r), r->seconds);
+	json_object *rec = make_record(b->inputs.items[in].path, outcome_record(b, r), r->seconds), *v;
+	b->records.items[in] = rec;
 	b->finished++;
+	b->problems += json_object_object_get_ex(rec, "problem", &v) && v;
+	b->unanalyzed += json_object_object_get_ex(rec, "status", &v) &&
+			 strcmp(json_object_get_string(v), "analyzed") != 0;
 	emit_ready(b);
 	show_progress(b);
 }
@@ -406,7 +411,7 @@ static struct pgm_error *run_pool(struct batch *b)
 			b->pending[n++] = i;
 	}
 	emit_ready(b);
-	b->finished = b->inputs.n - n;
+	b->finished = b->unanalyzed = b->inputs.n - n;
 	show_progress(b);
 	struct pgm_batch_pool_options po = {
 		.jobs = b->args->jobs, .timeout = b->args->timeout, .max_output = 256u << 20,
