@@ -127,13 +127,19 @@ int cli_instances_open(char **paths, size_t n, const struct cli_common *common, 
 			rc = EXIT_UNUSABLE;
 	}
 	group_cores(s);
+	/* decided before any report moves into its instance */
+	bool *first = calloc(n + 1, sizeof(*first));
+	if (!first)
+		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
 	for (size_t i = 0; i < n; i++) {
-		bool first = s->cores[i].report != NULL;
-		for (size_t k = 0; k < i && first; k++)
-			first = s->cores[k].group != s->cores[i].group || !s->cores[k].program;
-		if (first && build_instance(s, i, locks) != EXIT_COMPLETE)
-			rc = EXIT_UNUSABLE;
+		first[i] = s->cores[i].report != NULL;   /* the first usable core of its group */
+		for (size_t k = 0; k < i && first[i]; k++)
+			first[i] = s->cores[k].group != s->cores[i].group || !s->cores[k].report;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (first[i] && build_instance(s, i, locks) != EXIT_COMPLETE)
+			rc = EXIT_UNUSABLE;
+	free(first);
 	return rc;
 }
 

@@ -350,7 +350,7 @@ static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instan
 	b->prepared_xact = gid != NULL;
 	err = fill_proc(pg, proc, b);
 	struct status_slot key = { .pid = b->pid };
-	const struct status_slot *slot = pid ? bsearch(&key, slots, n_slots, sizeof(key), cmp_slot) : NULL;
+	const struct status_slot *slot = pid && n_slots ? bsearch(&key, slots, n_slots, sizeof(key), cmp_slot) : NULL;
 	if (!err && slot)
 		err = fill_status(pg, slot, b);
 	if (!err && b->waiting_hwlock)
