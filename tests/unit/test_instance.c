@@ -407,6 +407,52 @@ static void instance_graph_from_backends(void **state)
 	pgm_instance_destroy(inst);
 }
 
+/* An LWLock waiter's core and the holder's: the waiter's report is told its holder. */
+static void instance_graph_names_the_lwlock_holder(void **state)
+{
+	struct pgm_instance *inst = calloc(1, sizeof(*inst));
+	struct pgm_report *w = pgm_report_create();
+	w->pid = 10;
+	w->source_path = strdup("core.10");
+	w->wait.kind = PGM_WAIT_LWLOCK;
+	w->wait.has_address = true;
+	w->wait.address = 0x7f0000000764;
+	assert_null(pgm_instance_add_report(inst, w));
+	inst->holds = calloc(1, sizeof(*inst->holds));
+	inst->n_holds = 1;
+	inst->holds[0] = (struct pgm_lwlock_hold){ .holder_pid = 20, .lock = 0x7f0000000764,
+						   .name = strdup("BufferContent"), .mode = strdup("exclusive") };
+	assert_null(pgm_instance_build_graph(inst));
+	assert_int_equal(inst->graph.n_edges, 1);
+	assert_int_equal(inst->graph.edges[0].from, 10);
+	assert_int_equal(inst->graph.edges[0].to, 20);
+	assert_int_equal(inst->graph.edges[0].kind, PGM_EDGE_LWLOCK);
+	assert_true(w->wait.holders_known);
+	assert_int_equal(w->wait.holders[0].pid, 20);
+	bool named = false;
+	for (size_t i = 0; i < w->n_verdict; i++)
+		named |= strstr(w->verdict[i], "Blocked by 20") != NULL;
+	assert_true(named);
+	pgm_instance_destroy(inst);
+}
+
+static void instance_identity(void **state)
+{
+	struct pgm_instance_id a = { .known = true, .system_identifier = 7, .postmaster_pid = 100,
+				     .shmem_address = 0x7f00, .data_dir_device = 1, .data_dir_inode = 2,
+				     .build_id = (char *)"b770" };
+	struct pgm_instance_id b = a;
+	assert_true(pgm_instance_id_equal(&a, &b));
+	b.shmem_address = 0x7f01;      /* a restart that reused the postmaster pid */
+	assert_false(pgm_instance_id_equal(&a, &b));
+	b = a;
+	b.data_dir_inode = 3;          /* a cluster copied from the same template */
+	assert_false(pgm_instance_id_equal(&a, &b));
+	b = a;
+	b.known = false;               /* never merged on a partial identity */
+	assert_false(pgm_instance_id_equal(&a, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +466,8 @@ int main(void)
 		cmocka_unit_test(graph_finds_a_deadlock),
 		cmocka_unit_test(graph_long_chain),
 		cmocka_unit_test(instance_graph_from_backends),
+		cmocka_unit_test(instance_graph_names_the_lwlock_holder),
+		cmocka_unit_test(instance_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
