@@ -18,33 +18,51 @@
 
 #define MAX_DEPTH 64
 
-struct walk {
-	struct pgm_batch_inputs *out;
-	struct { dev_t dev; ino_t ino; } *seen;
-	size_t n_seen, cap_seen;
+struct file_id {
+	dev_t dev;
+	ino_t ino;
 };
 
-static struct pgm_error *add(struct pgm_batch_inputs *in, const char *path, bool explicit_path,
-			     enum pgm_compression c, struct pgm_error *why)
+struct walk {
+	struct pgm_batch_inputs *out;
+	struct file_id *seen;         /* directories entered */
+	size_t n_seen, cap_seen;
+	struct file_id *files;        /* parallel to out->items; {0, 0} if none */
+};
+
+/* Appends an input; `st` identifies the file (NULL if there is none). */
+static struct pgm_error *add(struct walk *w, const char *path, const struct stat *st,
+			     bool explicit_path, enum pgm_compression c, struct pgm_error *why)
 {
+	struct pgm_batch_inputs *in = w->out;
 	if (in->n == in->cap) {
 		size_t cap = in->cap ? 2 * in->cap : 64;
 		struct pgm_batch_input *items = realloc(in->items, cap * sizeof(*items));
-		if (!items)
+		struct file_id *files = items ? realloc(w->files, cap * sizeof(*files)) : NULL;
+		if (items)
+			in->items = items;
+		if (files)
+			w->files = files;
+		if (!items || !files)
 			return pgm_error_destroy(why), &pgm_enomem;
-		in->items = items;
 		in->cap = cap;
 	}
 	char *copy = strdup(path);
 	if (!copy)
 		return pgm_error_destroy(why), &pgm_enomem;
+	w->files[in->n] = st ? (struct file_id){ st->st_dev, st->st_ino } : (struct file_id){ 0, 0 };
 	in->items[in->n++] = (struct pgm_batch_input){ copy, explicit_path, c, why };
 	return NULL;
 }
 
-/* Opens without blocking on a FIFO and without following into a device. */
+/* Never opens a FIFO or a device (opening a tape rewinds it); reads only regular files. */
 static struct pgm_error *probe_path(const char *path, enum pgm_compression *c)
 {
+	struct stat pre;
+	if (stat(path, &pre) < 0)
+		return pgm_error_errno(errno, "cannot access");
+	if (!S_ISREG(pre.st_mode))
+		return pgm_error_create(PGM_ERR_FORMAT, "not a core file: not a regular file");
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return pgm_error_errno(errno, "open");
@@ -60,7 +78,8 @@ static struct pgm_error *probe_path(const char *path, enum pgm_compression *c)
 	return err;
 }
 
-static struct pgm_error *add_file(struct walk *w, const char *path, bool explicit_path)
+static struct pgm_error *add_file(struct walk *w, const char *path, const struct stat *st,
+				  bool explicit_path)
 {
 	enum pgm_compression c = PGM_COMPRESSION_NONE;
 	struct pgm_error *why = probe_path(path, &c);
@@ -70,7 +89,48 @@ static struct pgm_error *add_file(struct walk *w, const char *path, bool explici
 		pgm_error_destroy(why);
 		return NULL;
 	}
-	return add(w->out, path, explicit_path, c, why);
+	return add(w, path, st, explicit_path, c, why);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	const struct file_id *x = *(const struct file_id *const *)a, *y = *(const struct file_id *const *)b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x < y ? -1 : x > y;   /* the first in input order first */
+}
+
+/* A core reached twice in walks (two symlinks, a directory given twice) is listed once. */
+static struct pgm_error *drop_duplicates(struct walk *w)
+{
+	struct pgm_batch_inputs *in = w->out;
+	struct file_id **order = malloc((in->n ? in->n : 1) * sizeof(*order));
+	bool *drop = calloc(in->n ? in->n : 1, sizeof(*drop));
+	if (!order || !drop)
+		return free(order), free(drop), &pgm_enomem;
+	for (size_t i = 0; i < in->n; i++)
+		order[i] = &w->files[i];
+	qsort(order, in->n, sizeof(*order), compare_ids);
+	for (size_t i = 1; i < in->n; i++) {
+		size_t k = (size_t)(order[i] - w->files);
+		const struct file_id *a = order[i - 1], *b = order[i];
+		drop[k] = b->ino && a->dev == b->dev && a->ino == b->ino && !in->items[k].explicit_path;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		if (drop[i]) {
+			free(in->items[i].path);
+			pgm_error_destroy(in->items[i].error);
+		} else {
+			in->items[n++] = in->items[i];
+		}
+	}
+	in->n = n;
+	free(order);
+	free(drop);
+	return NULL;
 }
 
 /* False if the directory was entered before (a loop or a second path to it). */
@@ -99,7 +159,7 @@ static struct pgm_error *walk_dir(struct walk *w, const char *path, int depth)
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, alphasort);
 	if (n < 0)
-		return add(w->out, path, true, PGM_COMPRESSION_NONE,
+		return add(w, path, NULL, true, PGM_COMPRESSION_NONE,
 			   pgm_error_errno(errno, "cannot read directory"));
 	struct pgm_error *err = NULL;
 	for (int i = 0; i < n; i++) {
@@ -123,12 +183,12 @@ static struct pgm_error *walk_path(struct walk *w, const char *path, bool explic
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		/* a dangling symlink inside a walk is not a core; a missing argument is reported */
-		return explicit_path ? add(w->out, path, true, PGM_COMPRESSION_NONE,
+		return explicit_path ? add(w, path, NULL, true, PGM_COMPRESSION_NONE,
 					   pgm_error_errno(errno, "cannot access"))
 				     : NULL;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return S_ISREG(st.st_mode) || explicit_path ? add_file(w, path, explicit_path) : NULL;
+		return S_ISREG(st.st_mode) || explicit_path ? add_file(w, path, &st, explicit_path) : NULL;
 	struct pgm_error *err = NULL;
 	if (depth > MAX_DEPTH || !first_visit(w, &st, &err))
 		return err;
@@ -143,7 +203,10 @@ struct pgm_error *pgm_batch_collect(const char *const *paths, size_t n_paths,
 	struct pgm_error *err = NULL;
 	for (size_t i = 0; i < n_paths && !err; i++)
 		err = walk_path(&w, paths[i], true, 0);
+	if (!err && ret->n)
+		err = drop_duplicates(&w);
 	free(w.seen);
+	free(w.files);
 	if (err)
 		pgm_batch_inputs_deinit(ret);
 	return err;

@@ -279,11 +279,28 @@ static void write_record(struct batch *b, json_object *rec)
 		b->out_failed = true;
 }
 
+/*
+ * Once written, a record keeps only what the summary and JUnit read: a
+ * thousand full analyses would otherwise sit in memory until the end.
+ */
+static void slim(json_object *rec)
+{
+	json_object *analysis, *verdict;
+	if (!json_object_object_get_ex(rec, "analysis", &analysis) || !analysis)
+		return;
+	json_object *keep = json_object_new_object();
+	if (keep && json_object_object_get_ex(analysis, "verdict", &verdict))
+		json_object_object_add(keep, "verdict", json_object_get(verdict));
+	json_object_object_add(rec, "analysis", keep);
+}
+
 /* Writes the records that are complete, in input order. */
 static void emit_ready(struct batch *b)
 {
-	while (b->emitted < b->records.n && b->records.items[b->emitted])
-		write_record(b, b->records.items[b->emitted++]);
+	while (b->emitted < b->records.n && b->records.items[b->emitted]) {
+		write_record(b, b->records.items[b->emitted]);
+		slim(b->records.items[b->emitted++]);
+	}
 	fflush(b->out);
 }
 

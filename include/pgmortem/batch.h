@@ -81,8 +81,9 @@ struct pgm_batch_inputs {
  * so symlink loops end).  Each file is probed: a file named explicitly is
  * always listed (with `error` set when it is not a core, so it is reported
  * as failed); one found in a walk is listed only if it is a core (a
- * compressed one included).  A path that does not exist is listed with its
- * error.  Only out of memory is an error.  pgm_batch_inputs_deinit() frees.
+ * compressed one included), once even if two walks reach it.  A path that
+ * does not exist is listed with its error.  Only out of memory is an error.
+ * pgm_batch_inputs_deinit() frees.
  */
 struct pgm_error *pgm_batch_collect(const char *const *paths, size_t n_paths,
 				    struct pgm_batch_inputs *ret);
@@ -177,7 +178,8 @@ struct pgm_error *pgm_batch_run(size_t n, const struct pgm_batch_pool_options *o
 
 /*
  * The records of a batch, in input order, for the summary and JUnit: each a
- * {"path", "status", "error", "signature", "problem", "seconds", "analysis"} object.
+ * {"path", "status", "error", "signature", "problem", "seconds", "analysis"}
+ * object, where only "analysis.verdict" is read.
  */
 struct pgm_batch_records {
 	struct json_object **items;
