@@ -58,9 +58,11 @@ static void run_child(const struct pgm_batch_pool_options *o, struct slot *slots
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	/* a crash must end the child, whatever handlers the parent installed */
+	static const int defaults[] = { SIGINT, SIGTERM, SIGPIPE, SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+					SIGABRT, SIGALRM, SIGCHLD };
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		signal(defaults[i], SIG_DFL);
 	for (unsigned i = 0; i < n_slots; i++) {
 		close_fd(&slots[i].out_fd);
 		close_fd(&slots[i].err_fd);
