@@ -31,7 +31,7 @@ static const struct { const char *enumerator, *desc; } backend_type_names[] = {
 	{ "B_WAL_WRITER", "walwriter" },
 };
 
-static const char *backend_type_desc(const char *enumerator)
+const char *pgm_pg_backend_type_desc(const char *enumerator)
 {
 	for (size_t i = 0; i < sizeof(backend_type_names) / sizeof(backend_type_names[0]); i++)
 		if (strcmp(backend_type_names[i].enumerator, enumerator) == 0)
@@ -65,7 +65,7 @@ static struct pgm_error *read_backend_type(const struct pgm_pg *pg, struct pgm_r
 	if (err)
 		return pgm_error_destroy(err), NULL;
 	const char *e = pgm_pg_enum_name(pg->layout, PGM_E_BackendType, bt);
-	const char *desc = e ? backend_type_desc(e) : NULL;
+	const char *desc = e ? pgm_pg_backend_type_desc(e) : NULL;
 	if (e && strcmp(e, "B_BG_WORKER") == 0 && (r->backend_type = bgworker_type(pg)))
 		return NULL;
 	r->backend_type = strdup(desc ? desc : e ? e : "unknown");

@@ -96,19 +96,6 @@ bool pgm_instance_id_equal(const struct pgm_instance_id *a, const struct pgm_ins
 
 /* ---- names ---- */
 
-/* BackendType enumerator -> pg_stat_activity.backend_type (GetBackendTypeDesc). */
-static const struct { const char *enumerator, *desc; } backend_type_names[] = {
-	{ "B_INVALID", "not initialized" }, { "B_BACKEND", "client backend" },
-	{ "B_DEAD_END_BACKEND", "dead-end client backend" }, { "B_AUTOVAC_LAUNCHER", "autovacuum launcher" },
-	{ "B_AUTOVAC_WORKER", "autovacuum worker" }, { "B_BG_WORKER", "background worker" },
-	{ "B_WAL_SENDER", "walsender" }, { "B_SLOTSYNC_WORKER", "slotsync worker" },
-	{ "B_STANDALONE_BACKEND", "standalone backend" }, { "B_ARCHIVER", "archiver" },
-	{ "B_BG_WRITER", "background writer" }, { "B_CHECKPOINTER", "checkpointer" },
-	{ "B_IO_WORKER", "io worker" }, { "B_LOGGER", "logger" }, { "B_STARTUP", "startup" },
-	{ "B_STATS_COLLECTOR", "stats collector" }, { "B_WAL_RECEIVER", "walreceiver" },
-	{ "B_WAL_SUMMARIZER", "walsummarizer" }, { "B_WAL_WRITER", "walwriter" },
-};
-
 /* BackendState enumerator -> pg_stat_activity.state; STATE_UNDEFINED is NULL. */
 static const struct { const char *enumerator, *state; } state_names[] = {
 	{ "STATE_STARTING", "starting" }, { "STATE_IDLE", "idle" }, { "STATE_RUNNING", "active" },
@@ -116,12 +103,11 @@ static const struct { const char *enumerator, *state; } state_names[] = {
 	{ "STATE_IDLEINTRANSACTION_ABORTED", "idle in transaction (aborted)" }, { "STATE_DISABLED", "disabled" },
 };
 
+/* An unknown enumerator is shown as itself rather than dropped. */
 static const char *backend_type_desc(const char *e)
 {
-	for (size_t i = 0; e && i < sizeof(backend_type_names) / sizeof(backend_type_names[0]); i++)
-		if (strcmp(backend_type_names[i].enumerator, e) == 0)
-			return backend_type_names[i].desc;
-	return e;
+	const char *desc = e ? pgm_pg_backend_type_desc(e) : NULL;
+	return desc ? desc : e;
 }
 
 static const char *state_desc(const char *e)

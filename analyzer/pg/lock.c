@@ -128,18 +128,13 @@ struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask,
 
 /* ---- the tag ---- */
 
-struct locktag {
-	uint64_t f[4];
-	uint64_t type;
-	char *type_name;
-};
-
-static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct locktag *t)
+struct pgm_error *pgm_pg_read_locktag(const struct pgm_pg *pg, uint64_t lock, struct pgm_pg_locktag *t)
 {
 	static const enum pgm_pg_member_id fields[4] = {
 		PGM_M_LOCKTAG_field1, PGM_M_LOCKTAG_field2, PGM_M_LOCKTAG_field3, PGM_M_LOCKTAG_field4,
 	};
 	uint64_t tag;
+	memset(t, 0, sizeof(*t));
 	struct pgm_error *err = pgm_pg_member_addr(pg, lock, PGM_M_LOCK_tag, &tag);
 	for (int i = 0; !err && i < 4; i++)
 		err = pgm_pg_read_member(pg, tag, fields[i], &t->f[i]);
@@ -147,26 +142,37 @@ static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct
 		err = pgm_pg_read_member(pg, tag, PGM_M_LOCKTAG_type, &t->type);
 	if (err)
 		return err;
-	err = pgm_pg_read_name_array(pg, PGM_G_LockTagTypeNames, t->type, &t->type_name);
+	err = pgm_pg_read_name_array(pg, PGM_G_LockTagTypeNames, t->type, &t->owned);
 	if (err == &pgm_enomem)
 		return err;
+	t->named = err == NULL;
 	pgm_error_destroy(err);
-	if (!t->type_name && asprintf(&t->type_name, "locktag type %" PRIu64, t->type) < 0)
-		return t->type_name = NULL, &pgm_enomem;
+	if (!t->owned && asprintf(&t->owned, "locktag type %" PRIu64, t->type) < 0)
+		return t->owned = NULL, &pgm_enomem;
+	t->type_name = t->owned;
 	return NULL;
 }
 
-static bool is(const struct locktag *t, const char *name)
+void pgm_pg_locktag_deinit(struct pgm_pg_locktag *t)
+{
+	free(t->owned);
+	t->owned = NULL;
+	t->type_name = NULL;
+}
+
+static bool is(const struct pgm_pg_locktag *t, const char *name)
 {
 	return strcmp(t->type_name, name) == 0;
 }
 
-/* The pg_locks columns of the tag, as lockfuncs.c fills them. */
-static struct pgm_error *tag_fields(const struct locktag *t, struct pgm_fields *o)
+static struct pgm_error *add_u(struct pgm_fields *o, const char *key, uint64_t v, struct pgm_error *prev)
 {
-	struct pgm_error *err = pgm_fields_add_str(o, "locktype", t->type_name);
-	if (err)
-		return err;
+	return prev ? prev : pgm_fields_add_uint(o, key, v);
+}
+
+struct pgm_error *pgm_pg_locktag_fields(const struct pgm_pg_locktag *t, struct pgm_fields *o)
+{
+	struct pgm_error *err = NULL;
 	if (is(t, "transactionid"))
 		return pgm_fields_add_uint(o, "transactionid", t->f[0]);
 	if (is(t, "virtualxid")) {
@@ -175,26 +181,22 @@ static struct pgm_error *tag_fields(const struct locktag *t, struct pgm_fields *
 		return pgm_fields_add_str(o, "virtualxid", buf);
 	}
 	if (is(t, "spectoken"))
-		return (err = pgm_fields_add_uint(o, "transactionid", t->f[0])) ? err
-			: pgm_fields_add_uint(o, "objid", t->f[1]);
-	if ((err = pgm_fields_add_uint(o, "database", t->f[0])))
+		return add_u(o, "objid", t->f[1], add_u(o, "transactionid", t->f[0], NULL));
+	err = add_u(o, "database", t->f[0], NULL);
+	if (is(t, "frozenid"))
 		return err;
 	if (is(t, "relation") || is(t, "extend") || is(t, "page") || is(t, "tuple")) {
-		if ((err = pgm_fields_add_uint(o, "relation", t->f[1])))
-			return err;
-		if ((is(t, "page") || is(t, "tuple")) && (err = pgm_fields_add_uint(o, "page", t->f[2])))
-			return err;
-		return is(t, "tuple") ? pgm_fields_add_uint(o, "tuple", t->f[3]) : NULL;
+		err = add_u(o, "relation", t->f[1], err);
+		if (is(t, "page") || is(t, "tuple"))
+			err = add_u(o, "page", t->f[2], err);
+		return is(t, "tuple") ? add_u(o, "tuple", t->f[3], err) : err;
 	}
-	if (is(t, "frozenid"))
-		return NULL;
-	if ((err = pgm_fields_add_uint(o, "classid", t->f[1])) ||
-	    (err = pgm_fields_add_uint(o, "objid", t->f[2])))
-		return err;
-	return pgm_fields_add_uint(o, "objsubid", t->f[3]);
+	err = add_u(o, "classid", t->f[1], err);
+	err = add_u(o, "objid", t->f[2], err);
+	return add_u(o, "objsubid", t->f[3], err);
 }
 
-static int tag_words(const struct locktag *t, char *buf, size_t len)
+static int tag_words(const struct pgm_pg_locktag *t, char *buf, size_t len)
 {
 	if (is(t, "relation") || is(t, "extend"))
 		return snprintf(buf, len, "%s %" PRIu64 " (database %" PRIu64 ")",
@@ -324,10 +326,12 @@ static struct pgm_error *read_request(const struct pgm_pg *pg, uint64_t proc, st
 
 static struct pgm_error *describe(const struct pgm_pg *pg, const struct request *q, struct pgm_report *r)
 {
-	struct locktag t = { .type_name = NULL };
-	struct pgm_error *err = read_tag(pg, q->lock, &t);
+	struct pgm_pg_locktag t;
+	struct pgm_error *err = pgm_pg_read_locktag(pg, q->lock, &t);
 	if (!err)
-		err = tag_fields(&t, &r->wait.object);
+		err = pgm_fields_add_str(&r->wait.object, "locktype", t.type_name);
+	if (!err)
+		err = pgm_pg_locktag_fields(&t, &r->wait.object);
 	if (!err)
 		err = pgm_fields_add_str(&r->wait.object, "mode", q->mode_name);
 	if (!err) {
@@ -338,7 +342,7 @@ static struct pgm_error *describe(const struct pgm_pg *pg, const struct request 
 		if (!r->wait.description)
 			err = &pgm_enomem;
 	}
-	free(t.type_name);
+	pgm_pg_locktag_deinit(&t);
 	return err;
 }
 

@@ -231,64 +231,13 @@ static struct pgm_error *row_proc(const struct pgm_pg *pg, uint64_t proc, struct
 
 /* ---- the tag: the pg_locks columns of each locktype, as lockfuncs.c fills them ---- */
 
-struct tag {
-	uint64_t f[4];
-	const char *type;
-	char *owned;             /* type, when read from LockTagTypeNames */
-};
-
-static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct tag *t)
+/* A lock row needs the type's real name: a tag whose type is unnamed is damaged. */
+static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct pgm_pg_locktag *t)
 {
-	static const enum pgm_pg_member_id fields[4] = {
-		PGM_M_LOCKTAG_field1, PGM_M_LOCKTAG_field2, PGM_M_LOCKTAG_field3, PGM_M_LOCKTAG_field4,
-	};
-	uint64_t tag, type;
-	struct pgm_error *err = pgm_pg_member_addr(pg, lock, PGM_M_LOCK_tag, &tag);
-	for (int i = 0; !err && i < 4; i++)
-		err = pgm_pg_read_member(pg, tag, fields[i], &t->f[i]);
-	if (!err)
-		err = pgm_pg_read_member(pg, tag, PGM_M_LOCKTAG_type, &type);
-	if (err)
-		return err;
-	err = pgm_pg_read_name_array(pg, PGM_G_LockTagTypeNames, type, &t->owned);
-	t->type = t->owned;
+	struct pgm_error *err = pgm_pg_read_locktag(pg, lock, t);
+	if (!err && !t->named)
+		err = pgm_error_create(PGM_ERR_FORMAT, "lock tag type %" PRIu64 " is not a LockTagType", t->type);
 	return err;
-}
-
-static bool is(const struct tag *t, const char *name)
-{
-	return strcmp(t->type, name) == 0;
-}
-
-static struct pgm_error *add_u(struct pgm_fields *o, const char *key, uint64_t v, struct pgm_error *prev)
-{
-	return prev ? prev : pgm_fields_add_uint(o, key, v);
-}
-
-static struct pgm_error *tag_fields(const struct tag *t, struct pgm_fields *o)
-{
-	struct pgm_error *err = NULL;
-	if (is(t, "transactionid"))
-		return pgm_fields_add_uint(o, "transactionid", t->f[0]);
-	if (is(t, "virtualxid")) {
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%" PRIu64 "/%" PRIu64, t->f[0], t->f[1]);
-		return pgm_fields_add_str(o, "virtualxid", buf);
-	}
-	if (is(t, "spectoken"))
-		return add_u(o, "objid", t->f[1], add_u(o, "transactionid", t->f[0], NULL));
-	err = add_u(o, "database", t->f[0], NULL);
-	if (is(t, "frozenid"))
-		return err;
-	if (is(t, "relation") || is(t, "extend") || is(t, "page") || is(t, "tuple")) {
-		err = add_u(o, "relation", t->f[1], err);
-		if (is(t, "page") || is(t, "tuple"))
-			err = add_u(o, "page", t->f[2], err);
-		return is(t, "tuple") ? add_u(o, "tuple", t->f[3], err) : err;
-	}
-	err = add_u(o, "classid", t->f[1], err);
-	err = add_u(o, "objid", t->f[2], err);
-	return add_u(o, "objsubid", t->f[3], err);
 }
 
 void pgm_lock_row_deinit(struct pgm_lock_row *row)
@@ -305,7 +254,7 @@ void pgm_lock_row_deinit(struct pgm_lock_row *row)
 }
 
 /* A row for `proc` holding or requesting `mode` on the lock `t`; none if any part is unreadable. */
-static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instance *inst, const struct tag *t,
+static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_pg_locktag *t,
 				      uint64_t lock, uint64_t proc, uint32_t mode, bool granted, bool fastpath)
 {
 	struct pgm_lock_row *row;
@@ -316,10 +265,10 @@ static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instan
 	row->granted = granted;
 	row->fastpath = fastpath;
 	err = row_proc(pg, proc, row);
-	if (!err && !(row->locktype = strdup(t->type)))
+	if (!err && !(row->locktype = strdup(t->type_name)))
 		err = &pgm_enomem;
 	if (!err)
-		err = tag_fields(t, &row->tag);
+		err = pgm_pg_locktag_fields(t, &row->tag);
 	if (!err)
 		err = mode_name(pg, mode, &row->mode);
 	if (err) {
@@ -349,7 +298,7 @@ static bool ring_offsets(const struct pgm_pg *pg, uint64_t *head_off, uint64_t *
 }
 
 /* One PROCLOCK: a granted row per held mode, and the requested one if its proc waits here. */
-static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, const struct tag *t,
+static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_pg_locktag *t,
 				       uint64_t lock, uint64_t proclock)
 {
 	uint64_t proc, hold, wait_pl = 0, wait_mode = 0;
@@ -374,12 +323,12 @@ static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance 
 {
 	uint64_t head_off, next_off, link_off, *pl = NULL;
 	size_t n = 0;
-	struct tag t = { .owned = NULL };
+	struct pgm_pg_locktag t = { .owned = NULL };
 	struct pgm_error *err = NULL;
 	if (!ring_offsets(pg, &head_off, &next_off))
 		return pgm_error_create(PGM_ERR_LOOKUP, "LOCK.procLocks is not in this build's debuginfo");
 	if ((err = pgm_pg_member_offset(pg, PGM_M_PROCLOCK_lockLink, &link_off)) || (err = read_tag(pg, lock, &t)))
-		return free(t.owned), note(inst, err, "LOCK", lock);
+		return pgm_pg_locktag_deinit(&t), note(inst, err, "LOCK", lock);
 	err = pgm_pg_walk_ring(pg, lock + head_off, next_off, link_off, &pl, &n);
 	if (err)
 		err = note(inst, err, "part of the PROCLOCK list of the LOCK", lock);
@@ -391,7 +340,7 @@ static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance 
 		err = note(inst, e2, "PROCLOCK", pl[i]);
 	}
 	free(pl);
-	free(t.owned);
+	pgm_pg_locktag_deinit(&t);
 	return err;
 }
 
@@ -427,7 +376,7 @@ static struct pgm_error *fp_shape(const struct pgm_pg *pg, struct fp_slots *s)
 static struct pgm_error *fp_row(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
 				uint64_t db, uint32_t relid, uint32_t mode)
 {
-	struct tag t = { .f = { db, relid, 0, 0 }, .type = "relation" };
+	struct pgm_pg_locktag t = { .f = { db, relid, 0, 0 }, .type_name = "relation", .named = true };
 	return add_lock_row(pg, inst, &t, 0, proc, mode, true, true);
 }
 
@@ -459,7 +408,7 @@ static struct pgm_error *fp_vxid(const struct pgm_pg *pg, struct pgm_instance *i
 	    (err = pgm_pg_read_member_signed(pg, proc, v17 ? PGM_M_PGPROC_vxid_procNumber : PGM_M_PGPROC_backendId,
 					     &backend)))
 		return err;
-	struct tag t = { .f = { (uint64_t)backend, lxid, 0, 0 }, .type = "virtualxid" };
+	struct pgm_pg_locktag t = { .f = { (uint64_t)backend, lxid, 0, 0 }, .type_name = "virtualxid", .named = true };
 	return add_lock_row(pg, inst, &t, 0, proc, EXCLUSIVE_LOCK, true, true);
 }
 

@@ -87,6 +87,26 @@ struct pgm_error *pgm_pg_add_proclist_waiters(const struct pgm_pg *pg, int32_t h
 					      enum pgm_pg_member_id next_link, int32_t self_procno,
 					      struct pgm_wait *w);
 
+/* ---- heavyweight lock tags ---- */
+
+/* A LOCK's LOCKTAG, with its type's pg_locks name. */
+struct pgm_pg_locktag {
+	uint64_t f[4];           /* locktag_field1..4 */
+	uint64_t type;           /* locktag_type */
+	const char *type_name;   /* "relation", or "locktag type N" when unnamed */
+	bool named;              /* type_name came from LockTagTypeNames */
+	char *owned;             /* storage behind type_name, if read */
+};
+
+/* Reads the tag of the LOCK at `lock`; free with pgm_pg_locktag_deinit(). */
+struct pgm_error *pgm_pg_read_locktag(const struct pgm_pg *pg, uint64_t lock, struct pgm_pg_locktag *t);
+void pgm_pg_locktag_deinit(struct pgm_pg_locktag *t);
+/* The tag's pg_locks columns other than locktype, as lockfuncs.c fills them. */
+struct pgm_error *pgm_pg_locktag_fields(const struct pgm_pg_locktag *t, struct pgm_fields *o);
+
+/* BackendType enumerator -> pg_stat_activity.backend_type, NULL if unknown. */
+const char *pgm_pg_backend_type_desc(const char *enumerator);
+
 /* ---- wait events ---- */
 
 /*
