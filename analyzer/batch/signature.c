@@ -113,8 +113,10 @@ static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *
 	switch (r->wait.kind) {
 	case PGM_WAIT_HEAVYWEIGHT_LOCK: {
 		const char *locktype = field_str(&r->wait.object, "locktype");
-		rc = asprintf(&sig, "%s:%s %s", kind, where ? where : "?",
-			      locktype ? locktype : event ? event : "?");
+		if (!locktype)
+			locktype = event;
+		rc = asprintf(&sig, "%s:%s%s%s", kind, where ? where : "?", locktype ? " " : "",
+			      locktype ? locktype : "");
 		break;
 	}
 	case PGM_WAIT_LWLOCK:
