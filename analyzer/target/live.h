@@ -19,12 +19,18 @@
 /* x86_64 red zone below the stack pointer, which leaf functions may use. */
 #define LIVE_RED_ZONE 128
 #define LIVE_FPREGS_SIZE 512
+/*
+ * A private mapping larger than this with less than 1/16 of it resident is
+ * reserved address space (ASan's shadow, a JVM heap reserve): not copied.
+ */
+#define LIVE_SPARSE_LIMIT (1ull << 30)
 
 /* Per mapping, parallel to base.mappings. */
 struct live_map {
 	char *path;              /* owned; base.mappings[i].path points here */
 	bool shared;             /* 's' in the perms column */
 	bool dump_whole;         /* anonymous, or file-backed with copy-on-write pages */
+	uint64_t rss;            /* resident bytes (smaps Rss), if smaps was read */
 	uint64_t frozen_start, frozen_end;   /* copied while stopped, empty if equal */
 	uint8_t *frozen;         /* frozen_end - frozen_start bytes */
 };

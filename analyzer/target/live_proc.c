@@ -213,7 +213,9 @@ static struct live_map *map_at(struct live_target *lt, uint64_t start)
 /*
  * A kernel core dumps a private mapping whole when it has anonymous pages
  * (anonymous memory, or a file mapping written to: .data, relro); smaps'
- * "Anonymous:" says which.
+ * "Anonymous:" (and "Swap:") say which.  An anonymous mapping with neither
+ * was never written: all zeros, or reserved address space (ASan's shadow,
+ * a JVM heap reserve, terabytes of it); it is left out.
  */
 struct pgm_error *live_read_smaps(struct live_target *lt)
 {
@@ -231,11 +233,14 @@ struct pgm_error *live_read_smaps(struct live_target *lt)
 		unsigned long long kb;
 		if (isxdigit((unsigned char)line[0]) && parse_maps_line(line, &ml))
 			cur = map_at(lt, ml.start);
-		else if (cur && sscanf(line, "Anonymous: %llu kB", &kb) == 1 && kb > 0)
+		else if (cur && sscanf(line, "Rss: %llu kB", &kb) == 1)
+			cur->rss = kb * 1024;
+		else if (cur && (sscanf(line, "Anonymous: %llu kB", &kb) == 1 ||
+				 sscanf(line, "Swap: %llu kB", &kb) == 1) && kb > 0)
 			cur->dump_whole = true;
 	}
 	for (size_t i = 0; i < lt->base.n_mappings; i++)
-		if (!lt->maps[i].path || lt->maps[i].path[0] == '[')
+		if (lt->maps[i].path && strcmp(lt->maps[i].path, "[vdso]") == 0)
 			lt->maps[i].dump_whole = true;
 	lt->smaps_read = true;
 	free(text);

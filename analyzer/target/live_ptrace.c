@@ -296,8 +296,14 @@ static bool is_special(const char *path)
 			strcmp(path, "[vsyscall]") == 0);
 }
 
+static bool is_sparse(const struct live_target *lt, const struct pgm_mapping *m, const struct live_map *lm)
+{
+	uint64_t size = m->end - m->start;
+	return lt->smaps_read && size > LIVE_SPARSE_LIMIT && lm->rss < size / 16;
+}
+
 /* What a kernel core holds of private memory (coredump_filter 0x33). */
-static void want_private(struct live_target *lt)
+static struct pgm_error *want_private(struct live_target *lt)
 {
 	struct pgm_target *t = &lt->base;
 	for (size_t i = 0; i < t->n_mappings; i++) {
@@ -305,11 +311,20 @@ static void want_private(struct live_target *lt)
 		struct live_map *lm = &lt->maps[i];
 		if (lm->shared || !(m->flags & PGM_MAP_READ) || is_special(m->path))
 			continue;
-		if (lm->dump_whole || !m->path || (!lt->smaps_read && (m->flags & PGM_MAP_WRITE)))
+		if (is_sparse(lt, m, lm)) {
+			struct pgm_error *err = pgm_target_warn(t, "%" PRIu64 " MiB of reserved address space "
+				"at 0x%" PRIx64 " (%" PRIu64 " MiB resident) not copied", (m->end - m->start) >> 20,
+				m->start, lm->rss >> 20);
+			if (err)
+				return err;
+			continue;
+		}
+		if (lm->dump_whole || (!lt->smaps_read && (!m->path || (m->flags & PGM_MAP_WRITE))))
 			want_range(lm, m->start, m->end);
 		else if (m->file_offset == 0)
 			want_range(lm, m->start, m->start + 4096 < m->end ? m->start + 4096 : m->end);
 	}
+	return NULL;
 }
 
 static struct pgm_error *interrupted(int sig)
@@ -330,8 +345,15 @@ static struct pgm_error *copy_frozen(struct live_target *lt)
 		int sig = pending_stop_signal();
 		if (sig)
 			return interrupted(sig);
-		if (!(lm->frozen = malloc(len)))
-			return &pgm_enomem;
+		if (!(lm->frozen = malloc(len))) {
+			const struct pgm_mapping *m = &t->mappings[i];
+			lm->frozen_end = lm->frozen_start;
+			struct pgm_error *err = pgm_target_warn(t, "%zu MiB at 0x%" PRIx64 " (%s) not copied "
+				"while stopped: out of memory", len >> 20, m->start, m->path ? m->path : "anonymous");
+			if (err)
+				return err;
+			continue;
+		}
 		size_t got = 0;
 		struct pgm_error *err = live_read_process(lt, lm->frozen_start, lm->frozen, len, &got);
 		pgm_error_destroy(err);
@@ -421,8 +443,8 @@ static struct pgm_error *while_stopped(struct freeze *fz)
 		return err;
 	want_stacks(lt);
 	want_exe_data(lt);
-	if (fz->opts->freeze_private)
-		want_private(lt);
+	if (fz->opts->freeze_private && (err = want_private(lt)))
+		return err;
 	clock_gettime(CLOCK_MONOTONIC, &fz->t_copy0);
 	err = copy_frozen(lt);
 	clock_gettime(CLOCK_MONOTONIC, &fz->t_copy1);
@@ -469,9 +491,9 @@ struct pgm_error *live_freeze(struct live_target *lt, const struct pgm_live_opti
 struct pgm_error *live_copy_unstopped(struct live_target *lt, const struct pgm_live_options *opts)
 {
 	want_exe_data(lt);
-	if (opts->freeze_private)
-		want_private(lt);
-	struct pgm_error *err = copy_frozen(lt);
+	struct pgm_error *err = opts->freeze_private ? want_private(lt) : NULL;
+	if (!err)
+		err = copy_frozen(lt);
 	if (!err)
 		drop_non_elf_pages(lt);
 	return err;
