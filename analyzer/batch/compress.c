@@ -130,6 +130,17 @@ static struct pgm_error *xz_begin(void **state)
 	return NULL;
 }
 
+static const char *xz_error(lzma_ret rc)
+{
+	switch (rc) {
+	case LZMA_FORMAT_ERROR: return "not an xz stream";
+	case LZMA_OPTIONS_ERROR: return "unsupported compression options";
+	case LZMA_DATA_ERROR: return "corrupt data";
+	case LZMA_UNSUPPORTED_CHECK: return "unsupported integrity check";
+	default: return "decoder error";
+	}
+}
+
 static struct pgm_error *xz_step(void *state, const uint8_t *in, size_t in_len, size_t *in_pos,
 				 uint8_t *out, size_t out_len, size_t *out_pos, bool *at_end)
 {
@@ -151,7 +162,7 @@ static struct pgm_error *xz_step(void *state, const uint8_t *in, size_t in_len, 
 		return pgm_error_create(PGM_ERR_LIMIT, "xz: the stream needs more than %u MiB to decode",
 					XZ_MEMLIMIT >> 20);
 	if (rc != LZMA_OK && rc != LZMA_BUF_ERROR)
-		return pgm_error_create(PGM_ERR_FORMAT, "xz: corrupt or unsupported data (lzma_code %d)", rc);
+		return pgm_error_create(PGM_ERR_FORMAT, "xz: %s", xz_error(rc));
 	return NULL;
 }
 
