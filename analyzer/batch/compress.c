@@ -342,7 +342,8 @@ struct pgm_error *pgm_core_probe(int fd, enum pgm_compression *ret)
 	}
 	const struct codec *codec = codec_for(c);
 	if (!codec)
-		return pgm_error_create(PGM_ERR_UNSUPPORTED, "%s-compressed file: this pgmortem was built without %s support",
+		return pgm_error_create(PGM_ERR_UNSUPPORTED,
+					"%s-compressed file: this pgmortem was built without %s support",
 					pgm_compression_name(c), pgm_compression_name(c));
 	struct header_sink h = { .base = { header_put }, .len = 0 };
 	struct pgm_error *err = drive(fd, codec, &h.base);

@@ -149,8 +149,9 @@ static json_object *group_json(const struct group *gr)
 {
 	json_object *o = json_object_new_object(), *ex = json_object_new_array();
 	json_object_object_add(o, "signature", gr->rank == RANK_UNANALYZED ? NULL : json_object_new_string(gr->key));
-	json_object_object_add(o, "status", json_object_new_string(gr->rank == RANK_UNANALYZED ? gr->key : "analyzed"));
-	json_object_object_add(o, "problem", json_object_new_string(rank_names[gr->rank]));
+	const char *status = gr->rank == RANK_UNANALYZED ? gr->key : "analyzed";
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "class", json_object_new_string(rank_names[gr->rank]));
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)gr->count));
 	for (size_t e = 0; e < gr->count && e < EXAMPLES; e++) {
 		const char *path = get_str(gr->examples[e], "path");
@@ -174,7 +175,8 @@ bool pgm_batch_render_summary_json(FILE *out, const struct pgm_batch_records *re
 	for (size_t i = 0; i < g.n; i++)
 		json_object_array_add(groups, group_json(&g.groups[i]));
 	json_object_object_add(o, "groups", groups);
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
 	bool ok = s != NULL;
 	if (ok)
 		fprintf(out, "%s\n", s);
@@ -303,8 +305,8 @@ void pgm_batch_render_junit(FILE *out, const struct pgm_batch_records *recs, dou
 	struct tm tm;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-	fprintf(out, "<testsuites name=\"pgmortem batch\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.3f\">\n",
-		recs->n, failures, errors, seconds);
+	fprintf(out, "<testsuites name=\"pgmortem batch\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"time=\"%.3f\">\n", recs->n, failures, errors, seconds);
 	fprintf(out, "  <testsuite name=\"pgmortem batch\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 		"skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n", recs->n, failures, errors, seconds, stamp);
 	for (size_t i = 0; i < recs->n; i++)

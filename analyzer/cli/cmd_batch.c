@@ -90,6 +90,8 @@ static const struct option longopts[] = {
 
 enum summary_format { SUMMARY_TEXT, SUMMARY_JSON, SUMMARY_NONE };
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 struct batch_args {
 	struct cli_common common;
 	unsigned jobs;
@@ -182,7 +184,7 @@ static int job(void *arg, size_t index, int out_fd)
 		fprintf(stderr, "%s\n", err->message);
 		return 3;
 	}
-	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(rec, JSON_FLAGS);
 	int rc = s && write_all(out_fd, s, strlen(s)) == 0 ? 0 : 3;
 	json_object_put(rec);
 	return rc;
@@ -190,23 +192,34 @@ static int job(void *arg, size_t index, int out_fd)
 
 /* ---- the parent: records ---- */
 
-static const char *const record_keys[] = {
-	"status", "error", "signature", "problem", "compression", "layout_cache",
-	"layout_cache_note", "warnings", "analysis", NULL,
+/* A record's fields in order; `always` ones are null when the child left them out. */
+static const struct { const char *key; bool always; } record_keys[] = {
+	{ "status", true }, { "error", true }, { "signature", true }, { "problem", true },
+	{ "seconds", true }, { "compression", false }, { "layout_cache", false },
+	{ "layout_cache_note", false }, { "warnings", false }, { "analysis", false },
 };
 
-/* {"path", then the child's fields in a fixed order, "seconds"}; takes `from`. */
+/* Seconds printed to the millisecond: 0.106, not 0.10609824899984233. */
+static json_object *milliseconds(double seconds)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%.3f", seconds);
+	return json_object_new_double_s(seconds, text);
+}
+
+/* {"path", then the child's fields in a fixed order, with "seconds"}; takes `from`. */
 static json_object *make_record(const char *path, json_object *from, double seconds)
 {
 	json_object *o = json_object_new_object(), *v;
 	json_object_object_add(o, "path", json_object_new_string(path));
-	for (size_t i = 0; record_keys[i]; i++) {
-		if (json_object_object_get_ex(from, record_keys[i], &v))
-			json_object_object_add(o, record_keys[i], json_object_get(v));
-		else if (i < 4)
-			json_object_object_add(o, record_keys[i], NULL);
-		if (i == 3)
-			json_object_object_add(o, "seconds", json_object_new_double(seconds));
+	for (size_t i = 0; i < sizeof(record_keys) / sizeof(record_keys[0]); i++) {
+		const char *key = record_keys[i].key;
+		if (strcmp(key, "seconds") == 0)
+			json_object_object_add(o, key, milliseconds(seconds));
+		else if (json_object_object_get_ex(from, key, &v))
+			json_object_object_add(o, key, json_object_get(v));
+		else if (record_keys[i].always)
+			json_object_object_add(o, key, NULL);
 	}
 	json_object_put(from);
 	return o;
@@ -275,7 +288,7 @@ static json_object *outcome_record(const struct batch *b, const struct pgm_batch
 
 static void write_record(struct batch *b, json_object *rec)
 {
-	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(rec, JSON_FLAGS);
 	if (!s || fprintf(b->out, "%s\n", s) < 0)
 		b->out_failed = true;
 }

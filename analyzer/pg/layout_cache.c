@@ -157,7 +157,8 @@ struct pgm_error *pgm_pg_layout_to_json(const struct pgm_pg_layout *l, const cha
 	json_object_object_add(root, "members", members);
 	json_object_object_add(root, "globals", globals);
 	json_object_object_add(root, "enums", enums);
-	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	*ret = s ? strdup(s) : NULL;
 	json_object_put(root);
 	return *ret ? NULL : &pgm_enomem;

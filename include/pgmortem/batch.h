@@ -186,7 +186,12 @@ struct pgm_batch_records {
 	size_t n;
 };
 
-/* Cores grouped by signature, problems first, with counts and example paths. */
+/*
+ * Cores grouped by signature, problems first, with counts and example paths.
+ * JSON: {"cores", "analyzed", "failed", "timeout", "crashed", "crashes",
+ * "stuck", "groups": [{"signature" (null for unanalyzed), "status", "class":
+ * "crash"|"stuck"|"unanalyzed"|"none", "count", "examples": [path…]}]}.
+ */
 void pgm_batch_render_summary_text(FILE *out, const struct pgm_batch_records *recs, bool color);
 bool pgm_batch_render_summary_json(FILE *out, const struct pgm_batch_records *recs);
 /*
