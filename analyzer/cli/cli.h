@@ -116,6 +116,11 @@ int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 
+struct pgm_live_options;
+/* pgmortem live --instance PID (cmd_live_instance.c). */
+int cli_live_instance(int32_t pid, const struct cli_common *common,
+		      const struct pgm_live_options *lopts, bool full_stack);
+
 /* A process id: all digits, > 0.  False if not. */
 bool cli_parse_pid(const char *s, int32_t *ret);
 /* Milliseconds, at most 600000.  False if not. */

@@ -11,7 +11,7 @@
 
 static const char usage_text[] =
 	"usage: pgmortem live PID [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
-	"                     [--format text|json] [--full-stack]\n"
+	"                     [--format text|json] [--full-stack] [--instance]\n"
 	"       pgmortem PID ...           (the same)\n"
 	"\n"
 	"Explains why the running PostgreSQL process PID is stuck, like 'pgmortem analyze'\n"
@@ -40,19 +40,24 @@ static const char usage_text[] =
 	"      --format FMT     text (default) or json (\"schema\": 1, plus source.freeze_ms\n"
 	"                       and source.live)\n"
 	"      --full-stack     print every frame of the stack\n"
+	"      --instance       also attach every other process of PID's instance (the\n"
+	"                       postmaster's children), one after another, and merge what\n"
+	"                       each holds: names LWLock holders and who waits on whom\n"
 	"\n"
 	"Example:\n"
 	"  pgmortem live 14527\n"
+	"  pgmortem live --instance 14527 --format json\n"
 	"\n"
 	"Exit codes: 0 complete, 1 partial (not stopped because traced, memory, debuginfo\n"
 	"or frames missing), 2 nothing usable (no such process, permission denied),\n"
 	"64 usage error.\n";
 
-enum { OPT_FULL_STACK = 0x200, OPT_DEBUG_PAUSE };
+enum { OPT_FULL_STACK = 0x200, OPT_DEBUG_PAUSE, OPT_INSTANCE };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "full-stack", no_argument, NULL, OPT_FULL_STACK },
+	{ "instance", no_argument, NULL, OPT_INSTANCE },
 	/* tests only: stay stopped this many ms (see tests/integration/live-safety) */
 	{ "debug-pause-stopped", required_argument, NULL, OPT_DEBUG_PAUSE },
 	{ NULL, 0, NULL, 0 },
@@ -131,15 +136,15 @@ int cmd_live(int argc, char **argv)
 	static const char *const formats[] = { "text", "json", NULL };
 	struct cli_common common;
 	struct pgm_live_options lopts = { 0 };
-	bool full_stack = false;
+	bool full_stack = false, instance = false;
 	cli_common_init(&common);
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
-		if (opt == OPT_FULL_STACK) {
-			full_stack = true;
+		if (opt == OPT_FULL_STACK || opt == OPT_INSTANCE) {
+			*(opt == OPT_FULL_STACK ? &full_stack : &instance) = true;
 			continue;
 		}
 		if (opt == OPT_DEBUG_PAUSE) {
@@ -156,5 +161,7 @@ int cmd_live(int argc, char **argv)
 		return cli_usage_error("live", "expected exactly one PID");
 	if (!cli_parse_pid(argv[optind], &pid))
 		return cli_usage_error("live", "'%s' is not a process id", argv[optind]);
+	if (instance)
+		return cli_live_instance(pid, &common, &lopts, full_stack);
 	return run(pid, &common, &lopts, full_stack);
 }

@@ -5,6 +5,8 @@
 
 #include <json-c/json.h>
 
+#include "pgmortem/instance.h"
+#include "render/backends_render.h"
 #include "render/live_render.h"
 
 #define BOLD "\033[1m"
@@ -139,6 +141,60 @@ void pgm_render_live_report_json(FILE *out, const struct pgm_report *r, const st
 		json_object_object_add(source, "freeze_ms", f->stopped ? json_object_new_double(f->freeze_ms) : NULL);
 		json_object_object_add(source, "live", pgm_live_facts_json(f));
 	}
+	print_json(out, o);
+	json_object_put(o);
+}
+
+static void print_attached(FILE *out, const struct pgm_live_member *m, size_t n,
+			   const struct pgm_text_style *st)
+{
+	fprintf(out, "\n%sAttached%s (one process after another: consecutive instants, not one)\n",
+		st->color ? BOLD : "", st->color ? RESET : "");
+	for (size_t i = 0; i < n; i++) {
+		const struct pgm_live_facts *f = m[i].facts;
+		if (f && f->stopped)
+			fprintf(out, "  %-8d stopped for %.3f ms\n", (int)m[i].pid, f->freeze_ms);
+		else
+			fprintf(out, "  %-8d not stopped: %s\n", (int)m[i].pid,
+				f && f->not_stopped_why ? f->not_stopped_why : "not attached");
+	}
+}
+
+void pgm_render_live_instance_text(FILE *out, const struct pgm_instance *inst,
+				   const struct pgm_live_member *members, size_t n,
+				   const struct pgm_text_style *st)
+{
+	struct pgm_instance_style ist = { .color = st->color, .brief = true };
+	if (inst->n_reports)
+		pgm_render_live_report_text(out, inst->reports[0], n ? members[0].facts : NULL, st);
+	fputc('\n', out);
+	pgm_render_instance_text(out, inst, &ist);
+	print_attached(out, members, n, st);
+}
+
+void pgm_render_live_instance_json(FILE *out, const struct pgm_instance *inst,
+				   const struct pgm_live_member *members, size_t n)
+{
+	json_object *o = inst->n_reports ? pgm_render_report_json_object(inst->reports[0])
+					 : json_object_new_object();
+	json_object *source = NULL;
+	const struct pgm_live_facts *f = n ? members[0].facts : NULL;
+	if (f && json_object_object_get_ex(o, "source", &source)) {
+		json_object_object_add(source, "freeze_ms", f->stopped ? json_object_new_double(f->freeze_ms) : NULL);
+		json_object_object_add(source, "live", pgm_live_facts_json(f));
+	}
+	json_object_object_add(o, "instance", pgm_render_instance_json_object(inst, false));
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct pgm_live_facts *mf = members[i].facts;
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "pid", json_object_new_int(members[i].pid));
+		json_object_object_add(e, "stopped", json_object_new_boolean(mf && mf->stopped));
+		json_object_object_add(e, "freeze_ms", mf && mf->stopped ? json_object_new_double(mf->freeze_ms) : NULL);
+		json_object_object_add(e, "not_stopped_why", str_or_null(mf ? mf->not_stopped_why : NULL));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "attached", a);
 	print_json(out, o);
 	json_object_put(o);
 }

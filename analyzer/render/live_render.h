@@ -27,6 +27,26 @@ void pgm_render_live_report_json(FILE *out, const struct pgm_report *r,
 /* The live section alone, as a JSON object (the caller owns it). */
 json_object *pgm_live_facts_json(const struct pgm_live_facts *f);
 
+struct pgm_instance;
+
+/* One process of a live instance: its pid and facts (NULL if not attached). */
+struct pgm_live_member {
+	int32_t pid;
+	const struct pgm_live_facts *facts;
+};
+
+/*
+ * pgmortem live --instance: the first report of `inst` (the process asked
+ * about, with members[0]'s facts), the instance section (every backend, who
+ * waits on whom, LWLock holders), then how each process was attached.
+ */
+void pgm_render_live_instance_text(FILE *out, const struct pgm_instance *inst,
+				   const struct pgm_live_member *members, size_t n,
+				   const struct pgm_text_style *st);
+/* The first report's JSON with source.live, plus "instance" and "attached": [{pid, stopped, freeze_ms, not_stopped_why}]. */
+void pgm_render_live_instance_json(FILE *out, const struct pgm_instance *inst,
+				   const struct pgm_live_member *members, size_t n);
+
 /* One paragraph saying what a snapshot holds and how long the freeze was. */
 void pgm_render_snapshot_text(FILE *out, const char *path, const struct pgm_live_facts *f,
 			      const struct pgm_snapshot_stats *st, const char *excluded_how);
