@@ -59,6 +59,8 @@ struct pgm_error *live_read_maps(struct live_target *lt);
 struct pgm_error *live_read_smaps(struct live_target *lt);
 /* State, tracer, times, wchan, kernel stack: before the stop. */
 struct pgm_error *live_read_facts(struct live_target *lt);
+/* PGM_ERR_OS with errnum ESRCH: "no such process" (callers name the pid). */
+struct pgm_error *live_no_such_process(void);
 /* Why `pid` may not be traced or read: uid, yama, capabilities. */
 struct pgm_error *live_permission_error(int32_t pid, uint32_t uid, const char *what, int errnum);
 

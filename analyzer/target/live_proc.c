@@ -123,7 +123,7 @@ struct pgm_error *live_read_identity(struct live_target *lt)
 		int errnum = err->errnum;
 		pgm_error_destroy(err);
 		if (errnum == ENOENT || errnum == ESRCH)
-			return pgm_error_errno(ESRCH, "process %d", (int)t->pid);
+			return live_no_such_process();
 		return live_permission_error(t->pid, lt->facts.uid, "reading /proc/PID/auxv", errnum);
 	}
 	t->auxv = (uint8_t *)auxv;
@@ -278,7 +278,7 @@ static struct pgm_error *read_status(struct live_target *lt)
 	if (err) {
 		int errnum = err->errnum;
 		pgm_error_destroy(err);
-		return errnum == ENOENT ? pgm_error_errno(ESRCH, "process %d", (int)lt->base.pid)
+		return errnum == ENOENT ? live_no_such_process()
 					: pgm_error_errno(errnum, "read %s", path);
 	}
 	const char *v;
@@ -304,8 +304,21 @@ static struct pgm_error *read_status(struct live_target *lt)
 	return NULL;
 }
 
-/* /proc/PID/stat: state (3), utime (14), stime (15), starttime (22). */
-static void read_stat(struct live_target *lt)
+struct pgm_error *live_no_such_process(void)
+{
+	struct pgm_error *err = pgm_error_create(PGM_ERR_OS, "no such process");
+	if (err != &pgm_enomem)
+		err->errnum = ESRCH;
+	return err;
+}
+
+#define PF_KTHREAD 0x00200000u
+
+/*
+ * /proc/PID/stat: state (3), flags (9), utime (14), stime (15), starttime
+ * (22).  A zombie or a kernel thread has no memory to read: an error.
+ */
+static struct pgm_error *read_stat(struct live_target *lt)
 {
 	struct pgm_live_facts *f = &lt->facts;
 	char *stat = read_line(lt->base.pid, "stat");
@@ -314,9 +327,10 @@ static void read_stat(struct live_target *lt)
 	pgm_error_destroy(err);
 	char *p = stat ? strrchr(stat, ')') : NULL;
 	unsigned long long utime, stime, start;
+	unsigned flags = 0;
 	char state;
-	if (p && sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-			"%*d %*d %llu", &state, &utime, &stime, &start) == 4) {
+	if (p && sscanf(p + 2, "%c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
+			"%*d %*d %llu", &state, &flags, &utime, &stime, &start) == 5) {
 		double hz = (double)sysconf(_SC_CLK_TCK);
 		f->state = state;
 		f->cpu_s = (utime + stime) / hz;
@@ -325,6 +339,12 @@ static void read_stat(struct live_target *lt)
 	}
 	free(stat);
 	free(up);
+	if (f->state == 'Z' || f->state == 'X')
+		return pgm_error_create(PGM_ERR_OS, "a zombie: it has exited and its parent %d has not "
+					"reaped it yet; there is no memory left to read", (int)f->ppid);
+	if (flags & PF_KTHREAD)
+		return pgm_error_create(PGM_ERR_USAGE, "a kernel thread, not a process with user memory");
+	return NULL;
 }
 
 static double sched_exec_start(const char *pid_dir)
@@ -378,9 +398,8 @@ struct pgm_error *live_read_facts(struct live_target *lt)
 {
 	struct pgm_live_facts *f = &lt->facts;
 	struct pgm_error *err = read_status(lt);
-	if (err)
+	if (err || (err = read_stat(lt)))
 		return err;
-	read_stat(lt);
 	read_off_cpu(lt);
 	f->wchan = read_line(lt->base.pid, "wchan");
 	if (f->wchan && (!*f->wchan || strcmp(f->wchan, "0") == 0)) {

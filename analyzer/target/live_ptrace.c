@@ -73,7 +73,7 @@ static struct pgm_error *seize_new_threads(struct freeze *fz, size_t *added)
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)fz->lt->base.pid);
 	DIR *dir = opendir(path);
 	if (!dir)
-		return pgm_error_errno(errno == ENOENT ? ESRCH : errno, "open %s", path);
+		return errno == ENOENT ? live_no_such_process() : pgm_error_errno(errno, "open %s", path);
 	struct pgm_error *err = NULL;
 	struct dirent *de;
 	*added = 0;
@@ -220,8 +220,10 @@ static struct pgm_error *read_registers(struct freeze *fz)
 	size_t n = 0;
 	for (size_t i = 0; i < fz->n; i++)
 		n += fz->th[i].stopped;
-	t->threads = calloc(n ? n : 1, sizeof(*t->threads));
-	fz->lt->fpregs = calloc(n ? n : 1, sizeof(*fz->lt->fpregs));
+	if (!n)   /* every thread exited while we stopped them */
+		return live_no_such_process();
+	t->threads = calloc(n, sizeof(*t->threads));
+	fz->lt->fpregs = calloc(n, sizeof(*fz->lt->fpregs));
 	if (!t->threads || !fz->lt->fpregs)
 		return &pgm_enomem;
 	/* The thread-group leader first, as cores list it. */
@@ -470,7 +472,7 @@ struct pgm_error *live_freeze(struct live_target *lt, const struct pgm_live_opti
 	else
 		err = werr;
 	if (!err && fz.n == 0)
-		err = pgm_error_errno(ESRCH, "process %d has no threads left", (int)lt->base.pid);
+		err = live_no_such_process();
 	if (!err)
 		err = while_stopped(&fz);
 	detach_all(&fz);

@@ -48,7 +48,7 @@ struct pgm_error *live_read_process(struct live_target *lt, uint64_t addr, void 
 			r = read_mem_fd(lt, addr + *got, (uint8_t *)buf + *got, want);
 		}
 		if (r < 0 && errno == ESRCH)
-			return pgm_error_errno(ESRCH, "process %d exited", (int)lt->base.pid);
+			return live_no_such_process();
 		if (r <= 0)
 			return pgm_error_fault(addr + *got);
 		*got += (size_t)r;
@@ -219,7 +219,7 @@ static struct pgm_error *open_mem(struct live_target *lt)
 	if (lt->mem_fd >= 0)
 		return NULL;
 	if (errno == ENOENT || errno == ESRCH)
-		return pgm_error_errno(ESRCH, "process %d", (int)lt->base.pid);
+		return live_no_such_process();
 	return live_permission_error(lt->base.pid, lt->facts.uid, "opening /proc/PID/mem", errno);
 }
 
