@@ -50,8 +50,10 @@ static const char usage_text[] =
 	"  -e, --exe EXE        the postgres executable, if it moved since the crash\n"
 	"      --sysroot DIR    prefix for the paths recorded in the cores\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
-	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts)\n"
-	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core\n"
+	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts);\n"
+	"                       DIR/debuginfo keeps uncompressed copies of compressed debuginfo\n"
+	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core, and\n"
+	"                       inflate compressed debuginfo every time\n"
 	"      --max-size SIZE  cap on a decompressed core, e.g. 8G (default: 64G or the\n"
 	"                       available memory divided by -j, the smaller)\n"
 	"      --layout-from EXE\n"
@@ -572,13 +574,36 @@ static int run_from_jsonl(struct batch_args *a, char **paths, size_t n_paths)
 	return rc;
 }
 
+/*
+ * <cache>/debuginfo, first among the debug directories, when caching: where
+ * uncompressed copies of compressed debuginfo are kept (debugcache.c).
+ */
+static char *debuginfo_cache_dir(const struct batch_args *a, const char **dirs)
+{
+	char *layouts = a->no_cache ? NULL : cli_layout_cache_dir(a->cache_dir), *dir = NULL;
+	if (layouts && asprintf(&dir, "%s/debuginfo", layouts) < 0)
+		dir = NULL;
+	free(layouts);
+	dirs[0] = dir;
+	for (size_t i = 0; i < a->common.n_debug_dirs; i++)
+		dirs[i + 1] = a->common.debug_dirs[i];
+	return dir;
+}
+
 static int run(struct batch_args *a, char **paths, size_t n_paths)
 {
 	if (a->from_jsonl)
 		return run_from_jsonl(a, paths, n_paths);
 	double t0 = wall();
 	struct batch b = { .args = a, .out = stdout, .progress = isatty(STDERR_FILENO) };
+	const char *dirs[CLI_MAX_DEBUG_DIRS + 1];
+	char *dbg = debuginfo_cache_dir(a, dirs);
 	cli_program_options(&a->common, &b.analyze.program);
+	if (dbg) {
+		b.analyze.program.debug_dirs = dirs;
+		b.analyze.program.n_debug_dirs = a->common.n_debug_dirs + 1;
+		b.analyze.debuginfo_cache = dbg;
+	}
 	b.analyze.decompress_cap = a->max_size ? a->max_size : pgm_core_default_cap(a->jobs);
 	struct pgm_error *err = pgm_batch_collect((const char *const *)paths, n_paths, &b.inputs);
 	if (err) {
@@ -610,6 +635,7 @@ out_free:
 		json_object_put(b.records.items[i]);
 	free(b.records.items);
 	free(b.pending);
+	free(dbg);
 	pgm_batch_inputs_deinit(&b.inputs);
 	return rc;
 }

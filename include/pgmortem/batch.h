@@ -116,6 +116,7 @@ struct pgm_error *pgm_batch_signature(const struct pgm_report *r, char **sig,
 struct pgm_batch_analyze_options {
 	struct pgm_program_options program;
 	uint64_t decompress_cap;     /* bytes; see pgm_core_decompress */
+	const char *debuginfo_cache; /* see pgm_batch_cache_debuginfo; NULL for none */
 };
 
 /*
@@ -128,6 +129,16 @@ struct pgm_batch_analyze_options {
 struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *input,
 				    const struct pgm_batch_analyze_options *opts,
 				    struct json_object **ret);
+
+/*
+ * Keeps uncompressed copies of the compressed separate debuginfo files prog
+ * used (libc6-dbg's zlib-compressed DWARF is inflated whole by libdw in every
+ * process that reads it) as <dir>/.build-id/xx/yyyy.debug, where programs
+ * created with `dir` first among their debug_dirs find them.  Copies are
+ * verified (build-id) and renamed into place; best effort.  Returns how
+ * many were written.
+ */
+size_t pgm_batch_cache_debuginfo(struct pgm_program *prog, const char *dir);
 
 /* ---- the process pool ---- */
 
