@@ -111,20 +111,19 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 	struct pgm_report *r = pgm_report_create();
 	if (!r)
 		return &pgm_enomem;
-	struct pgm_pg_layout *layout = NULL;
+	const struct pgm_pg_layout *layout = NULL;
 	struct pgm_target *t = pgm_program_target(prog);
 	struct pgm_error *err = fill_source(prog, r);
 	if (!err)
 		err = fill_stacks(prog, r);
 	if (!err)
-		err = pgm_pg_layout_resolve(prog, &layout);
+		err = pgm_pg_program_layout(prog, &layout);
 	if (!err) {
 		struct pgm_pg pg;
 		pgm_pg_init(&pg, t, layout);
 		r->pg_version = version_string(&pg);
 		err = analyze_backend(prog, &pg, r, is_crash(t));
 	}
-	pgm_pg_layout_destroy(layout);
 	if (err) {
 		pgm_report_destroy(r);
 		return err;

@@ -57,6 +57,7 @@ static int open_core(struct cli_core *c, const struct cli_common *common)
 {
 	struct pgm_program_options popts;
 	cli_program_options(common, &popts);
+	popts.symbols_only_libraries = true;   /* the analysis needs only PostgreSQL's DWARF */
 	struct pgm_error *err = pgm_target_core_open(c->path, common->sysroot, &c->target);
 	if (!err)
 		err = pgm_program_create(c->target, &popts, &c->program);

@@ -446,6 +446,7 @@ static struct pgm_error *program_init(struct pgm_program *prog, struct pgm_targe
 				      const struct pgm_program_options *opts)
 {
 	prog->target = target;
+	prog->symbols_only_libraries = opts->symbols_only_libraries;
 	if ((opts->exe && !(prog->exe = strdup(opts->exe))) ||
 	    (opts->sysroot && !(prog->sysroot = strdup(opts->sysroot))) ||
 	    !(prog->debuginfo_path = debuginfo_path_create(opts)))
@@ -457,6 +458,50 @@ static struct pgm_error *program_init(struct pgm_program *prog, struct pgm_targe
 	if (!(prog->dwfl = dwfl_begin(&prog->callbacks)))
 		return pgm_error_libdwfl("dwfl_begin");
 	return NULL;
+}
+
+struct program_attachment {
+	const void *key;
+	void *data;
+	void (*destroy)(void *data);
+	struct program_attachment *next;
+};
+
+bool pgm_program_attach(struct pgm_program *prog, const void *key, void *data,
+			void (*destroy)(void *data))
+{
+	struct program_attachment *a = malloc(sizeof(*a));
+	if (!a) {
+		destroy(data);
+		return false;
+	}
+	*a = (struct program_attachment){ key, data, destroy, prog->attachments };
+	prog->attachments = a;
+	return true;
+}
+
+void *pgm_program_attached(struct pgm_program *prog, const void *key)
+{
+	for (struct program_attachment *a = prog->attachments; a; a = a->next)
+		if (a->key == key)
+			return a->data;
+	return NULL;
+}
+
+/* Newest first: a layer attached later may use what an earlier one attached. */
+static void destroy_attachments(struct pgm_program *prog)
+{
+	while (prog->attachments) {
+		struct program_attachment *a = prog->attachments;
+		prog->attachments = a->next;
+		a->destroy(a->data);
+		free(a);
+	}
+}
+
+bool pgm_program_frames_use_dwarf(const struct pgm_program *prog, const struct pgm_module *m)
+{
+	return m && m->has_dwarf && (m->is_main || !prog->symbols_only_libraries);
 }
 
 struct pgm_error *pgm_program_create(struct pgm_target *target,
@@ -488,6 +533,7 @@ void pgm_program_destroy(struct pgm_program *prog)
 {
 	if (!prog)
 		return;
+	destroy_attachments(prog);   /* they may hold on to the Dwfl */
 	if (prog->dwfl)
 		dwfl_end(prog->dwfl);
 	for (size_t i = 0; i < prog->n_modules; i++) {

@@ -60,6 +60,8 @@ struct pgm_program {
 	char **warnings;
 	size_t n_warnings;
 
+	bool symbols_only_libraries;   /* pgm_program_options */
+	struct program_attachment *attachments;  /* pgm_program_attach, newest first */
 	bool attached;              /* dwfl_attach_state done */
 	struct unwind_walk *walk;   /* the unwind in progress, for memory_read */
 };
@@ -67,6 +69,8 @@ struct pgm_program {
 /* Appends a formatted warning; false only when out of memory. */
 bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Whether frames in `m` are named and expanded from its DWARF. */
+bool pgm_program_frames_use_dwarf(const struct pgm_program *prog, const struct pgm_module *m);
 /* The module whose Dwfl_Module is `mod`, or NULL. */
 const struct pgm_module *pgm_program_module_of(struct pgm_program *prog, Dwfl_Module *mod);
 /*

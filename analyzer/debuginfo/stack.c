@@ -246,7 +246,7 @@ static void locate_function(struct pgm_program *prog, const struct phys_frame *f
 	memset(fn, 0, sizeof(*fn));
 	fn->m = pgm_program_module_at(prog, f->lookup_pc);
 	Dwarf_Die inner;
-	Dwarf_Die *cudie = fn->m && fn->m->has_dwarf
+	Dwarf_Die *cudie = pgm_program_frames_use_dwarf(prog, fn->m)
 		? dwfl_module_addrdie(fn->m->dwfl_module, f->lookup_pc, &fn->bias) : NULL;
 	if (cudie && innermost_function(cudie, f->lookup_pc - fn->bias, &inner) &&
 	    (fn->n_chain = dwarf_getscopes_die(&inner, &fn->chain)) <= 0) {
@@ -275,7 +275,7 @@ static struct pgm_error *push_symbol(struct pgm_program *prog, struct pgm_stack 
 	const char *name = pgm_program_symbol_at(prog, mod, f->lookup_pc, &sym, &off);
 	if (!set_name(frame, name))
 		return &pgm_enomem;
-	if (m && m->has_dwarf && !set_pc_line(frame, mod, f->lookup_pc))
+	if (pgm_program_frames_use_dwarf(prog, m) && !set_pc_line(frame, mod, f->lookup_pc))
 		return &pgm_enomem;
 	return NULL;
 }

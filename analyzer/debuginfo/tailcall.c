@@ -95,7 +95,7 @@ static bool function_at(struct pgm_program *prog, uint64_t entry, Dwarf_Die *ret
 			const struct pgm_module **m, Dwarf_Addr *bias)
 {
 	*m = pgm_program_module_at(prog, entry);
-	if (!*m || !(*m)->has_dwarf)
+	if (!pgm_program_frames_use_dwarf(prog, *m))
 		return false;
 	Dwarf_Die *cudie = dwfl_module_addrdie((*m)->dwfl_module, entry, bias);
 	Dwarf_Die *scopes;

@@ -69,15 +69,13 @@ static struct pgm_error *identify(struct pgm_program *prog, const struct pgm_pg 
 
 struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id)
 {
-	struct pgm_pg_layout *layout;
-	struct pgm_error *err = pgm_pg_layout_resolve(prog, &layout);
+	const struct pgm_pg_layout *layout;
+	struct pgm_error *err = pgm_pg_program_layout(prog, &layout);
 	if (err)
 		return err;
 	struct pgm_pg pg;
 	pgm_pg_init(&pg, pgm_program_target(prog), layout);
-	err = identify(prog, &pg, id);
-	pgm_pg_layout_destroy(layout);
-	return err;
+	return identify(prog, &pg, id);
 }
 
 void pgm_instance_id_deinit(struct pgm_instance_id *id)
@@ -494,7 +492,7 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 	struct pgm_instance *inst = calloc(1, sizeof(*inst));
 	if (!inst)
 		return &pgm_enomem;
-	struct pgm_error *err = pgm_pg_layout_resolve(prog, &inst->layout);
+	struct pgm_error *err = pgm_pg_program_layout(prog, &inst->layout);
 	if (!err) {
 		struct pgm_pg pg;
 		pgm_pg_init(&pg, pgm_program_target(prog), inst->layout);
@@ -534,7 +532,6 @@ void pgm_instance_destroy(struct pgm_instance *inst)
 	for (size_t i = 0; i < inst->n_problems; i++)
 		free(inst->problems[i]);
 	free(inst->problems);
-	pgm_pg_layout_destroy(inst->layout);
 	free(inst);
 }
 

@@ -94,6 +94,12 @@ const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
  * Consults the process-wide layout cache first when one is set (below).
  */
 struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret);
+/*
+ * The program's layout, resolved (through the cache) on first use and owned
+ * by the program: every analysis of one program shares it.  Borrowed: valid
+ * until pgm_program_destroy().
+ */
+struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret);
 /* The same, always from DWARF, never through a cache (layout_dwarf.c). */
 struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret);
 /* From a DWARF view of one file (pgm_dwarf_open_file): global addresses as libdwfl placed it. */

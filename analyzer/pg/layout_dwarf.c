@@ -8,6 +8,8 @@
 #include "pg/layout.h"
 #include "pgmortem/dwarf.h"
 
+static struct pgm_error *program_dwarf(struct pgm_program *prog, struct pgm_dwarf **ret);
+
 /* Only out of memory stops resolution; anything else leaves an entry unresolved. */
 static bool fatal(struct pgm_error *err)
 {
@@ -129,10 +131,9 @@ struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct p
 	const struct pgm_module *main = pgm_program_main_module(prog);
 	l->has_debuginfo = main && main->has_dwarf;
 	struct pgm_dwarf *dw = NULL;
-	struct pgm_error *err = l->has_debuginfo ? pgm_dwarf_create(prog, &dw) : NULL;
+	struct pgm_error *err = l->has_debuginfo ? program_dwarf(prog, &dw) : NULL;
 	if (!err && dw)
 		err = resolve_all(dw, l);
-	pgm_dwarf_destroy(dw);
 	if (err && fatal(err)) {
 		pgm_pg_layout_destroy(l);
 		return &pgm_enomem;
@@ -141,11 +142,52 @@ struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct p
 	return NULL;
 }
 
+static void layout_free(void *data)
+{
+	pgm_pg_layout_destroy(data);
+}
+
+static void dwarf_free(void *data)
+{
+	pgm_dwarf_destroy(data);
+}
+
+static const char layout_key, dwarf_key;
+
+struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret)
+{
+	struct pgm_pg_layout *l = pgm_program_attached(prog, &layout_key);
+	if (!l) {
+		struct pgm_error *err = pgm_pg_layout_resolve(prog, &l);
+		if (err)
+			return err;
+		if (!pgm_program_attach(prog, &layout_key, l, layout_free))
+			return &pgm_enomem;
+	}
+	*ret = l;
+	return NULL;
+}
+
+/* One DWARF engine per program, so frame lookups reuse the CUs already read. */
+static struct pgm_error *program_dwarf(struct pgm_program *prog, struct pgm_dwarf **ret)
+{
+	struct pgm_dwarf *dw = pgm_program_attached(prog, &dwarf_key);
+	if (!dw) {
+		struct pgm_error *err = pgm_dwarf_create(prog, &dw);
+		if (err)
+			return err;
+		if (!pgm_program_attach(prog, &dwarf_key, dw, dwarf_free))
+			return &pgm_enomem;
+	}
+	*ret = dw;
+	return NULL;
+}
+
 struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
 				       size_t frame, const char *name, uint64_t *ret)
 {
 	struct pgm_dwarf *dw;
-	struct pgm_error *err = pgm_dwarf_create(prog, &dw);
+	struct pgm_error *err = program_dwarf(prog, &dw);
 	if (err)
 		return err;
 	struct pgm_variable var;
@@ -156,7 +198,6 @@ struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pg
 		err = pgm_location_read(&var.loc, &var.ctx, &value, valid, sizeof(value));
 	if (!err && memchr(valid, 0, sizeof(valid)))
 		err = pgm_error_create(PGM_ERR_OPTIMIZED_OUT, "%s is not available in frame %zu", name, frame);
-	pgm_dwarf_destroy(dw);
 	if (!err)
 		*ret = value;
 	return err;

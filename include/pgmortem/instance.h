@@ -165,7 +165,7 @@ struct pgm_instance {
 	struct pgm_graph graph;
 	char **problems;         /* skipped entries, memory the capture lacks */
 	size_t n_problems;
-	struct pgm_pg_layout *layout;   /* private: source_path's resolved layout */
+	const struct pgm_pg_layout *layout;   /* private: borrowed from the first core's program, which outlives the instance */
 };
 
 struct pgm_instance_options {

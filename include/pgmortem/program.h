@@ -37,6 +37,13 @@ struct pgm_program_options {
 	const char *const *debug_dirs;   /* extra places for separate debuginfo */
 	size_t n_debug_dirs;
 	const char *sysroot;             /* prefix for module paths, NULL for / */
+	/*
+	 * Name frames outside the executable from their symbol tables, without
+	 * reading their DWARF: no inline frames or lines there, but no
+	 * decompressing libc's debuginfo either.  For analyses, which need only
+	 * PostgreSQL's DWARF; `stack` leaves it off to match gdb frame by frame.
+	 */
+	bool symbols_only_libraries;
 };
 
 /*
@@ -74,6 +81,18 @@ struct pgm_error *pgm_program_create(struct pgm_target *target,
 void pgm_program_destroy(struct pgm_program *prog);
 
 struct pgm_target *pgm_program_target(struct pgm_program *prog);
+
+/*
+ * Per-program state of higher layers, so that what they derive from a
+ * program (the DWARF engine, PostgreSQL's resolved layout) is built once
+ * and lives exactly as long as the program.  `key` is the address of a
+ * static object of the owning module.  attach: the program takes `data`
+ * and calls destroy(data) when it is destroyed; false when out of memory
+ * (then destroy(data) has been called).  attached: NULL if none.
+ */
+bool pgm_program_attach(struct pgm_program *prog, const void *key, void *data,
+			void (*destroy)(void *data));
+void *pgm_program_attached(struct pgm_program *prog, const void *key);
 /* The Dwfl * handle, for the debuginfo layer only. */
 void *pgm_program_dwfl(struct pgm_program *prog);
 
