@@ -78,7 +78,7 @@ static struct pgm_error *describe(const struct pgm_batch_input *in, struct pgm_t
 	if (err)
 		return err;
 	const char *note;
-	enum pgm_pg_layout_cache_result cache = pgm_pg_layout_last_cache_result(&note);
+	const char *cache = pgm_program_layout_cache_result(prog, &note);
 	json_object *o = json_object_new_object(), *analysis = pgm_render_report_json_object(r);
 	if (!o || !analysis) {
 		json_object_put(o);
@@ -92,7 +92,7 @@ static struct pgm_error *describe(const struct pgm_batch_input *in, struct pgm_t
 	json_object_object_add(o, "signature", json_object_new_string(sig));
 	json_object_object_add(o, "problem", problem_name ? json_object_new_string(problem_name) : NULL);
 	json_object_object_add(o, "compression", json_object_new_string(pgm_compression_name(in->compression)));
-	json_object_object_add(o, "layout_cache", json_object_new_string(pgm_pg_layout_cache_result_name(cache)));
+	json_object_object_add(o, "layout_cache", json_object_new_string(cache));
 	if (note)
 		json_object_object_add(o, "layout_cache_note", json_object_new_string(note));
 	json_object_object_add(o, "warnings", warnings_json(t, prog));
@@ -118,6 +118,8 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 		err = pgm_target_core_open(path, opts->program.sysroot, &t);
 	if (!err)
 		err = pgm_program_create(t, &opts->program, &prog);
+	if (!err)
+		err = pgm_program_set_layout_cache(prog, opts->layout_cache);
 	if (!err)
 		err = pgm_analyze(prog, NULL, &r);
 	if (!err)

@@ -36,6 +36,7 @@ struct cli_common {
 	size_t n_debug_dirs;
 	const char *sysroot;                      /* --sysroot */
 	enum cli_format format;                   /* --format */
+	const char *layout_cache;                 /* layout cache dir for analyses, NULL: none */
 	bool color;                               /* TTY and no NO_COLOR */
 };
 

@@ -150,9 +150,8 @@ int cmd_analyze(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("analyze", "expected one or more CORE files");
 	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
-	pgm_pg_layout_set_cache_dir(dir);
+	common.layout_cache = dir;
 	int rc = run(argv + optind, (size_t)(argc - optind), &common, full_stack);
-	pgm_pg_layout_set_cache_dir(NULL);
 	free(dir);
 	return rc;
 }

@@ -62,6 +62,8 @@ static int open_core(struct cli_core *c, const struct cli_common *common)
 	if (!err)
 		err = pgm_program_create(c->target, &popts, &c->program);
 	if (!err)
+		err = pgm_program_set_layout_cache(c->program, common->layout_cache);
+	if (!err)
 		err = pgm_instance_identify(c->program, &c->id);
 	if (!err)
 		err = pgm_analyze(c->program, NULL, &c->report);
@@ -208,7 +210,7 @@ static int run(int argc, char **argv, bool locks, const char *cmd)
 	if (optind >= argc)
 		return cli_usage_error(cmd, "expected one or more CORE files");
 	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
-	pgm_pg_layout_set_cache_dir(dir);
+	common.layout_cache = dir;
 	struct cli_instances s;
 	int rc = cli_instances_open(argv + optind, (size_t)(argc - optind), &common, locks, &s);
 	render(&s, &common, locks);
@@ -218,7 +220,6 @@ static int run(int argc, char **argv, bool locks, const char *cmd)
 	if (rc == EXIT_UNUSABLE && s.n_instances)
 		rc = EXIT_PARTIAL;
 	cli_instances_close(&s);
-	pgm_pg_layout_set_cache_dir(NULL);
 	free(dir);
 	return rc;
 }

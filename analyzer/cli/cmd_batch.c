@@ -97,6 +97,7 @@ enum summary_format { SUMMARY_TEXT, SUMMARY_JSON, SUMMARY_NONE };
 struct batch_args {
 	struct cli_common common;
 	unsigned jobs;
+	const char *layout_cache;    /* resolved from --cache-dir / --no-cache */
 	double timeout;
 	const char *output, *junit, *cache_dir;
 	enum summary_format summary;
@@ -599,11 +600,13 @@ static int run(struct batch_args *a, char **paths, size_t n_paths)
 	const char *dirs[CLI_MAX_DEBUG_DIRS + 1];
 	char *dbg = debuginfo_cache_dir(a, dirs);
 	cli_program_options(&a->common, &b.analyze.program);
+	b.analyze.program.symbols_only_libraries = true;   /* analyses need only PostgreSQL's DWARF */
 	if (dbg) {
 		b.analyze.program.debug_dirs = dirs;
 		b.analyze.program.n_debug_dirs = a->common.n_debug_dirs + 1;
 		b.analyze.debuginfo_cache = dbg;
 	}
+	b.analyze.layout_cache = a->layout_cache;
 	b.analyze.decompress_cap = a->max_size ? a->max_size : pgm_core_default_cap(a->jobs);
 	struct pgm_error *err = pgm_batch_collect((const char *const *)paths, n_paths, &b.inputs);
 	if (err) {
@@ -671,9 +674,8 @@ int cmd_batch(int argc, char **argv)
 	rc = prime(&a, dir);
 	if (rc != EXIT_COMPLETE || optind == argc)
 		return free(dir), rc;
-	pgm_pg_layout_set_cache_dir(dir);
+	a.layout_cache = dir;
 	rc = run(&a, argv + optind, (size_t)(argc - optind));
-	pgm_pg_layout_set_cache_dir(NULL);
 	free(dir);
 	return rc;
 }

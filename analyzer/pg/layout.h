@@ -2,7 +2,7 @@
  * The resolved PostgreSQL layout: offsets, sizes, addresses and enumerators
  * for everything listed in layout.def.
  *
- * Built once per program by pgm_pg_layout_resolve() from DWARF, or by hand in
+ * Built once per program by pgm_pg_program_layout() (DWARF, through the cache), or by hand in
  * unit tests.  Everything is optional: check `found` before use.  The layout
  * owns its enumerator names; pgm_pg_layout_destroy() frees them.
  */
@@ -93,7 +93,6 @@ const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
  * memory) is an error.  The caller owns *ret: pgm_pg_layout_destroy().
  * Consults the process-wide layout cache first when one is set (below).
  */
-struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret);
 /*
  * The program's layout, resolved (through the cache) on first use and owned
  * by the program: every analysis of one program shares it.  Borrowed: valid
@@ -138,14 +137,6 @@ enum pgm_pg_layout_cache_result {
 struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const char *dir,
 					       struct pgm_pg_layout **ret,
 					       enum pgm_pg_layout_cache_result *result, char **note);
-/*
- * The process-wide cache directory pgm_pg_layout_resolve() uses; NULL (the
- * default) turns caching off.  For the CLI, set once before any analysis;
- * `dir` is borrowed.  pgm_pg_layout_last_cache_result() tells what the
- * latest pgm_pg_layout_resolve() did (and its note, owned by the library).
- */
-void pgm_pg_layout_set_cache_dir(const char *dir);
-enum pgm_pg_layout_cache_result pgm_pg_layout_last_cache_result(const char **note);
 const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r);
 
 /*

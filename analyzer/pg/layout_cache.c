@@ -765,32 +765,6 @@ struct pgm_error *pgm_pg_layout_cache_prime(const char *dir, const char *exe,
 	return err;
 }
 
-/* ---- the process-wide setting the CLI uses ---- */
-
-static const char *default_dir;
-static enum pgm_pg_layout_cache_result last_result;
-static char *last_note;
-
-void pgm_pg_layout_set_cache_dir(const char *dir)
-{
-	default_dir = dir;
-}
-
-struct pgm_error *pgm_pg_layout_resolve(struct pgm_program *prog, struct pgm_pg_layout **ret)
-{
-	free(last_note);
-	last_note = NULL;
-	*ret = NULL;
-	return pgm_pg_layout_resolve_cached(prog, default_dir, ret, &last_result, &last_note);
-}
-
-enum pgm_pg_layout_cache_result pgm_pg_layout_last_cache_result(const char **note)
-{
-	if (note)
-		*note = last_note;
-	return last_result;
-}
-
 const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r)
 {
 	switch (r) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pg/layout.h"
+#include "pgmortem/analyze.h"
 #include "pgmortem/dwarf.h"
 
 static struct pgm_error *program_dwarf(struct pgm_program *prog, struct pgm_dwarf **ret);
@@ -142,9 +143,21 @@ struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct p
 	return NULL;
 }
 
-static void layout_free(void *data)
+/* The program's layout and how it was obtained, attached to the program. */
+struct layout_slot {
+	char *cache_dir;         /* NULL: no cache */
+	struct pgm_pg_layout *layout;   /* NULL until first needed */
+	enum pgm_pg_layout_cache_result result;
+	char *note;
+};
+
+static void slot_free(void *data)
 {
-	pgm_pg_layout_destroy(data);
+	struct layout_slot *slot = data;
+	pgm_pg_layout_destroy(slot->layout);
+	free(slot->cache_dir);
+	free(slot->note);
+	free(slot);
 }
 
 static void dwarf_free(void *data)
@@ -154,18 +167,50 @@ static void dwarf_free(void *data)
 
 static const char layout_key, dwarf_key;
 
-struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret)
+static struct pgm_error *program_slot(struct pgm_program *prog, struct layout_slot **ret)
 {
-	struct pgm_pg_layout *l = pgm_program_attached(prog, &layout_key);
-	if (!l) {
-		struct pgm_error *err = pgm_pg_layout_resolve(prog, &l);
-		if (err)
-			return err;
-		if (!pgm_program_attach(prog, &layout_key, l, layout_free))
+	struct layout_slot *slot = pgm_program_attached(prog, &layout_key);
+	if (!slot) {
+		if (!(slot = calloc(1, sizeof(*slot))) || !pgm_program_attach(prog, &layout_key, slot, slot_free))
 			return &pgm_enomem;
 	}
-	*ret = l;
+	*ret = slot;
 	return NULL;
+}
+
+struct pgm_error *pgm_program_set_layout_cache(struct pgm_program *prog, const char *dir)
+{
+	struct layout_slot *slot;
+	struct pgm_error *err = program_slot(prog, &slot);
+	if (err)
+		return err;
+	if (slot->layout)
+		return pgm_error_create(PGM_ERR_USAGE, "the layout cache must be set before the first analysis");
+	free(slot->cache_dir);
+	slot->cache_dir = NULL;
+	if (dir && !(slot->cache_dir = strdup(dir)))
+		return &pgm_enomem;
+	return NULL;
+}
+
+const char *pgm_program_layout_cache_result(struct pgm_program *prog, const char **note)
+{
+	struct layout_slot *slot = pgm_program_attached(prog, &layout_key);
+	if (note)
+		*note = slot ? slot->note : NULL;
+	return pgm_pg_layout_cache_result_name(slot ? slot->result : PGM_LAYOUT_CACHE_OFF);
+}
+
+struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret)
+{
+	struct layout_slot *slot;
+	struct pgm_error *err = program_slot(prog, &slot);
+	if (!err && !slot->layout)
+		err = pgm_pg_layout_resolve_cached(prog, slot->cache_dir, &slot->layout, &slot->result,
+						   &slot->note);
+	if (!err)
+		*ret = slot->layout;
+	return err;
 }
 
 /* One DWARF engine per program, so frame lookups reuse the CUs already read. */

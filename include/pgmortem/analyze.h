@@ -24,4 +24,18 @@ struct pgm_analyze_options {
 struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze_options *opts,
 			      struct pgm_report **ret);
 
+/*
+ * Where PostgreSQL layouts resolved from DWARF are cached per build-id of
+ * the executable (NULL: no cache), so that many cores of one build resolve
+ * them once.  Set before the program's first analysis; `dir` is copied.
+ * PGM_ERR_USAGE if the layout was already resolved.
+ */
+struct pgm_error *pgm_program_set_layout_cache(struct pgm_program *prog, const char *dir);
+/*
+ * What the cache did for the program's layout: "off", "hit", "stored" or
+ * "uncached"; *note (owned by the program, may be NULL) says why a cache
+ * file was rejected or not written.
+ */
+const char *pgm_program_layout_cache_result(struct pgm_program *prog, const char **note);
+
 #endif

@@ -117,6 +117,7 @@ struct pgm_batch_analyze_options {
 	struct pgm_program_options program;
 	uint64_t decompress_cap;     /* bytes; see pgm_core_decompress */
 	const char *debuginfo_cache; /* see pgm_batch_cache_debuginfo; NULL for none */
+	const char *layout_cache;    /* see pgm_program_set_layout_cache; NULL for none */
 };
 
 /*
