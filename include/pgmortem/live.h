@@ -28,8 +28,8 @@
  * says which data that was.  A sleeping backend does not change it.
  *
  * While the threads are stopped, SIGINT, SIGTERM, SIGHUP, SIGQUIT and
- * SIGTSTP are blocked in the calling thread and take effect right after the
- * detach.  SIGKILL cannot be blocked: when the tracer dies for any reason
+ * SIGTSTP are blocked in the calling thread; one that arrives ends the copy
+ * early (an error), and takes effect right after the detach.  SIGKILL cannot be blocked: when the tracer dies for any reason
  * the kernel detaches its tracees and wakes the stopped ones (exit_ptrace),
  * so the process runs on; tests/integration/live-safety checks this.  Like
  * gdb's or gcore's attach, the stop interrupts a blocking system call, which
