@@ -82,6 +82,7 @@ static int run(int32_t pid, const struct cli_common *common, const struct pgm_li
 	struct pgm_report *r = NULL;
 	struct pgm_program_options popts;
 	cli_program_options(common, &popts);
+	popts.symbols_only_libraries = true;   /* the analysis needs only PostgreSQL's DWARF */
 	char context[32];
 	snprintf(context, sizeof(context), "process %d", (int)pid);
 	struct pgm_error *err = pgm_target_live_attach(pid, lopts, &t);

@@ -89,6 +89,7 @@ static struct pgm_error *open_live(struct cli_core *c, int32_t pid, const struct
 {
 	struct pgm_program_options popts;
 	cli_program_options(common, &popts);
+	popts.symbols_only_libraries = true;   /* the analysis needs only PostgreSQL's DWARF */
 	struct pgm_error *err = pgm_target_live_attach(pid, lopts, &c->target);
 	if (!err)
 		err = pgm_program_create(c->target, &popts, &c->program);
