@@ -184,7 +184,9 @@ static char *describe_frozen(struct live_target *lt)
 static struct pgm_error *describe(struct live_target *lt, const struct pgm_live_options *opts)
 {
 	struct pgm_live_facts *f = &lt->facts;
-	const char *after = !f->stopped
+	const char *after = f->regs_given
+		? "everything, the stack included, while the tracer holds the process"
+		: !f->stopped
 		? "everything, without stopping the process (no registers, no stack); its tracer may "
 		  "hold it stopped (state t)"
 		: opts->freeze_private
@@ -198,17 +200,59 @@ static struct pgm_error *describe(struct live_target *lt, const struct pgm_live_
 	return NULL;
 }
 
-static struct pgm_error *traced_by(struct live_target *lt)
+static struct pgm_error *traced_by(struct live_target *lt, const struct pgm_live_options *opts)
 {
 	struct pgm_live_facts *f = &lt->facts;
 	const char *cmd = f->tracer_cmdline ? f->tracer_cmdline : "";
-	int r = asprintf(&f->not_stopped_why, "traced by PID %d (%s)%s%.60s%s: registers and stack are "
-			 "not available; decoded from memory read through /proc without stopping it",
-			 (int)f->tracer_pid, f->tracer_comm ? f->tracer_comm : "?", *cmd ? ": " : "", cmd,
-			 strlen(cmd) > 60 ? "…" : "");
+	const char *what = opts->given_regs
+		? "registers of the thread it holds handed in by the tracer; stack and memory read "
+		  "through /proc while it keeps the process stopped"
+		: "registers and stack are not available; decoded from memory read through /proc "
+		  "without stopping it";
+	int r = asprintf(&f->not_stopped_why, "traced by PID %d (%s)%s%.60s%s: %s", (int)f->tracer_pid,
+			 f->tracer_comm ? f->tracer_comm : "?", *cmd ? ": " : "", cmd,
+			 strlen(cmd) > 60 ? "…" : "", what);
 	if (r < 0)
 		return &pgm_enomem;
-	return pgm_target_warn(&lt->base, "%s", f->not_stopped_why);
+	return opts->given_regs ? NULL : pgm_target_warn(&lt->base, "%s", f->not_stopped_why);
+}
+
+/* The state letter of thread `tid` of the process (/proc/PID/task/TID/stat), 0 if unknown. */
+static char thread_state(int32_t pid, int32_t tid)
+{
+	char path[64], *text = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	struct pgm_error *err = live_read_file(path, &text, &len);
+	if (err) {
+		pgm_error_destroy(err);
+		return 0;
+	}
+	const char *paren = strrchr(text, ')');
+	char state = paren && paren[1] == ' ' ? paren[2] : 0;
+	free(text);
+	return state;
+}
+
+/* Registers from the tracer become the target's one thread (see given_regs). */
+static struct pgm_error *add_given_thread(struct live_target *lt, const struct pgm_live_options *opts)
+{
+	struct pgm_target *t = &lt->base;
+	int32_t tid = opts->given_tid ? opts->given_tid : t->pid;
+	char state = thread_state(t->pid, tid);
+	if (!state)
+		return pgm_error_create(PGM_ERR_USAGE, "registers given for thread %d, which is not a "
+					"thread of process %d", (int)tid, (int)t->pid);
+	if (!(t->threads = calloc(1, sizeof(*t->threads))))
+		return &pgm_enomem;
+	t->threads[0].tid = tid;
+	t->threads[0].regs = *opts->given_regs;
+	t->n_threads = 1;
+	lt->facts.regs_given = true;
+	if (state == 't' || state == 'T')
+		return NULL;
+	return pgm_target_warn(t, "registers given for thread %d, but it is running (state %c), not "
+			       "held by its tracer: the stack may not match them", (int)tid, state);
 }
 
 static struct pgm_error *open_mem(struct live_target *lt)
@@ -231,10 +275,12 @@ static struct pgm_error *live_attach(struct live_target *lt, const struct pgm_li
 		return err;
 	if (opts->freeze_private && (err = live_read_smaps(lt)))
 		return err;
-	if (lt->facts.tracer_pid && !(err = traced_by(lt)))
+	if (lt->facts.tracer_pid && !(err = traced_by(lt, opts)))
 		err = live_copy_unstopped(lt, opts);
 	else if (!lt->facts.tracer_pid)
 		err = live_freeze(lt, opts);
+	if (!err && lt->facts.tracer_pid && opts->given_regs)
+		err = add_given_thread(lt, opts);
 	return err ? err : describe(lt, opts);
 }
 

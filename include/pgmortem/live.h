@@ -39,7 +39,12 @@
  * target then has no threads (no registers, no stack), every read goes to
  * the process directly, and facts.tracer_* name who holds it.  That is not
  * an error: the analysis of globals (wait event, CV, interrupts, group)
- * still works.  Permission problems are PGM_ERR_PERMISSION naming the cause:
+ * still works.  The tracer can hand in what it knows: with
+ * options.given_regs (a gdb session passes the registers of its current
+ * thread, see share/pgmortem.gdb) that thread is the target's one thread
+ * and its stack unwinds, read from the process through /proc/PID/mem —
+ * consistent because the tracer keeps the process stopped; a thread found
+ * running gets a warning.  Permission problems are PGM_ERR_PERMISSION naming the cause:
  * another uid, kernel.yama.ptrace_scope, missing CAP_SYS_PTRACE.
  */
 #ifndef PGMORTEM_LIVE_H
@@ -57,6 +62,15 @@ struct pgm_live_options {
 	bool freeze_private;
 	/* Tests only: sleep this long while the threads are stopped. */
 	unsigned debug_pause_stopped_ms;
+	/*
+	 * Registers handed in from outside (by the tracer that holds the
+	 * process, e.g. gdb's `info registers`), NULL if none.  Used only when
+	 * another tracer prevents the freeze, as thread `given_tid`'s registers
+	 * (0: the main thread, tid = pid); when pgmortem can stop the process
+	 * itself they are ignored and its own are read.  Not kept: copied.
+	 */
+	const struct pgm_regs *given_regs;
+	int32_t given_tid;
 };
 
 /* Facts about a live process that no core can hold. */
@@ -91,6 +105,7 @@ struct pgm_live_facts {
 	char *frozen;            /* "registers, stacks (132 KiB), executable data (410 KiB)" */
 	char *after_resume;      /* what reads after the resume cover, in words */
 	char *not_stopped_why;   /* "traced by PID 123 (gdb)", NULL if stopped */
+	bool regs_given;         /* not stopped, but the tracer's registers were used (given_regs) */
 };
 
 /*
