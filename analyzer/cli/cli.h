@@ -122,6 +122,22 @@ struct pgm_live_options;
 int cli_live_instance(int32_t pid, const struct cli_common *common,
 		      const struct pgm_live_options *lopts, bool full_stack);
 
+/* pgmortem live PID without --instance (cmd_live.c): the exit status. */
+int cli_live_run(int32_t pid, const struct cli_common *common,
+		 const struct pgm_live_options *lopts, bool full_stack);
+
+/* The helper of share/pgmortem.gdb (cmd_gdb.c). */
+int cmd_gdb(int argc, char **argv);
+/* Which registers cli_gdb_register_line() has seen: the two a stack needs. */
+enum { CLI_GDB_SEEN_RIP = 1, CLI_GDB_SEEN_RSP = 2 };
+/*
+ * One line of gdb's `info registers` ("rip  0x7f...  0x7f... <f+19>"): sets
+ * the named register in *regs and returns true if it is one of struct
+ * pgm_regs; other lines (k0, ymm, text) are ignored.
+ */
+struct pgm_regs;
+bool cli_gdb_register_line(const char *line, struct pgm_regs *regs, unsigned *seen);
+
 /* A process id: all digits, > 0.  False if not. */
 bool cli_parse_pid(const char *s, int32_t *ret);
 /* Milliseconds, at most 600000.  False if not. */

@@ -1,4 +1,5 @@
 /* pgmortem live PID: the wait analysis of a running backend, frozen for milliseconds. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,11 @@ static const char usage_text[] =
 	"      --instance       also attach every other process of PID's instance (the\n"
 	"                       postmaster's children), one after another, and merge what\n"
 	"                       each holds: names LWLock holders and who waits on whom\n"
+	"      --registers FILE registers of the thread a tracer (gdb) holds stopped, as\n"
+	"                       gdb's `info registers` prints them ('-': standard input):\n"
+	"                       used when PID is traced, so its stack unwinds (read\n"
+	"                       through /proc/PID/mem); see share/pgmortem/pgmortem.gdb\n"
+	"      --tid TID        the thread those registers belong to (default: PID)\n"
 	"\n"
 	"Example:\n"
 	"  pgmortem live 14527\n"
@@ -53,12 +59,14 @@ static const char usage_text[] =
 	"or frames missing), 2 nothing usable (no such process, permission denied),\n"
 	"64 usage error.\n";
 
-enum { OPT_FULL_STACK = 0x200, OPT_DEBUG_PAUSE, OPT_INSTANCE };
+enum { OPT_FULL_STACK = 0x200, OPT_DEBUG_PAUSE, OPT_INSTANCE, OPT_REGISTERS, OPT_TID };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "full-stack", no_argument, NULL, OPT_FULL_STACK },
 	{ "instance", no_argument, NULL, OPT_INSTANCE },
+	{ "registers", required_argument, NULL, OPT_REGISTERS },
+	{ "tid", required_argument, NULL, OPT_TID },
 	/* tests only: stay stopped this many ms (see tests/integration/live-safety) */
 	{ "debug-pause-stopped", required_argument, NULL, OPT_DEBUG_PAUSE },
 	{ NULL, 0, NULL, 0 },
@@ -66,7 +74,7 @@ static const struct option longopts[] = {
 
 static bool report_is_partial(const struct pgm_report *r, const struct pgm_live_facts *f)
 {
-	if (!f->stopped || r->n_missing || !r->debuginfo || !r->n_stacks)
+	if ((!f->stopped && !f->regs_given) || r->n_missing || !r->debuginfo || !r->n_stacks)
 		return true;
 	for (size_t i = 0; i < r->n_stacks; i++)
 		if (r->stacks[i]->stop_reason)
@@ -111,6 +119,35 @@ static int run(int32_t pid, const struct cli_common *common, const struct pgm_li
 	return rc;
 }
 
+int cli_live_run(int32_t pid, const struct cli_common *common, const struct pgm_live_options *lopts,
+		 bool full_stack)
+{
+	return run(pid, common, lopts, full_stack);
+}
+
+/* --registers FILE: gdb's `info registers` text; false (reported) if unusable. */
+static bool read_registers(const char *path, struct pgm_regs *regs)
+{
+	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!in) {
+		fprintf(stderr, "pgmortem: live: --registers %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned seen = 0;
+	while (getline(&line, &cap, in) > 0)
+		cli_gdb_register_line(line, regs, &seen);
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	if ((seen & CLI_GDB_SEEN_RIP) && (seen & CLI_GDB_SEEN_RSP))
+		return true;
+	fprintf(stderr, "pgmortem: live: --registers %s: no rip and rsp lines as gdb's `info "
+		"registers` prints them\n", path);
+	return false;
+}
+
 bool cli_parse_pid(const char *s, int32_t *ret)
 {
 	char *end;
@@ -139,6 +176,8 @@ int cmd_live(int argc, char **argv)
 	struct cli_common common;
 	struct pgm_live_options lopts = { 0 };
 	bool full_stack = false, instance = false;
+	struct pgm_regs regs = { 0 };
+	const char *regs_path = NULL;
 	cli_common_init(&common);
 	optind = 1;
 	int opt;
@@ -147,6 +186,15 @@ int cmd_live(int argc, char **argv)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == OPT_FULL_STACK || opt == OPT_INSTANCE) {
 			*(opt == OPT_FULL_STACK ? &full_stack : &instance) = true;
+			continue;
+		}
+		if (opt == OPT_REGISTERS) {
+			regs_path = optarg;
+			continue;
+		}
+		if (opt == OPT_TID) {
+			if (!cli_parse_pid(optarg, &lopts.given_tid))
+				return cli_usage_error("live", "--tid needs a thread id");
 			continue;
 		}
 		if (opt == OPT_DEBUG_PAUSE) {
@@ -163,6 +211,13 @@ int cmd_live(int argc, char **argv)
 		return cli_usage_error("live", "expected exactly one PID");
 	if (!cli_parse_pid(argv[optind], &pid))
 		return cli_usage_error("live", "'%s' is not a process id", argv[optind]);
+	if (regs_path && instance)
+		return cli_usage_error("live", "--registers are of one process, not of --instance");
+	if (regs_path) {
+		if (!read_registers(regs_path, &regs))
+			return EXIT_USAGE;
+		lopts.given_regs = &regs;
+	}
 	if (instance)
 		return cli_live_instance(pid, &common, &lopts, full_stack);
 	return run(pid, &common, &lopts, full_stack);
