@@ -66,15 +66,15 @@ define pgmortem
     pgmortem-gdb-nothing
   else
     if $argc == 0
-      pipe -d @|@ pgmortem-gdb-context analyze @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+      pipe -d @|@ pgmortem-gdb-context analyze @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
     else
       if $argc == 1
-        pipe -d @|@ pgmortem-gdb-context analyze $arg0 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+        pipe -d @|@ pgmortem-gdb-context analyze $arg0 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
       else
         if $argc == 2
-          pipe -d @|@ pgmortem-gdb-context analyze $arg0 $arg1 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+          pipe -d @|@ pgmortem-gdb-context analyze $arg0 $arg1 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
         else
-          pipe -d @|@ pgmortem-gdb-context analyze $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+          pipe -d @|@ pgmortem-gdb-context analyze $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
         end
       end
     end
@@ -99,15 +99,15 @@ define pgmortem-backends
     pgmortem-gdb-nothing
   else
     if $argc == 0
-      pipe -d @|@ pgmortem-gdb-context backends @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+      pipe -d @|@ pgmortem-gdb-context backends @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
     else
       if $argc == 1
-        pipe -d @|@ pgmortem-gdb-context backends $arg0 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+        pipe -d @|@ pgmortem-gdb-context backends $arg0 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
       else
         if $argc == 2
-          pipe -d @|@ pgmortem-gdb-context backends $arg0 $arg1 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+          pipe -d @|@ pgmortem-gdb-context backends $arg0 $arg1 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
         else
-          pipe -d @|@ pgmortem-gdb-context backends $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+          pipe -d @|@ pgmortem-gdb-context backends $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
         end
       end
     end
@@ -132,30 +132,30 @@ define pgmortem-print
     pgmortem-gdb-nothing
   else
     if $argc == 1
-      pipe -d @|@ pgmortem-gdb-context print $arg0 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+      pipe -d @|@ pgmortem-gdb-context print $arg0 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
     else
       if $argc == 2
-        pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+        pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
       else
         if $argc == 3
-          pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+          pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
         else
           if $argc == 4
-            pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+            pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
           else
             if $argc == 5
-              pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+              pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
             else
               if $argc == 6
-                pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+                pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
               else
                 if $argc == 7
-                  pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+                  pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
                 else
                   if $argc == 8
-                    pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 $arg7 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+                    pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 $arg7 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
                   else
-                    pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 $arg7 $arg8 @|@ sh -c 'read -r p; exec "${p:-${PGMORTEM:-pgmortem}}" gdb'
+                    pipe -d @|@ pgmortem-gdb-context print $arg0 $arg1 $arg2 $arg3 $arg4 $arg5 $arg6 $arg7 $arg8 @|@ sh -c 'read -r p; p=${p:-${PGMORTEM:-pgmortem}}; command -v "$p" >/dev/null || { cat >/dev/null; exit 127; }; exec "$p" gdb'
                   end
                 end
               end
