@@ -10,7 +10,7 @@
 # thread and frame 0's `info registers`) into `pgmortem gdb`, which runs the
 # standalone command on it: `pgmortem analyze CORE -e EXE` for a core file,
 # `pgmortem live PID` with gdb's registers for a process gdb is attached to (gdb
-# holds it stopped; pgmortem reads its memory through /proc/PID/mem and unwinds
+# holds it stopped; pgmortem reads its memory straight from it and unwinds
 # the stack from those registers).
 #
 # The pgmortem program: $pgmortem_path if set
@@ -90,7 +90,7 @@ pg_terminate_backend can work, and its stack -- the same report as
   pgmortem analyze CORE -e EXE     when gdb has a core file loaded,
   pgmortem live PID                when gdb is attached to the process:
 gdb holds the process stopped and hands over the registers of its current
-thread, so pgmortem unwinds the stack and reads memory through /proc/PID/mem.
+thread, so pgmortem unwinds the stack and reads memory straight from the process.
 Needs no Python.  The pgmortem program: $pgmortem_path, else $PGMORTEM, else PATH.
 end
 

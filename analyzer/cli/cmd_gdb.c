@@ -10,7 +10,7 @@
  * From it we decide what gdb is looking at:
  *   a core file ("Local core dump file:")  -> analyze / backends / print CORE -e EXE
  *   a native process ("1 (native)")        -> live PID with gdb's registers
- *                                             (gdb holds the ptrace; memory through /proc)
+ *                                             (gdb holds the ptrace; memory read directly)
  * and run that command here, so the output is exactly the standalone one.
  * Parsing registers from `info registers` text is shared with
  * `pgmortem live --registers FILE`.
@@ -40,8 +40,8 @@ static const char usage_text[] =
 	"  a core file       pgmortem analyze|backends|print CORE -e EXE\n"
 	"  a live process    pgmortem live PID (--instance for backends) with gdb's\n"
 	"                    registers of its current thread: gdb holds the process\n"
-	"                    stopped, so its stack unwinds; memory is read through\n"
-	"                    /proc/PID/mem.  print: a snapshot of it, then print.\n"
+	"                    stopped, so its stack unwinds; memory is read straight\n"
+	"                    from the process.  print: a snapshot of it, then print.\n"
 	"\n"
 	"Exit codes: those of the command run; 2 if gdb has neither a process nor a\n"
 	"core file, or a kind of target pgmortem cannot read (remote); 64 usage error.\n";

@@ -206,7 +206,7 @@ static struct pgm_error *traced_by(struct live_target *lt, const struct pgm_live
 	const char *cmd = f->tracer_cmdline ? f->tracer_cmdline : "";
 	const char *what = opts->given_regs
 		? "registers of the thread it holds handed in by the tracer; stack and memory read "
-		  "through /proc while it keeps the process stopped"
+		  "from the process, which the tracer keeps stopped"
 		: "registers and stack are not available; decoded from memory read through /proc "
 		  "without stopping it";
 	int r = asprintf(&f->not_stopped_why, "traced by PID %d (%s)%s%.60s%s: %s", (int)f->tracer_pid,

@@ -42,10 +42,11 @@
  * still works.  The tracer can hand in what it knows: with
  * options.given_regs (a gdb session passes the registers of its current
  * thread, see share/pgmortem.gdb) that thread is the target's one thread
- * and its stack unwinds, read from the process through /proc/PID/mem —
+ * and its stack unwinds, read from the process like everything else —
  * consistent because the tracer keeps the process stopped; a thread found
- * running gets a warning.  Permission problems are PGM_ERR_PERMISSION naming the cause:
- * another uid, kernel.yama.ptrace_scope, missing CAP_SYS_PTRACE.
+ * running gets a warning.  Permission problems are PGM_ERR_PERMISSION
+ * naming the cause: another uid, kernel.yama.ptrace_scope, missing
+ * CAP_SYS_PTRACE.
  */
 #ifndef PGMORTEM_LIVE_H
 #define PGMORTEM_LIVE_H
