@@ -18,6 +18,10 @@
 # else the environment variable PGMORTEM, else the PATH.  Its exit status is
 # left in $_shell_exitcode (0 complete, 1 partial, 2 nothing usable).
 
+# Sourcing the file again redefines the commands without asking.
+set $_pgmortem_confirm = $_gdb_setting("confirm")
+set confirm off
+
 define pgmortem-gdb-context
   if $_isvoid($pgmortem_path)
     echo \n
@@ -180,4 +184,8 @@ EXPR is pgmortem print's small C expression, decoded with PostgreSQL's DWARF:
 Unlike gdb's print, a member in memory the core lacks prints as
 <not captured at 0x... (mapping ...)> and the rest carries on.  For a live
 process pgmortem takes a snapshot of it first (with gdb's registers).
+end
+
+if $_pgmortem_confirm
+  set confirm on
 end
