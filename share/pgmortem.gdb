@@ -1,5 +1,7 @@
 # pgmortem.gdb: pgmortem's answers inside gdb, in gdb's own command language.
-# Needs no Python and no Guile: works in any gdb 13, Debian's gdb-minimal included.
+# Needs no Python and no Guile: tested with gdb 13.1, Debian's gdb and
+# gdb-minimal; it uses only pipe, eval, $_gdb_setting, $_inferior_thread_count,
+# $_shell_exitcode and `frame apply`, which older gdbs may lack.
 #
 #   (gdb) source /usr/local/share/pgmortem/pgmortem.gdb
 #   (gdb) pgmortem                 why the process (or core) gdb is looking at is stuck
@@ -65,6 +67,10 @@ document pgmortem-gdb-nothing
 Internal to pgmortem.gdb: the one line when there is nothing to analyse.
 end
 
+# gdb's CLI cannot forward a variable argument list, so each command picks its
+# `pipe` line by $argc.  The shell part reads the pgmortem path (the first line)
+# and, if there is no such program, drains its input so that gdb's write does
+# not fail, and exits 127 for pgmortem-gdb-check.
 define pgmortem
   if $_inferior_thread_count == 0
     pgmortem-gdb-nothing
