@@ -126,7 +126,7 @@ static void current_thread(const char *line, struct gdb_context *c)
 		c->tid = atoi(p + 9);
 }
 
-static int read_context(FILE *in, struct gdb_context *c)
+static void read_context(FILE *in, struct gdb_context *c)
 {
 	char *line = NULL, **next = NULL;
 	size_t cap = 0;
@@ -163,7 +163,6 @@ static int read_context(FILE *in, struct gdb_context *c)
 		c->kind = GDB_NATIVE;
 	else
 		c->kind = c->pid ? GDB_OTHER : GDB_NOTHING;
-	return 0;
 }
 
 static void trim_expr(char *s)
