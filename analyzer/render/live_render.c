@@ -55,9 +55,11 @@ static void print_freeze(FILE *out, const struct pgm_live_facts *f)
 			row(out, "read while stopped", f->frozen);
 	} else {
 		row(out, "not stopped", f->not_stopped_why ? f->not_stopped_why : "unknown reason");
+		if (f->regs_given)
+			row(out, "registers", "handed in by the tracer, which holds the process stopped");
 	}
 	if (f->after_resume)
-		row(out, "read after resume", f->after_resume);
+		row(out, f->stopped ? "read after resume" : "read live", f->after_resume);
 }
 
 static void print_live(FILE *out, const struct pgm_live_facts *f, const struct pgm_text_style *st)
@@ -124,6 +126,7 @@ json_object *pgm_live_facts_json(const struct pgm_live_facts *f)
 	json_object_object_add(o, "frozen", str_or_null(f->frozen));
 	json_object_object_add(o, "read_after_resume", str_or_null(f->after_resume));
 	json_object_object_add(o, "not_stopped_why", str_or_null(f->not_stopped_why));
+	json_object_object_add(o, "registers_given", json_object_new_boolean(f->regs_given));
 	return o;
 }
 
