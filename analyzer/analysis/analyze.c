@@ -89,18 +89,6 @@ static void set_crash_function(struct pgm_report *r)
 		}
 }
 
-static char *version_string(const struct pgm_pg *pg)
-{
-	uint64_t p;
-	char *s = NULL;
-	bool truncated;
-	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_server_version_string, &p);
-	if (!err && p)
-		err = pgm_target_read_string(pg->target, p, 64, &s, &truncated);
-	pgm_error_destroy(err);
-	return s;
-}
-
 static struct pgm_error *analyze_backend(struct pgm_program *prog, const struct pgm_pg *pg,
 					 struct pgm_report *r, bool crashed);
 
@@ -121,7 +109,7 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 	if (!err) {
 		struct pgm_pg pg;
 		pgm_pg_init(&pg, t, layout);
-		r->pg_version = version_string(&pg);
+		r->pg_version = pgm_pg_version_string(&pg);
 		err = analyze_backend(prog, &pg, r, is_crash(t));
 	}
 	if (err) {

@@ -450,18 +450,6 @@ static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_insta
 
 /* ---- the instance ---- */
 
-static char *version_string(const struct pgm_pg *pg)
-{
-	uint64_t p;
-	char *s = NULL;
-	bool truncated;
-	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_server_version_string, &p);
-	if (!err && p)
-		err = pgm_target_read_string(pg->target, p, 64, &s, &truncated);
-	pgm_error_destroy(err);
-	return s;
-}
-
 static struct pgm_error *read_all(struct pgm_program *prog, const struct pgm_pg *pg,
 				  const struct pgm_instance_options *opts, struct pgm_instance *inst)
 {
@@ -469,7 +457,7 @@ static struct pgm_error *read_all(struct pgm_program *prog, const struct pgm_pg 
 	struct pgm_error *err = identify(prog, pg, &inst->id);
 	if (err)
 		return err;
-	inst->pg_version = version_string(pg);
+	inst->pg_version = pgm_pg_version_string(pg);
 	if (!(inst->source_path = strdup(t->path ? t->path : "")))
 		return &pgm_enomem;
 	if (!pg->layout->has_debuginfo)
@@ -571,13 +559,9 @@ static struct pgm_error *hold_waiters(const struct pgm_pg *pg, struct pgm_lwlock
 	if (!(h->waiters = calloc(n + 1, sizeof(*h->waiters))))
 		return pgm_error_destroy(err), &pgm_enomem;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t proc, pid = 0;
-		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procnos[i], &proc);
-		if (!e2)
-			e2 = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
-		pgm_error_destroy(e2);
+		int32_t pid = pgm_pg_procno_pid(pg, procnos[i]);
 		if (pid)
-			h->waiters[h->n_waiters++] = (int32_t)pid;
+			h->waiters[h->n_waiters++] = pid;
 	}
 	h->waiters_known = err == NULL;
 	pgm_error_destroy(err);

@@ -143,3 +143,15 @@ void pgm_pg_init(struct pgm_pg *pg, struct pgm_target *target, const struct pgm_
 		pg->version_num = (int)v;
 	pgm_error_destroy(err);
 }
+
+char *pgm_pg_version_string(const struct pgm_pg *pg)
+{
+	uint64_t p;
+	char *s = NULL;
+	bool truncated;
+	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_server_version_string, &p);
+	if (!err && p)
+		err = pgm_target_read_string(pg->target, p, 64, &s, &truncated);
+	pgm_error_destroy(err);
+	return s;
+}

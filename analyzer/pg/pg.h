@@ -64,6 +64,10 @@ struct pgm_error *pgm_pg_read_name_array(const struct pgm_pg *pg, enum pgm_pg_gl
 
 /* Address of allProcs[procno]; validates procno against allProcCount. */
 struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret);
+/* The pid in allProcs[procno]; 0 when it cannot be read. */
+int32_t pgm_pg_procno_pid(const struct pgm_pg *pg, int32_t procno);
+/* "15.18" from server_version_string; NULL if unreadable.  The caller frees it. */
+char *pgm_pg_version_string(const struct pgm_pg *pg);
 /* procno of the PGPROC at `proc`, from its position in allProcs. */
 struct pgm_error *pgm_pg_procno(const struct pgm_pg *pg, uint64_t proc, int32_t *ret);
 /* Address of this process's own PGPROC (MyProc); 0 if NULL. */

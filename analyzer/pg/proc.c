@@ -110,14 +110,21 @@ struct pgm_error *pgm_pg_add_proclist_waiters(const struct pgm_pg *pg, int32_t h
 	struct pgm_error *err = pgm_pg_walk_proclist(pg, head, next_link, procnos,
 						     sizeof(procnos) / sizeof(procnos[0]), &n);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t proc, pid = 0;
-		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procnos[i], &proc);
-		if (!e2)
-			e2 = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
-		pgm_error_destroy(e2);
-		if ((e2 = pgm_wait_add_waiter(w, procnos[i], (int32_t)pid, procnos[i] == self_procno)))
+		struct pgm_error *e2 = pgm_wait_add_waiter(w, procnos[i], pgm_pg_procno_pid(pg, procnos[i]),
+							   procnos[i] == self_procno);
+		if (e2)
 			return pgm_error_destroy(err), e2;
 	}
 	w->waiters_known = err == NULL;
 	return err;
+}
+
+int32_t pgm_pg_procno_pid(const struct pgm_pg *pg, int32_t procno)
+{
+	uint64_t proc, pid = 0;
+	struct pgm_error *err = pgm_pg_proc_addr(pg, procno, &proc);
+	if (!err)
+		err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
+	pgm_error_destroy(err);
+	return err ? 0 : (int32_t)pid;
 }
