@@ -36,7 +36,9 @@ struct cli_common {
 	size_t n_debug_dirs;
 	const char *sysroot;                      /* --sysroot */
 	enum cli_format format;                   /* --format */
-	const char *layout_cache;                 /* layout cache dir for analyses, NULL: none */
+	const char *cache_dir;                    /* --cache-dir, NULL for the default */
+	bool no_cache;                            /* --no-cache */
+	const char *layout_cache;                 /* set by cli_common_layout_cache() */
 	bool color;                               /* TTY and no NO_COLOR */
 };
 
@@ -46,6 +48,8 @@ enum {
 	OPT_SYSROOT,
 	OPT_FORMAT,
 	OPT_HELP,
+	OPT_CACHE_DIR,
+	OPT_NO_CACHE,
 };
 
 /*
@@ -59,7 +63,18 @@ enum {
 	{ "format", required_argument, NULL, OPT_FORMAT }, \
 	{ "help", no_argument, NULL, OPT_HELP }
 
+/* The layout cache options, for commands that analyse; cli_parse_common handles them. */
+#define CLI_CACHE_LONGOPTS \
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR }, \
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE }
+
 void cli_common_init(struct cli_common *common);
+/*
+ * Resolves --cache-dir / --no-cache into common->layout_cache and returns
+ * it; the caller frees it with free() once the analyses are done.  NULL
+ * means no cache (--no-cache, or neither XDG_CACHE_HOME nor HOME is set).
+ */
+char *cli_common_layout_cache(struct cli_common *common);
 /*
  * Handles option `opt` with argument `arg` if it is a shared one.  Returns 1
  * if handled, 0 if not a shared option, -1 on a usage error (already

@@ -39,13 +39,12 @@ static const char usage_text[] =
 	"Exit codes: 0 complete, 1 partial (memory, debuginfo or frames missing),\n"
 	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
 
-enum { OPT_FULL_STACK = 0x200, OPT_NO_CACHE, OPT_CACHE_DIR };
+enum { OPT_FULL_STACK = 0x200 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
+	CLI_CACHE_LONGOPTS,
 	{ "full-stack", no_argument, NULL, OPT_FULL_STACK },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,18 +128,15 @@ int cmd_analyze(int argc, char **argv)
 {
 	static const char *const formats[] = { "text", "json", NULL };
 	struct cli_common common;
-	bool full_stack = false, no_cache = false;
-	const char *cache_dir = NULL;
+	bool full_stack = false;
 	cli_common_init(&common);
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
-		if (opt == OPT_FULL_STACK || opt == OPT_NO_CACHE || opt == OPT_CACHE_DIR) {
-			full_stack |= opt == OPT_FULL_STACK;
-			no_cache |= opt == OPT_NO_CACHE;
-			cache_dir = opt == OPT_CACHE_DIR ? optarg : cache_dir;
+		if (opt == OPT_FULL_STACK) {
+			full_stack = true;
 			continue;
 		}
 		int handled = cli_parse_common(&common, opt, optarg, formats);
@@ -149,8 +145,7 @@ int cmd_analyze(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("analyze", "expected one or more CORE files");
-	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
-	common.layout_cache = dir;
+	char *dir = cli_common_layout_cache(&common);
 	int rc = run(argv + optind, (size_t)(argc - optind), &common, full_stack);
 	free(dir);
 	return rc;

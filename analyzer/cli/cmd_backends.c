@@ -41,13 +41,12 @@ static const char usage_text[] =
 	"Exit codes: 0 complete, 1 partial (entries skipped or memory missing),\n"
 	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
 
-enum { OPT_LOCKS = 0x200, OPT_NO_CACHE, OPT_CACHE_DIR };
+enum { OPT_LOCKS = 0x200 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
+	CLI_CACHE_LONGOPTS,
 	{ "locks", no_argument, NULL, OPT_LOCKS },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -190,18 +189,14 @@ static int run(int argc, char **argv, bool locks, const char *cmd)
 {
 	static const char *const formats[] = { "text", "json", "dot", NULL };
 	struct cli_common common;
-	bool no_cache = false;
-	const char *cache_dir = NULL;
 	cli_common_init(&common);
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
-		if (opt == OPT_LOCKS || opt == OPT_NO_CACHE || opt == OPT_CACHE_DIR) {
-			locks |= opt == OPT_LOCKS;
-			no_cache |= opt == OPT_NO_CACHE;
-			cache_dir = opt == OPT_CACHE_DIR ? optarg : cache_dir;
+		if (opt == OPT_LOCKS) {
+			locks = true;
 			continue;
 		}
 		if (cli_parse_common(&common, opt, optarg, formats) <= 0)
@@ -209,8 +204,7 @@ static int run(int argc, char **argv, bool locks, const char *cmd)
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "expected one or more CORE files");
-	char *dir = no_cache ? NULL : cli_layout_cache_dir(cache_dir);
-	common.layout_cache = dir;
+	char *dir = cli_common_layout_cache(&common);
 	struct cli_instances s;
 	int rc = cli_instances_open(argv + optind, (size_t)(argc - optind), &common, locks, &s);
 	render(&s, &common, locks);

@@ -1,4 +1,4 @@
-/* pgmortem batch: many cores, one command; and the layout cache directory. */
+/* pgmortem batch: many cores, one command. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -71,19 +71,18 @@ static const char usage_text[] =
 	"this wins over 1), 64 usage error.\n";
 
 enum {
-	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_CACHE_DIR, OPT_NO_CACHE, OPT_MAX_SIZE,
+	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_MAX_SIZE,
 	OPT_FROM_JSONL, OPT_LAYOUT_FROM,
 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
+	CLI_CACHE_LONGOPTS,
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "from-jsonl", no_argument, NULL, OPT_FROM_JSONL },
 	{ "layout-from", required_argument, NULL, OPT_LAYOUT_FROM },
@@ -97,11 +96,10 @@ enum summary_format { SUMMARY_TEXT, SUMMARY_JSON, SUMMARY_NONE };
 struct batch_args {
 	struct cli_common common;
 	unsigned jobs;
-	const char *layout_cache;    /* resolved from --cache-dir / --no-cache */
 	double timeout;
-	const char *output, *junit, *cache_dir;
+	const char *output, *junit;
 	enum summary_format summary;
-	bool no_cache, from_jsonl;
+	bool from_jsonl;
 	uint64_t max_size;
 	const char *layout_from[CLI_MAX_DEBUG_DIRS];
 	size_t n_layout_from;
@@ -121,21 +119,6 @@ struct batch {
 	bool progress;
 };
 
-char *cli_layout_cache_dir(const char *override)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir = NULL;
-	int rc;
-	if (override)
-		return strdup(override);
-	if (xdg && *xdg == '/')
-		rc = asprintf(&dir, "%s/pgmortem/layouts", xdg);
-	else if (home && *home)
-		rc = asprintf(&dir, "%s/.cache/pgmortem/layouts", home);
-	else
-		return NULL;
-	return rc < 0 ? NULL : dir;
-}
 
 /* ---- the child: analyze one core, write its record ---- */
 
@@ -388,8 +371,6 @@ static int parse_option(struct batch_args *a, int opt, const char *arg)
 		return 0;
 	case 'o': a->output = arg; return 0;
 	case OPT_JUNIT: a->junit = arg; return 0;
-	case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
-	case OPT_NO_CACHE: a->no_cache = true; return 0;
 	case OPT_FROM_JSONL: a->from_jsonl = true; return 0;
 	case OPT_LAYOUT_FROM:
 		if (a->n_layout_from == CLI_MAX_DEBUG_DIRS)
@@ -427,7 +408,7 @@ static int parse_args(int argc, char **argv, struct batch_args *a)
 	}
 	if (optind == argc && !a->n_layout_from)
 		return cli_usage_error("batch", "expected at least one core file or directory");
-	if (a->no_cache && (a->cache_dir || a->n_layout_from))
+	if (a->common.no_cache && (a->common.cache_dir || a->n_layout_from))
 		return cli_usage_error("batch", "--no-cache excludes --cache-dir and --layout-from");
 	return -1;
 }
@@ -581,10 +562,10 @@ static int run_from_jsonl(struct batch_args *a, char **paths, size_t n_paths)
  */
 static char *debuginfo_cache_dir(const struct batch_args *a, const char **dirs)
 {
-	char *layouts = a->no_cache ? NULL : cli_layout_cache_dir(a->cache_dir), *dir = NULL;
+	const char *layouts = a->common.layout_cache;
+	char *dir = NULL;
 	if (layouts && asprintf(&dir, "%s/debuginfo", layouts) < 0)
 		dir = NULL;
-	free(layouts);
 	dirs[0] = dir;
 	for (size_t i = 0; i < a->common.n_debug_dirs; i++)
 		dirs[i + 1] = a->common.debug_dirs[i];
@@ -606,7 +587,7 @@ static int run(struct batch_args *a, char **paths, size_t n_paths)
 		b.analyze.program.n_debug_dirs = a->common.n_debug_dirs + 1;
 		b.analyze.debuginfo_cache = dbg;
 	}
-	b.analyze.layout_cache = a->layout_cache;
+	b.analyze.layout_cache = a->common.layout_cache;
 	b.analyze.decompress_cap = a->max_size ? a->max_size : pgm_core_default_cap(a->jobs);
 	struct pgm_error *err = pgm_batch_collect((const char *const *)paths, n_paths, &b.inputs);
 	if (err) {
@@ -670,11 +651,10 @@ int cmd_batch(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	char *dir = a.no_cache ? NULL : cli_layout_cache_dir(a.cache_dir);
+	char *dir = cli_common_layout_cache(&a.common);
 	rc = prime(&a, dir);
 	if (rc != EXIT_COMPLETE || optind == argc)
 		return free(dir), rc;
-	a.layout_cache = dir;
 	rc = run(&a, argv + optind, (size_t)(argc - optind));
 	free(dir);
 	return rc;

@@ -39,6 +39,12 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 	case OPT_SYSROOT:
 		common->sysroot = arg;
 		return 1;
+	case OPT_CACHE_DIR:
+		common->cache_dir = arg;
+		return 1;
+	case OPT_NO_CACHE:
+		common->no_cache = true;
+		return 1;
 	case OPT_FORMAT:
 		if (!format_allowed(arg, allowed_formats)) {
 			fprintf(stderr, "pgmortem: unknown --format '%s'\n", arg);
@@ -79,4 +85,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\ntry 'pgmortem %s%s--help' for more information\n", cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+char *cli_layout_cache_dir(const char *override)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+	int rc;
+	if (override)
+		return strdup(override);
+	if (xdg && *xdg == '/')
+		rc = asprintf(&dir, "%s/pgmortem/layouts", xdg);
+	else if (home && *home)
+		rc = asprintf(&dir, "%s/.cache/pgmortem/layouts", home);
+	else
+		return NULL;
+	return rc < 0 ? NULL : dir;
+}
+
+char *cli_common_layout_cache(struct cli_common *common)
+{
+	char *dir = common->no_cache ? NULL : cli_layout_cache_dir(common->cache_dir);
+	common->layout_cache = dir;
+	return dir;
 }
