@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "pgmortem/batch.h"
+#include "util/text.h"
 
 static int mkdir_p(char *path)
 {
@@ -134,8 +135,7 @@ size_t pgm_batch_cache_debuginfo(struct pgm_program *prog, const char *dir)
 		    (strncmp(m->debug_path, dir, dir_len) == 0 && m->debug_path[dir_len] == '/'))
 			continue;
 		char hex[2 * sizeof(m->build_id) + 1], *target;
-		for (size_t k = 0; k < m->build_id_len; k++)
-			sprintf(hex + 2 * k, "%02x", m->build_id[k]);
+		pgm_hex_format(m->build_id, m->build_id_len, hex);
 		if (asprintf(&target, "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2) < 0)
 			continue;
 		if (access(target, F_OK) != 0 && file_is_compressed(m->debug_path) && store(m, target))

@@ -20,6 +20,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "debuginfo/program_internal.h"
+#include "util/text.h"
 
 #define DEFAULT_DEBUG_DIRS ".debug:/usr/lib/debug"
 
@@ -37,16 +38,6 @@ bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
 		return false;
 	prog->n_warnings++;
 	return true;
-}
-
-void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		buf[2 * i] = digits[id[i] >> 4];
-		buf[2 * i + 1] = digits[id[i] & 0xf];
-	}
-	buf[2 * len] = '\0';
 }
 
 /*
@@ -93,7 +84,7 @@ static bool file_build_id_matches(int fd, const unsigned char *want, size_t want
 	ssize_t have_len = elf ? dwelf_elf_gnu_build_id(elf, &have) : -1;
 	bool match = have_len == (ssize_t)want_len && memcmp(have, want, want_len) == 0;
 	if (have_len > 0 && have_len <= 64)
-		pgm_build_id_hex(have, (size_t)have_len, have_hex);
+		pgm_hex_format(have, (size_t)have_len, have_hex);
 	else
 		strcpy(have_hex, "none");
 	elf_end(elf);
@@ -115,7 +106,7 @@ static int open_candidate(struct module_state *ms, Dwfl_Module *mod, const char 
 	char have_hex[129];
 	if (want_len && !file_build_id_matches(fd, want, want_len, have_hex)) {
 		char want_hex[129];
-		pgm_build_id_hex(want, want_len, want_hex);
+		pgm_hex_format(want, want_len, want_hex);
 		struct pgm_module *m = &ms->prog->modules[ms->index];
 		m->build_id_mismatch = true;
 		pgm_program_warn(ms->prog, "%s has build-id %s but the process ran build-id %s: "
@@ -346,7 +337,7 @@ static struct pgm_error *find_debug_file(struct module_state *ms, Elf *elf)
 static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 {
 	char hex[129], dir[3] = "";
-	pgm_build_id_hex(m->build_id, m->build_id_len, hex);
+	pgm_hex_format(m->build_id, m->build_id_len, hex);
 	if (m->build_id_len)
 		memcpy(dir, hex, 2);
 	const char *name = m->name ? m->name : "?";
@@ -384,7 +375,7 @@ static void check_unused_exe(struct pgm_program *prog, const struct pgm_module *
 		return;
 	}
 	if (!file_build_id_matches(fd, m->build_id, m->build_id_len, have)) {
-		pgm_build_id_hex(m->build_id, m->build_id_len, want);
+		pgm_hex_format(m->build_id, m->build_id_len, want);
 		pgm_program_warn(prog, "%s has build-id %s but the process ran build-id %s: "
 				 "not used", prog->exe, have, want);
 	}

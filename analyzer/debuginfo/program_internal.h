@@ -89,8 +89,6 @@ const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, ui
  */
 bool pgm_program_symbol_address(struct pgm_program *prog, const struct pgm_module *m,
 				const char *name, uint64_t *ret);
-/* Lowercase hex of a build-id into buf (2 * len + 1 bytes). */
-void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf);
 
 /*
  * One physical frame as libdwfl unwound it, before inline expansion.

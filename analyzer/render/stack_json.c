@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "pgmortem/render.h"
+#include "util/text.h"
 
 /*
  * Adds key -> val (NULL is JSON null) and takes val's reference.  Strings
@@ -135,8 +136,7 @@ static struct json_object *build_id_json(const struct pgm_module *m, bool *ok)
 	if (!m->build_id_len)
 		return NULL;
 	char buf[sizeof(m->build_id) * 2 + 1];
-	for (size_t i = 0; i < m->build_id_len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", m->build_id[i]);
+	pgm_hex_format(m->build_id, m->build_id_len, buf);
 	return str(buf, ok);
 }
 

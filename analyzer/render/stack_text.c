@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pgmortem/render.h"
+#include "util/text.h"
 
 const char *pgm_signal_name(int signo, char *buf, size_t len)
 {
@@ -63,10 +64,9 @@ static void render_executable(FILE *out, struct pgm_program *prog)
 	}
 	fprintf(out, "executable %s", m->path ? m->path : m->name);
 	if (m->build_id_len) {
-		fputs(" (build-id ", out);
-		for (size_t i = 0; i < m->build_id_len; i++)
-			fprintf(out, "%02x", m->build_id[i]);
-		fputc(')', out);
+		char hex[2 * sizeof(m->build_id) + 1];
+		pgm_hex_format(m->build_id, m->build_id_len, hex);
+		fprintf(out, " (build-id %s)", hex);
 	}
 	fputc('\n', out);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pgmortem/target.h"
+#include "util/text.h"
 #include "target/target_internal.h"
 
 struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf, size_t len)
@@ -88,6 +89,18 @@ struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, si
 	*truncated = true;
 	*ret = buf;
 	return NULL;
+}
+
+struct pgm_error *pgm_target_read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret)
+{
+	char *raw;
+	bool truncated;
+	struct pgm_error *err = pgm_target_read_string(t, addr, max, &raw, &truncated);
+	if (err)
+		return err;
+	*ret = pgm_text_from_bytes(raw, max);
+	free(raw);
+	return *ret ? NULL : &pgm_enomem;
 }
 
 const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr)

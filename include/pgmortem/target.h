@@ -130,6 +130,12 @@ struct pgm_error *pgm_target_read_u32(struct pgm_target *t, uint64_t addr, uint3
  */
 struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, size_t max,
 					 char **ret, bool *truncated);
+/*
+ * The same string as text any output can carry (valid UTF-8, control
+ * characters escaped as "\xNN"; the rule is pgm_text_from_bytes' in
+ * util/text.h).  For names and query texts meant for people.
+ */
+struct pgm_error *pgm_target_read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret);
 
 /* The mapping containing addr, or NULL. */
 const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr);
