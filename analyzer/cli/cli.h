@@ -15,6 +15,7 @@
 
 #include "pgmortem/dwarf.h"
 #include "pgmortem/error.h"
+#include "pgmortem/instance.h"
 #include "pgmortem/program.h"
 
 /* Exit codes scripts can rely on (documented in --help and README). */
@@ -104,30 +105,6 @@ int cmd_print(int argc, char **argv);
 int cmd_backends(int argc, char **argv);
 int cmd_locks(int argc, char **argv);
 
-/*
- * Several cores, analyzed and grouped by instance (cmd_backends.c): cores
- * of one instance become one struct pgm_instance holding their reports.
- * Errors are reported on stderr; returns EXIT_COMPLETE, or EXIT_UNUSABLE
- * if some core could not be used (the others are still there).
- */
-#include "pgmortem/instance.h"
-struct cli_core {
-	const char *path;
-	struct pgm_target *target;
-	struct pgm_program *program;   /* NULL if the core could not be opened */
-	struct pgm_instance_id id;
-	struct pgm_report *report;     /* until handed to its instance */
-	int group;
-};
-struct cli_instances {
-	struct cli_core *cores;
-	size_t n_cores;
-	struct pgm_instance **instances;   /* one per group, in the order of their first core */
-	size_t n_instances;
-};
-int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
-		       struct cli_instances *s);
-void cli_instances_close(struct cli_instances *s);
 int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
@@ -158,14 +135,37 @@ bool cli_parse_pid(const char *s, int32_t *ret);
 /* Milliseconds, at most 600000.  False if not. */
 bool cli_parse_ms(const char *s, unsigned *ret);
 
+/*
+ * Several cores, analyzed and grouped by instance (common.c): cores
+ * of one instance become one struct pgm_instance holding their reports.
+ * Errors are reported on stderr; returns EXIT_COMPLETE, or EXIT_UNUSABLE
+ * if some core could not be used (the others are still there).
+ */
+struct cli_core {
+	const char *path;
+	struct pgm_target *target;
+	struct pgm_program *program;   /* NULL if the core could not be opened */
+	struct pgm_instance_id id;
+	struct pgm_report *report;     /* until handed to its instance */
+	int group;
+};
+struct cli_instances {
+	struct cli_core *cores;
+	size_t n_cores;
+	struct pgm_instance **instances;   /* one per group, in the order of their first core */
+	size_t n_instances;
+};
+int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
+		       struct cli_instances *s);
+void cli_instances_close(struct cli_instances *s);
 /* The DWARF view `types` and `print` read: of CORE's program, or of EXE alone. */
 struct cli_dwarf {
 	struct pgm_target *target;     /* NULL without a core */
 	struct pgm_program *program;   /* NULL without a core */
 	struct pgm_dwarf *dwarf;
 };
-/* Opens it (errors reported on stderr); returns -1 on success, else an exit status. */
-int cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d);
+/* Opens it; false when it cannot be (the error is reported on stderr). */
+bool cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d);
 void cli_dwarf_close(struct cli_dwarf *d);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "pg/layout.h"
 #include "pgmortem/analyze.h"
 #include "render/backends_render.h"
 #include "render/report_render.h"

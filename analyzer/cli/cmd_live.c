@@ -148,28 +148,6 @@ static bool read_registers(const char *path, struct pgm_regs *regs)
 	return false;
 }
 
-bool cli_parse_pid(const char *s, int32_t *ret)
-{
-	char *end;
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
-		return false;
-	long v = strtol(s, &end, 10);
-	if (*end || v <= 0 || v > 0x3fffffff)
-		return false;
-	*ret = (int32_t)v;
-	return true;
-}
-
-bool cli_parse_ms(const char *s, unsigned *ret)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || v > 600000)
-		return false;
-	*ret = (unsigned)v;
-	return true;
-}
-
 int cmd_live(int argc, char **argv)
 {
 	static const char *const formats[] = { "text", "json", NULL };

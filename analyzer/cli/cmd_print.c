@@ -194,8 +194,8 @@ int cmd_print(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	struct session s = { .thread = a.thread };
-	if ((status = cli_dwarf_open(a.core, &a.common, &s.d)) >= 0)
-		return status;
+	if (!cli_dwarf_open(a.core, &a.common, &s.d))
+		return EXIT_UNUSABLE;
 	struct json_object *doc = json_object_new_object(), *values = json_object_new_array();
 	size_t failed = print_all(&s, a.exprs, a.n_exprs, a.common.format, values);
 	if (a.common.format == CLI_FORMAT_JSON && doc) {

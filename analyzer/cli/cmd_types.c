@@ -95,38 +95,6 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 	return status;
 }
 
-int cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d)
-{
-	struct pgm_error *err;
-	memset(d, 0, sizeof(*d));
-	if (!core) {
-		err = pgm_dwarf_open_file(common->exe, common->debug_dirs, common->n_debug_dirs,
-					  &d->dwarf);
-	} else {
-		struct pgm_program_options opts;
-		cli_program_options(common, &opts);
-		err = pgm_target_core_open(core, common->sysroot, &d->target);
-		if (!err)
-			err = pgm_program_create(d->target, &opts, &d->program);
-		if (!err)
-			err = pgm_dwarf_create(d->program, &d->dwarf);
-	}
-	if (!err)
-		return -1;
-	cli_report_error(core ? core : common->exe, err);
-	pgm_error_destroy(err);
-	cli_dwarf_close(d);
-	return EXIT_UNUSABLE;
-}
-
-void cli_dwarf_close(struct cli_dwarf *d)
-{
-	pgm_dwarf_destroy(d->dwarf);
-	pgm_program_destroy(d->program);
-	pgm_target_destroy(d->target);
-	memset(d, 0, sizeof(*d));
-}
-
 /* "nbtree.c:BTParallelScanDescData" -> hint "nbtree.c", name after the colon. */
 static struct pgm_error *layout_of(struct pgm_dwarf *dw, const char *arg, struct pgm_layout **ret)
 {
@@ -222,8 +190,8 @@ int cmd_types(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	struct cli_dwarf d;
-	status = cli_dwarf_open(core, &common, &d);
-	if (status < 0) {
+	status = EXIT_UNUSABLE;
+	if (cli_dwarf_open(core, &common, &d)) {
 		status = run(d.dwarf, names, n, common.format);
 		cli_dwarf_close(&d);
 	}

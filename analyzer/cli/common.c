@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "pgmortem/analyze.h"
 
 void cli_common_init(struct cli_common *common)
 {
@@ -109,3 +110,172 @@ char *cli_common_layout_cache(struct cli_common *common)
 	common->layout_cache = dir;
 	return dir;
 }
+
+/* ---- numbers ---- */
+
+bool cli_parse_pid(const char *s, int32_t *ret)
+{
+	char *end;
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	long v = strtol(s, &end, 10);
+	if (*end || v <= 0 || v > 0x3fffffff)
+		return false;
+	*ret = (int32_t)v;
+	return true;
+}
+
+bool cli_parse_ms(const char *s, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || v > 600000)
+		return false;
+	*ret = (unsigned)v;
+	return true;
+}
+
+/* ---- the DWARF view of `types` and `print` ---- */
+
+bool cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d)
+{
+	struct pgm_error *err;
+	memset(d, 0, sizeof(*d));
+	if (!core) {
+		err = pgm_dwarf_open_file(common->exe, common->debug_dirs, common->n_debug_dirs,
+					  &d->dwarf);
+	} else {
+		struct pgm_program_options opts;
+		cli_program_options(common, &opts);
+		err = pgm_target_core_open(core, common->sysroot, &d->target);
+		if (!err)
+			err = pgm_program_create(d->target, &opts, &d->program);
+		if (!err)
+			err = pgm_dwarf_create(d->program, &d->dwarf);
+	}
+	if (!err)
+		return true;
+	cli_report_error(core ? core : common->exe, err);
+	pgm_error_destroy(err);
+	cli_dwarf_close(d);
+	return false;
+}
+
+void cli_dwarf_close(struct cli_dwarf *d)
+{
+	pgm_dwarf_destroy(d->dwarf);
+	pgm_program_destroy(d->program);
+	pgm_target_destroy(d->target);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- several cores, grouped by instance ---- */
+
+static int open_core(struct cli_core *c, const struct cli_common *common)
+{
+	struct pgm_program_options popts;
+	cli_program_options(common, &popts);
+	popts.symbols_only_libraries = true;   /* the analysis needs only PostgreSQL's DWARF */
+	struct pgm_error *err = pgm_target_core_open(c->path, common->sysroot, &c->target);
+	if (!err)
+		err = pgm_program_create(c->target, &popts, &c->program);
+	if (!err)
+		err = pgm_program_set_layout_cache(c->program, common->layout_cache);
+	if (!err)
+		err = pgm_instance_identify(c->program, &c->id);
+	if (!err)
+		err = pgm_analyze(c->program, NULL, &c->report);
+	if (err) {
+		cli_report_error(c->path, err);
+		pgm_error_destroy(err);
+		return EXIT_UNUSABLE;
+	}
+	return EXIT_COMPLETE;
+}
+
+/* The cores of group g become one instance, read from its first core. */
+static int build_instance(struct cli_instances *s, size_t first, bool locks)
+{
+	struct cli_core *base = &s->cores[first];
+	struct pgm_instance_options opts = { .locks = locks };
+	struct pgm_instance *inst;
+	struct pgm_error *err = pgm_instance_read(base->program, &opts, &inst);
+	for (size_t i = first; !err && i < s->n_cores; i++) {
+		struct cli_core *c = &s->cores[i];
+		if (c->group != base->group || !c->report)
+			continue;
+		err = pgm_instance_add_report(inst, c->report);
+		c->report = NULL;
+	}
+	if (!err)
+		err = pgm_instance_link(inst, base->program);
+	if (err) {
+		cli_report_error(base->path, err);
+		pgm_error_destroy(err);
+		return EXIT_UNUSABLE;
+	}
+	s->instances[s->n_instances++] = inst;
+	return EXIT_COMPLETE;
+}
+
+/* Cores join the group of the first earlier core of the same instance; unknown identities stay alone. */
+static void group_cores(struct cli_instances *s)
+{
+	int groups = 0;
+	for (size_t i = 0; i < s->n_cores; i++) {
+		s->cores[i].group = -1;
+		for (size_t k = 0; k < i && s->cores[i].group < 0; k++)
+			if (s->cores[k].program && pgm_instance_id_equal(&s->cores[i].id, &s->cores[k].id))
+				s->cores[i].group = s->cores[k].group;
+		if (s->cores[i].group < 0)
+			s->cores[i].group = groups++;
+	}
+}
+
+int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
+		       struct cli_instances *s)
+{
+	int rc = EXIT_COMPLETE;
+	memset(s, 0, sizeof(*s));
+	s->cores = calloc(n, sizeof(*s->cores));
+	s->instances = calloc(n, sizeof(*s->instances));
+	if (!s->cores || !s->instances)
+		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
+	s->n_cores = n;
+	for (size_t i = 0; i < n; i++) {
+		s->cores[i].path = paths[i];
+		if (open_core(&s->cores[i], common) != EXIT_COMPLETE)
+			rc = EXIT_UNUSABLE;
+	}
+	group_cores(s);
+	/* decided before any report moves into its instance */
+	bool *first = calloc(n + 1, sizeof(*first));
+	if (!first)
+		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
+	for (size_t i = 0; i < n; i++) {
+		first[i] = s->cores[i].report != NULL;   /* the first usable core of its group */
+		for (size_t k = 0; k < i && first[i]; k++)
+			first[i] = s->cores[k].group != s->cores[i].group || !s->cores[k].report;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (first[i] && build_instance(s, i, locks) != EXIT_COMPLETE)
+			rc = EXIT_UNUSABLE;
+	free(first);
+	return rc;
+}
+
+void cli_instances_close(struct cli_instances *s)
+{
+	for (size_t i = 0; i < s->n_instances; i++)
+		pgm_instance_destroy(s->instances[i]);
+	for (size_t i = 0; i < s->n_cores; i++) {
+		pgm_report_destroy(s->cores[i].report);
+		pgm_instance_id_deinit(&s->cores[i].id);
+		pgm_program_destroy(s->cores[i].program);
+		pgm_target_destroy(s->cores[i].target);
+	}
+	free(s->instances);
+	free(s->cores);
+}
+
+/* ---- the command ---- */
