@@ -1,13 +1,20 @@
 /*
- * Analysis: pure functions over the model (no target reads, no printing).
- * They decide what the decoded facts mean: which wait primitive, whether a
- * cancel or terminate can be served, and the verdict in words.
+ * Analysis: pure functions over the model (pgmortem/report.h,
+ * pgmortem/instance.h).  They read no target and print nothing; they decide
+ * what the decoded facts mean: which wait primitive, whether a cancel or
+ * terminate can be served, who waits for whom, and the words of the verdict.
+ *
+ * The words are derived, never read back: a report's verdict, its wait's
+ * object_kind and description and its holders' evidence are all written by
+ * pgm_explain_report() from the typed facts, and written again (after
+ * clearing) when the instance adds facts (pgm_explain_instance).
  */
 #ifndef PGMORTEM_ANALYSIS_H
 #define PGMORTEM_ANALYSIS_H
 
 #include <stdbool.h>
 
+#include "pgmortem/instance.h"
 #include "pgmortem/report.h"
 #include "pgmortem/stack.h"
 
@@ -22,9 +29,9 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
 /*
  * Sets r->interrupts.killable and .verdict from the counters, held LWLocks
  * and the wait kind, and adds diagnoses for interrupts held off while
- * sleeping (the PostgreSQL bug #15290 pattern when `cv_sleep_target_set`).
+ * sleeping (the PostgreSQL bug #15290 pattern when r->cv_sleep_target_set).
  */
-struct pgm_error *pgm_assess_killability(struct pgm_report *r, bool cv_sleep_target_set);
+struct pgm_error *pgm_assess_killability(struct pgm_report *r);
 
 /*
  * "BufferContent (exclusive), WALInsert (exclusive)": the held LWLocks in
@@ -32,7 +39,29 @@ struct pgm_error *pgm_assess_killability(struct pgm_report *r, bool cv_sleep_tar
  */
 char *pgm_held_lwlocks_text(const struct pgm_interrupts *in);
 
-/* Writes the two or three verdict lines that open the report. */
+/*
+ * The wait in words: w->object_kind, w->description and each holder's
+ * evidence, from the typed facts of w (explain.c).  Idempotent.
+ */
+struct pgm_error *pgm_describe_wait(struct pgm_wait *w);
+
+/* Writes the verdict lines that open the report, in order (verdict.c); clears any before. */
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r);
+
+/* Everything above for one report: killability, the wait in words, the verdict. */
+struct pgm_error *pgm_explain_report(struct pgm_report *r);
+
+/*
+ * Builds inst->graph from the backends, holds and reports and analyzes it
+ * (roots, cycles).  Facts only other cores could tell are added to the
+ * reports (an LWLock's holder, the participant advancing a parallel scan);
+ * pgm_explain_instance() then puts them into words.
+ */
+struct pgm_error *pgm_instance_build_graph(struct pgm_instance *inst);
+/* Every backend's lock wait and every report in words again. */
+struct pgm_error *pgm_explain_instance(struct pgm_instance *inst);
+
+/* The graph's roots and cycles from its edges (duplicates merged first). */
+struct pgm_error *pgm_graph_analyze(struct pgm_graph *g);
 
 #endif

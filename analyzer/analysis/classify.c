@@ -69,12 +69,12 @@ static enum pgm_wait_kind from_wait_event(const struct pgm_wait_event *we)
 {
 	if (!we->known)
 		return PGM_WAIT_UNKNOWN;
-	switch (we->info >> 24) {
-	case 0x00: return PGM_WAIT_NONE;
-	case 0x01: return PGM_WAIT_LWLOCK;
-	case 0x03: return PGM_WAIT_HEAVYWEIGHT_LOCK;
-	case 0x06: return PGM_WAIT_SOCKET;
-	case 0x09: return PGM_WAIT_TIMEOUT;
+	switch (pgm_wait_event_class(we)) {
+	case PGM_WAIT_CLASS_NONE: return PGM_WAIT_NONE;
+	case PGM_WAIT_CLASS_LWLOCK: return PGM_WAIT_LWLOCK;
+	case PGM_WAIT_CLASS_LOCK: return PGM_WAIT_HEAVYWEIGHT_LOCK;
+	case PGM_WAIT_CLASS_CLIENT: return PGM_WAIT_SOCKET;
+	case PGM_WAIT_CLASS_TIMEOUT: return PGM_WAIT_TIMEOUT;
 	default: return PGM_WAIT_LATCH;
 	}
 }

@@ -15,23 +15,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
-#include "pgmortem/instance.h"
-
-/* Edges grow in chunks: a queue of n waiters has O(n^2) pg_blocking_pids edges. */
-struct pgm_error *pgm_graph_add_edge(struct pgm_graph *g, int32_t from, int32_t to,
-				     enum pgm_edge_kind kind, const char *evidence)
-{
-	struct pgm_edge *e = g->edges;
-	if (g->n_edges % 256 == 0 && !(e = realloc(g->edges, (g->n_edges + 256) * sizeof(*e))))
-		return &pgm_enomem;
-	g->edges = e;
-	e = &e[g->n_edges];
-	*e = (struct pgm_edge){ .from = from, .to = to, .kind = kind, .evidence = strdup(evidence ? evidence : "") };
-	if (!e->evidence)
-		return &pgm_enomem;
-	g->n_edges++;
-	return NULL;
-}
+#include "model/model.h"
 
 static void free_results(struct pgm_graph *g)
 {
@@ -42,15 +26,6 @@ static void free_results(struct pgm_graph *g)
 	g->cycles = NULL;
 	g->roots = NULL;
 	g->n_cycles = g->n_roots = 0;
-}
-
-void pgm_graph_deinit(struct pgm_graph *g)
-{
-	for (size_t i = 0; i < g->n_edges; i++)
-		free(g->edges[i].evidence);
-	free(g->edges);
-	free_results(g);
-	memset(g, 0, sizeof(*g));
 }
 
 /* Nodes (sorted pids) and adjacency in compressed rows: adj[start[v] .. start[v+1]). */
@@ -320,17 +295,6 @@ struct pgm_error *pgm_graph_analyze(struct pgm_graph *g)
 	return err;
 }
 
-const char *pgm_edge_kind_name(enum pgm_edge_kind k)
-{
-	switch (k) {
-	case PGM_EDGE_HWLOCK: return "hwlock";
-	case PGM_EDGE_LWLOCK: return "lwlock";
-	case PGM_EDGE_CV: return "cv";
-	case PGM_EDGE_PARALLEL: return "parallel";
-	}
-	return "unknown";
-}
-
 /* ---- building the graph from an instance ---- */
 
 static const struct pgm_report *report_of(const struct pgm_instance *inst, int32_t pid)
@@ -345,12 +309,14 @@ static struct pgm_error *hwlock_edges(struct pgm_instance *inst)
 {
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		const struct pgm_backend *b = &inst->backends[i];
-		for (size_t k = 0; b->blocking_known && k < b->n_blocking; k++) {
+		const struct pgm_wait *w = b->hwlock;
+		for (size_t k = 0; w && w->holders_known && k < w->n_holders; k++) {
 			char *ev = NULL;
-			if (asprintf(&ev, "waits for %s; %d %s", b->lock_wait ? b->lock_wait : "a heavyweight lock",
-				     b->blocking[k], b->blocking_why[k] ? b->blocking_why[k] : "blocks it") < 0)
+			if (asprintf(&ev, "waits for %s; %d %s", w->description ? w->description : "a heavyweight lock",
+				     w->holders[k].pid, w->holders[k].evidence ? w->holders[k].evidence : "blocks it") < 0)
 				return &pgm_enomem;
-			struct pgm_error *err = pgm_graph_add_edge(&inst->graph, b->pid, b->blocking[k], PGM_EDGE_HWLOCK, ev);
+			struct pgm_error *err = pgm_graph_add_edge(&inst->graph, b->pid, w->holders[k].pid,
+								   PGM_EDGE_HWLOCK, ev);
 			free(ev);
 			if (err)
 				return err;
@@ -359,25 +325,21 @@ static struct pgm_error *hwlock_edges(struct pgm_instance *inst)
 	return NULL;
 }
 
-static struct pgm_error *recompose_verdict(struct pgm_report *r)
-{
-	for (size_t i = 0; i < r->n_verdict; i++)
-		free(r->verdict[i]);
-	r->n_verdict = 0;
-	return pgm_compose_verdict(r);
-}
-
 /* A captured waiter whose lock another captured process holds: its report names the holder. */
-static struct pgm_error *tell_lwlock_waiter(struct pgm_report *r, const struct pgm_lwlock_hold *h, const char *ev)
+static struct pgm_error *tell_lwlock_waiter(struct pgm_report *r, const struct pgm_lwlock_hold *h,
+					    const struct pgm_report *holder)
 {
 	for (size_t i = 0; i < r->wait.n_holders; i++)
 		if (r->wait.holders[i].pid == h->holder_pid)
 			return NULL;
-	struct pgm_error *err = pgm_wait_add_holder(&r->wait, h->holder_pid, -1, h->mode, ev);
-	if (err)
-		return err;
-	r->wait.holders_known = true;
-	return recompose_verdict(r);
+	struct pgm_holder *x;
+	struct pgm_error *err = pgm_wait_add_holder(&r->wait, h->holder_pid, holder ? holder->procno : -1,
+						    PGM_HOLDER_LWLOCK, h->mode, &x);
+	if (!err && holder)
+		err = pgm_model_strdup(&x->core, holder->source_path);
+	if (!err)
+		r->wait.holders_known = true;
+	return err;
 }
 
 /* The sorted pids that have an edge of `kind`; the caller frees *ret. */
@@ -407,7 +369,7 @@ static struct pgm_error *lwlock_hold_edges(struct pgm_instance *inst, const stru
 		    w->pid == h->holder_pid)
 			continue;
 		if (!(err = pgm_graph_add_edge(&inst->graph, w->pid, h->holder_pid, PGM_EDGE_LWLOCK, ev)))
-			err = tell_lwlock_waiter(w, h, ev);
+			err = tell_lwlock_waiter(w, h, report_of(inst, h->holder_pid));
 	}
 	return err;
 }
@@ -423,7 +385,7 @@ static struct pgm_error *lwlock_edges(struct pgm_instance *inst)
 		return err;
 	for (size_t i = 0; !err && i < inst->n_backends; i++) {
 		const struct pgm_backend *b = &inst->backends[i];
-		if (!b->wait_event.type || strcmp(b->wait_event.type, "LWLock") != 0 ||
+		if (pgm_wait_event_class(&b->wait_event) != PGM_WAIT_CLASS_LWLOCK ||
 		    bsearch(&b->pid, named, n_named, sizeof(*named), cmp_i32))
 			continue;
 		char ev[256];
@@ -448,21 +410,23 @@ static const char *advancing_frame(const struct pgm_report *r, int *frame)
 	return NULL;
 }
 
-/* The verdict ends with whether it can be killed: a line added later goes before it. */
-static void keep_killability_last(struct pgm_report *r)
+static struct pgm_error *set_advancer(struct pgm_scan_advancer *a, const struct pgm_group_member *g,
+				      const char *function, int frame, const char *core)
 {
-	size_t n = r->n_verdict;
-	if (n < 2 || strncmp(r->verdict[n - 2], "Cancel/terminate:", 17) != 0)
-		return;
-	char *added = r->verdict[n - 1];
-	r->verdict[n - 1] = r->verdict[n - 2];
-	r->verdict[n - 2] = added;
+	if (a->known)
+		return NULL;
+	a->known = true;
+	a->pid = g->pid;
+	a->is_leader = g->is_leader;
+	a->frame = frame;
+	struct pgm_error *err = pgm_model_strdup(&a->function, function);
+	return err ? err : pgm_model_strdup(&a->core, core);
 }
 
 static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_report *w, const struct pgm_group_member *g)
 {
 	const struct pgm_report *m = report_of(inst, g->pid);
-	bool btree = pgm_fields_get(&w->wait.object, "container") != NULL;
+	bool btree = w->wait.cv.owner == PGM_CV_OWNER_BTREE_SCAN;
 	int frame = -1;
 	const char *f = btree ? advancing_frame(m, &frame) : NULL;
 	char ev[512];
@@ -474,12 +438,7 @@ static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_re
 		snprintf(ev, sizeof(ev), "sleeps on the condition variable at 0x%" PRIx64 "; %s %d is not queued "
 			 "on it and can signal it", w->wait.address, g->is_leader ? "leader" : "worker", g->pid);
 	struct pgm_error *err = pgm_graph_add_edge(&inst->graph, w->pid, g->pid, PGM_EDGE_CV, ev);
-	if (!err && f)
-		err = pgm_report_add_verdict(w, "%s %d holds the scan in BTPARALLEL_ADVANCING: its core's stack is in %s.",
-					     g->is_leader ? "Leader" : "Worker", g->pid, f);
-	if (!err && f)
-		keep_killability_last(w);
-	return err;
+	return !err && f ? set_advancer(&w->wait.cv.btree.advancer, g, f, frame, m->source_path) : err;
 }
 
 static struct pgm_error *cv_edges(struct pgm_instance *inst)
@@ -507,7 +466,7 @@ static struct pgm_error *parallel_edges(struct pgm_instance *inst)
 	for (size_t i = 0; !err && i < inst->n_backends; i++) {
 		const struct pgm_backend *b = &inst->backends[i];
 		const struct pgm_report *r = report_of(inst, b->pid);
-		if (!b->wait_event.type || strcmp(b->wait_event.type, "IPC") != 0 ||
+		if (pgm_wait_event_class(&b->wait_event) != PGM_WAIT_CLASS_IPC ||
 		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE))
 			continue;
 		int32_t leader = b->leader_pid ? b->leader_pid : b->pid;

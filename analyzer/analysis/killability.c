@@ -45,7 +45,7 @@ char *pgm_held_lwlocks_text(const struct pgm_interrupts *in)
 	return s;
 }
 
-static struct pgm_error *held_off_while_sleeping(struct pgm_report *r, bool cv_sleep_target_set)
+static struct pgm_error *held_off_while_sleeping(struct pgm_report *r)
 {
 	struct pgm_interrupts *in = &r->interrupts;
 	char *held = pgm_held_lwlocks_text(in);
@@ -59,7 +59,7 @@ static struct pgm_error *held_off_while_sleeping(struct pgm_report *r, bool cv_s
 		in->interrupt_holdoff.value, in->n_held_lwlocks ? ", holding LWLocks " : "", held);
 	struct pgm_error *err = rc < 0 ? &pgm_enomem : set_verdict(in, PGM_KILLABLE_NO, text);
 	free(text);
-	if (!err && cv_sleep_target_set && in->n_held_lwlocks && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE)
+	if (!err && r->cv_sleep_target_set && in->n_held_lwlocks && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE)
 		err = pgm_report_add_diagnosis(r, "cv-sleep-holding-lwlock",
 			"sleeping on a condition variable while holding %s with interrupts held off: "
 			"the pattern of PostgreSQL bug #15290 (parallel btree scans in 10.0-10.4, fixed in 10.5); "
@@ -73,7 +73,7 @@ static bool counters_known(const struct pgm_interrupts *in)
 	return in->interrupt_holdoff.known && in->crit_section.known;
 }
 
-struct pgm_error *pgm_assess_killability(struct pgm_report *r, bool cv_sleep_target_set)
+struct pgm_error *pgm_assess_killability(struct pgm_report *r)
 {
 	struct pgm_interrupts *in = &r->interrupts;
 	enum pgm_wait_kind k = r->wait.kind;
@@ -89,7 +89,7 @@ struct pgm_error *pgm_assess_killability(struct pgm_report *r, bool cv_sleep_tar
 				       : "deferred: inside a critical section (CritSectionCount > 0); "
 					 "acted on once the section ends");
 	if (in->interrupt_holdoff.value > 0 && latch_based(k))
-		return held_off_while_sleeping(r, cv_sleep_target_set);
+		return held_off_while_sleeping(r);
 	if (k == PGM_WAIT_LWLOCK)
 		return set_verdict(in, PGM_KILLABLE_DEFERRED,
 			"deferred: an LWLock sleep is not interrupted by signals; a cancel or terminate is "

@@ -1,7 +1,10 @@
 /*
- * The verdict: two or three lines in words, first in the report.
+ * The verdict: lines in words, first in the report, always in this order:
  *   who it is and what it waits on;
  *   who is queued with it and who can release it;
+ *   who blocks it (locks);
+ *   what it holds that others may wait for;
+ *   who holds a parallel scan it waits on (told by another core);
  *   whether a cancel or terminate will be served.
  */
 #include <inttypes.h>
@@ -11,12 +14,6 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
-
-static const char *field_str(const struct pgm_report *r, const char *key)
-{
-	const struct pgm_field *f = pgm_fields_get(&r->wait.object, key);
-	return f && f->type == PGM_FIELD_STR ? f->str : NULL;
-}
 
 static char *who(const struct pgm_report *r)
 {
@@ -29,19 +26,21 @@ static char *who(const struct pgm_report *r)
 
 static char *cv_what(const struct pgm_report *r)
 {
+	const struct pgm_cv_wait *cv = &r->wait.cv;
+	const struct pgm_btree_scan *b = &cv->btree;
+	const char *index = b->index.name;
 	char *s = NULL;
-	const char *status = field_str(r, "page_status");
-	const char *index = field_str(r, "index_name");
-	const struct pgm_field *container = pgm_fields_get(&r->wait.object, "container");
 	int rc;
-	if (container && status)
+	if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && b->state_known && b->page_status_name)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan%s%s (%s)",
-			      index ? " of index " : "", index ? index : "", status);
-	else if (container)
+			      index ? " of index " : "", index ? index : "", b->page_status_name);
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan at 0x%" PRIx64
 			      " (its scan state is not in this capture)", r->wait.address);
-	else
+	else if (r->wait.has_address)
 		rc = asprintf(&s, "the condition variable at 0x%" PRIx64, r->wait.address);
+	else
+		rc = asprintf(&s, "a condition variable (which one is unknown from this capture)");
 	return rc < 0 ? NULL : s;
 }
 
@@ -96,6 +95,17 @@ static char *what(const struct pgm_report *r)
 	}
 }
 
+static struct pgm_error *what_line(struct pgm_report *r)
+{
+	char *w = who(r), *x = what(r);
+	struct pgm_error *err = (!w || !x) ? &pgm_enomem
+		: pgm_report_add_verdict(r, "%s, %s %s.", w,
+					 r->wait.kind == PGM_WAIT_CRASHED ? "died of" : "waits on", x);
+	free(w);
+	free(x);
+	return err;
+}
+
 /* Appends ", " separated pids of waiters other than itself. */
 static void append_pids(char *buf, size_t len, const struct pgm_report *r)
 {
@@ -142,10 +152,10 @@ static struct pgm_error *holders_line(struct pgm_report *r)
 			: NULL;
 	char buf[512] = "";
 	for (size_t i = 0; i < r->wait.n_holders; i++) {
+		const struct pgm_holder *h = &r->wait.holders[i];
 		size_t used = strlen(buf);
-		snprintf(buf + used, sizeof(buf) - used, "%s%d%s%s%s", i ? ", " : "", r->wait.holders[i].pid,
-			 r->wait.holders[i].mode ? " (" : "", r->wait.holders[i].mode ? r->wait.holders[i].mode : "",
-			 r->wait.holders[i].mode ? ")" : "");
+		snprintf(buf + used, sizeof(buf) - used, "%s%d%s%s%s", i ? ", " : "", h->pid,
+			 h->mode ? " (" : "", h->mode ? h->mode : "", h->mode ? ")" : "");
 	}
 	return *buf ? pgm_report_add_verdict(r, "Blocked by %s.", buf) : NULL;
 }
@@ -164,21 +174,31 @@ static struct pgm_error *held_line(struct pgm_report *r)
 	return err;
 }
 
+static struct pgm_error *advancer_line(struct pgm_report *r)
+{
+	const struct pgm_scan_advancer *a = &r->wait.cv.btree.advancer;
+	if (r->wait.kind != PGM_WAIT_CONDITION_VARIABLE || !a->known)
+		return NULL;
+	return pgm_report_add_verdict(r, "%s %d holds the scan in BTPARALLEL_ADVANCING: its core's stack is in %s.",
+				      a->is_leader ? "Leader" : "Worker", a->pid, a->function);
+}
+
+static struct pgm_error *killability_line(struct pgm_report *r)
+{
+	return r->interrupts.verdict ? pgm_report_add_verdict(r, "Cancel/terminate: %s.", r->interrupts.verdict)
+				     : NULL;
+}
+
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
 {
-	char *w = who(r), *x = what(r);
-	struct pgm_error *err = (!w || !x) ? &pgm_enomem
-		: pgm_report_add_verdict(r, "%s, %s %s.", w,
-					 r->wait.kind == PGM_WAIT_CRASHED ? "died of" : "waits on", x);
-	free(w);
-	free(x);
-	if (!err)
-		err = queue_line(r);
-	if (!err)
-		err = holders_line(r);
-	if (!err)
-		err = held_line(r);
-	if (!err && r->interrupts.verdict)
-		err = pgm_report_add_verdict(r, "Cancel/terminate: %s.", r->interrupts.verdict);
-	return err;
+	static struct pgm_error *(*const lines[])(struct pgm_report *) = {
+		what_line, queue_line, holders_line, held_line, advancer_line, killability_line,
+	};
+	pgm_report_clear_verdict(r);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct pgm_error *err = lines[i](r);
+		if (err)
+			return err;
+	}
+	return NULL;
 }

@@ -12,7 +12,6 @@
 
 #include <json-c/json.h>
 
-#include "pg/layout.h"
 #include "pgmortem/analyze.h"
 #include "pgmortem/batch.h"
 #include "render/report_render.h"

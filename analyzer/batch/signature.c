@@ -97,12 +97,6 @@ static bool is_crash(const struct pgm_report *r, const struct pgm_stack *s)
 	return !is_wait_kind(r->wait.kind) && !stack_waits(s);
 }
 
-static const char *field_str(const struct pgm_fields *f, const char *key)
-{
-	const struct pgm_field *x = pgm_fields_get(f, key);
-	return x && x->type == PGM_FIELD_STR ? x->str : NULL;
-}
-
 static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *s)
 {
 	const char *kind = pgm_wait_kind_name(r->wait.kind);
@@ -112,7 +106,7 @@ static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *
 	int rc;
 	switch (r->wait.kind) {
 	case PGM_WAIT_HEAVYWEIGHT_LOCK: {
-		const char *locktype = field_str(&r->wait.object, "locktype");
+		const char *locktype = r->wait.hwlock.tag_known ? r->wait.hwlock.tag.locktype : NULL;
 		if (!locktype)
 			locktype = event;
 		rc = asprintf(&sig, "%s:%s%s%s", kind, where ? where : "?", locktype ? " " : "",

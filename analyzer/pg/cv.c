@@ -3,8 +3,8 @@
  *
  * The CV of a parallel btree scan lives in a DSM segment, which gcore and
  * default kernel cores do not capture: every read here can come back
- * NOT_CAPTURED, which is recorded as missing (with the mapping's name and
- * how to capture it) rather than shown as a value.
+ * NOT_CAPTURED, which is recorded as missing (with the mapping's name)
+ * rather than shown as a value.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -12,71 +12,48 @@
 
 #include "pg/pg.h"
 
-/*
- * DSM segments are shared mappings of files that still exist, which the
- * kernel dumps only with coredump_filter bit 3 (MAPPED_SHARED); gcore, even
- * with -a, leaves them out.
- */
-#define CAPTURE_HINT \
-	"DSM segments are left out by gcore and by kernel cores with the default coredump_filter; " \
-	"for a kernel core, set bit 3 (0x08) of /proc/PID/coredump_filter before the dump"
-
-static struct pgm_error *note_missing(struct pgm_report *r, const char *what, uint64_t address,
-				      struct pgm_error *err)
-{
-	if (!pgm_error_is_read_failure(err))
-		return err;
-	struct pgm_error *e2 = pgm_report_add_missing(r, what, address, err, CAPTURE_HINT);
-	pgm_error_destroy(err);
-	return e2;
-}
-
 struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t self_procno,
 				 struct pgm_report *r)
 {
+	struct pgm_cv_wait *c = &r->wait.cv;
 	int64_t head, tail;
 	struct pgm_error *err;
 	if ((err = pgm_pg_read_member_signed(pg, cv, PGM_M_ConditionVariable_wakeup_head, &head)) ||
 	    (err = pgm_pg_read_member_signed(pg, cv, PGM_M_ConditionVariable_wakeup_tail, &tail)))
-		return note_missing(r, "the condition variable", cv, err);
-	if ((err = pgm_fields_add_int(&r->wait.object, "wakeup_head", head)) ||
-	    (err = pgm_fields_add_int(&r->wait.object, "wakeup_tail", tail)))
-		return err;
+		return pgm_pg_note_failure(r, "cv-unreadable", "the condition variable", cv, err);
+	c->header_known = true;
+	c->wakeup_head = (int32_t)head;
+	c->wakeup_tail = (int32_t)tail;
 	err = pgm_pg_add_proclist_waiters(pg, (int32_t)head, PGM_M_PGPROC_cvWaitLink_next, self_procno,
 					  &r->wait);
-	if (err == &pgm_enomem)
-		return err;
-	if (err && !pgm_error_is_read_failure(err)) {
+	if (err && !pgm_error_is_read_failure(err) && err != &pgm_enomem) {
 		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "cv-queue-corrupt",
 			"the condition variable's wakeup queue is damaged: %s", err->message);
 		pgm_error_destroy(err);
 		return e2;
 	}
-	return note_missing(r, "a PGPROC on the condition variable's queue", err ? err->address : 0, err);
+	return pgm_pg_note_failure(r, "cv-queue-unreadable", "a PGPROC on the condition variable's queue", 0, err);
 }
 
-static struct pgm_error *read_relation(const struct pgm_pg *pg, uint64_t rel, const char *oid_key,
-				       const char *name_key, struct pgm_fields *f)
+/*
+ * A relcache entry's oid and name.  The entry is private memory of the
+ * process, so it is in every capture of it; a read failure here means a
+ * damaged pointer, and the relation then stays unnamed (known false).
+ */
+static struct pgm_error *read_relation(const struct pgm_pg *pg, uint64_t rel, struct pgm_relation *out)
 {
-	uint64_t oid, form;
+	uint64_t oid, form, name_addr;
 	struct pgm_error *err;
 	if (rel == 0)
 		return NULL;
 	if ((err = pgm_pg_read_member(pg, rel, PGM_M_RelationData_rd_id, &oid)))
-		return pgm_error_destroy(err), NULL;
-	if ((err = pgm_fields_add_uint(f, oid_key, oid)))
 		return err;
-	uint64_t name_addr;
+	out->known = true;
+	out->oid = (uint32_t)oid;
 	if ((err = pgm_pg_read_member(pg, rel, PGM_M_RelationData_rd_rel, &form)) ||
 	    (err = pgm_pg_member_addr(pg, form, PGM_M_FormData_pg_class_relname, &name_addr)))
-		return pgm_error_destroy(err), NULL;
-	char *name;
-	bool truncated;
-	if ((err = pgm_target_read_string(pg->target, name_addr, 64, &name, &truncated)))
-		return pgm_error_destroy(err), NULL;
-	err = pgm_fields_add_str(f, name_key, name);
-	free(name);
-	return err;
+		return err;
+	return pgm_target_read_text(pg->target, name_addr, 64, &out->name);
 }
 
 /* The BTParallelScanDesc of a scan: ParallelIndexScanDesc + ps_offset(_am). */
@@ -96,37 +73,39 @@ static struct pgm_error *btscan_from_scan(const struct pgm_pg *pg, uint64_t inde
 	return NULL;
 }
 
+/* The scan's index and table, from the IndexScanDesc in _bt_parallel_seize's frame. */
 static struct pgm_error *add_scan_relations(const struct pgm_pg *pg, uint64_t index_scan,
-					    struct pgm_fields *f)
+					    struct pgm_report *r)
 {
+	struct pgm_btree_scan *b = &r->wait.cv.btree;
 	uint64_t idx = 0, heap = 0;
 	struct pgm_error *err;
-	if ((err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_indexRelation, &idx)) ||
-	    (err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_heapRelation, &heap)))
-		return pgm_error_destroy(err), NULL;
-	if ((err = read_relation(pg, idx, "index_oid", "index_name", f)))
-		return err;
-	return read_relation(pg, heap, "relation_oid", "relation_name", f);
+	if (!(err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_indexRelation, &idx)) &&
+	    !(err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_heapRelation, &heap)) &&
+	    !(err = read_relation(pg, idx, &b->index)))
+		err = read_relation(pg, heap, &b->heap);
+	return pgm_pg_note_failure(r, "btscan-relation-unreadable", "the scan's relation", index_scan, err);
 }
 
 static struct pgm_error *add_btscan_state(const struct pgm_pg *pg, uint64_t btscan, struct pgm_report *r)
 {
-	struct pgm_fields *f = &r->wait.object;
+	struct pgm_btree_scan *b = &r->wait.cv.btree;
 	uint64_t status, page;
 	enum pgm_pg_member_id pm = pgm_pg_has_member(pg, PGM_M_BTPS_nextScanPage) ? PGM_M_BTPS_nextScanPage
 										   : PGM_M_BTPS_scanPage;
 	struct pgm_error *err;
 	if ((err = pgm_pg_read_member(pg, btscan, PGM_M_BTPS_pageStatus, &status)) ||
 	    (err = pgm_pg_read_member(pg, btscan, pm, &page)))
-		return note_missing(r, "the parallel btree scan state (BTParallelScanDescData)", btscan, err);
+		return pgm_pg_note_failure(r, "btscan-unreadable",
+					   "the parallel btree scan state (BTParallelScanDescData)", btscan, err);
 	const char *name = pgm_pg_enum_name(pg->layout, PGM_E_BTPS_State, (int64_t)status);
 	if (!name)
 		return pgm_report_add_diagnosis(r, "btscan-status-invalid",
 			"btps_pageStatus is %" PRIu64 ", not a BTPS_State: the scan state looks corrupt", status);
-	if ((err = pgm_fields_add_str(f, "page_status", name)) ||
-	    (err = pgm_fields_add_uint(f, "scan_page", page)))
-		return err;
-	return NULL;
+	b->state_known = true;
+	b->page_status = (int64_t)status;
+	b->scan_page = page;
+	return pgm_model_strdup(&b->page_status_name, name);
 }
 
 struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index_scan, uint64_t cv,
@@ -142,12 +121,12 @@ struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index
 		err = btscan_from_scan(pg, index_scan, &from_scan);
 		if (!err && from_scan != btscan)
 			return pgm_error_create(PGM_ERR_LOOKUP, "the CV is not the btps_cv of the scan in _bt_parallel_seize");
+		/* unreadable: the CV's address alone still places the scan state */
 		pgm_error_destroy(err);
 	}
-	if ((err = pgm_fields_add_str(&r->wait.object, "container", "BTParallelScanDescData.btps_cv")) ||
-	    (err = pgm_fields_add_addr(&r->wait.object, "scan_state_address", btscan)))
-		return err;
-	if (index_scan && (err = add_scan_relations(pg, index_scan, &r->wait.object)))
+	r->wait.cv.owner = PGM_CV_OWNER_BTREE_SCAN;
+	r->wait.cv.btree.address = btscan;
+	if (index_scan && (err = add_scan_relations(pg, index_scan, r)))
 		return err;
 	return add_btscan_state(pg, btscan, r);
 }

@@ -21,18 +21,9 @@
 
 #define POSTGRES_EPOCH_US 946684800000000LL   /* 2000-01-01 in Unix microseconds */
 #define MAX_BGWORKER_SLOTS 65536
+#define NAMEDATALEN 64          /* the size of every name buffer in shared memory */
 
 /* ---- identity ---- */
-
-static char *hex(const uint8_t *b, size_t n)
-{
-	char *s = malloc(n * 2 + 1);
-	for (size_t i = 0; s && i < n; i++)
-		sprintf(s + 2 * i, "%02x", b[i]);
-	if (s && n == 0)
-		*s = '\0';
-	return s;
-}
 
 static struct pgm_error *read_identity(const struct pgm_pg *pg, struct pgm_instance_id *id)
 {
@@ -51,45 +42,19 @@ static struct pgm_error *read_identity(const struct pgm_pg *pg, struct pgm_insta
 	return NULL;
 }
 
-static struct pgm_error *identify(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_instance_id *id)
+struct pgm_error *pgm_pg_identify(const struct pgm_pg *pg, const char *build_id, struct pgm_instance_id *id)
 {
-	const struct pgm_module *main = pgm_program_main_module(prog);
 	memset(id, 0, sizeof(*id));
-	id->build_id = hex(main ? main->build_id : NULL, main ? main->build_id_len : 0);
-	if (!id->build_id)
+	if (!(id->build_id = strdup(build_id ? build_id : "")))
 		return &pgm_enomem;
 	struct pgm_error *err = read_identity(pg, id);
 	if (err == &pgm_enomem)
 		return err;
+	/* an instance whose identity cannot be read is never merged with another: known stays false */
 	if (err)
 		id->known = false;
 	pgm_error_destroy(err);
 	return NULL;
-}
-
-struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id)
-{
-	const struct pgm_pg_layout *layout;
-	struct pgm_error *err = pgm_pg_program_layout(prog, &layout);
-	if (err)
-		return err;
-	struct pgm_pg pg;
-	pgm_pg_init(&pg, pgm_program_target(prog), layout);
-	return identify(prog, &pg, id);
-}
-
-void pgm_instance_id_deinit(struct pgm_instance_id *id)
-{
-	free(id->build_id);
-	memset(id, 0, sizeof(*id));
-}
-
-bool pgm_instance_id_equal(const struct pgm_instance_id *a, const struct pgm_instance_id *b)
-{
-	return a->known && b->known && a->system_identifier == b->system_identifier &&
-	       a->postmaster_pid == b->postmaster_pid && a->shmem_address == b->shmem_address &&
-	       a->data_dir_device == b->data_dir_device && a->data_dir_inode == b->data_dir_inode &&
-	       strcmp(a->build_id, b->build_id) == 0;
 }
 
 /* ---- names ---- */
@@ -171,14 +136,14 @@ static struct pgm_error *read_status_slots(const struct pgm_pg *pg, uint64_t n_p
 	return NULL;
 }
 
-static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m)
+static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m, size_t max)
 {
 	uint64_t p;
 	char *s = NULL;
-	bool truncated;
 	struct pgm_error *err = pgm_pg_read_member(pg, base, m, &p);
 	if (!err && p)
-		err = pgm_target_read_string(pg->target, p, PGM_PG_MAX_STRING, &s, &truncated);
+		err = pgm_target_read_text(pg->target, p, max, &s);
+	/* an unreadable text is shown as unknown (NULL), like pg_stat_activity's own NULLs */
 	pgm_error_destroy(err);
 	return s;
 }
@@ -201,10 +166,10 @@ static char *bgworker_type(const struct pgm_pg *pg, int32_t pid)
 		if (!in_use || (int32_t)spid != pid)
 			continue;
 		char *s = NULL;
-		bool truncated;
 		err = pgm_pg_member_addr(pg, slot, PGM_M_BackgroundWorkerSlot_bgw_type, &name);
 		if (!err)
-			err = pgm_target_read_string(pg->target, name, 96, &s, &truncated);
+			err = pgm_target_read_text(pg->target, name, 96, &s);
+		/* the backend type from the status entry stands in */
 		pgm_error_destroy(err);
 		return s;
 	}
@@ -229,8 +194,8 @@ static struct pgm_error *fill_status(const struct pgm_pg *pg, const struct statu
 	const char *st = state_desc(pgm_pg_enum_name(pg->layout, PGM_E_BackendState, (int64_t)state));
 	if (st && !(b->state = strdup(st)))
 		return &pgm_enomem;
-	b->application_name = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_appname);
-	b->query = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_activity_raw);
+	b->application_name = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_appname, NAMEDATALEN);
+	b->query = read_cstring(pg, slot->addr, PGM_M_PgBackendStatus_activity_raw, PGM_PG_MAX_STRING);
 	if (!(err = pgm_pg_read_member(pg, slot->addr, PGM_M_PgBackendStatus_proc_start, &start)) && start) {
 		b->has_backend_start = true;
 		b->backend_start_us = (int64_t)start + POSTGRES_EPOCH_US;
@@ -245,38 +210,24 @@ static struct pgm_error *fill_status(const struct pgm_pg *pg, const struct statu
 static struct pgm_error *fill_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_backend *b)
 {
 	uint64_t info;
-	const char *type;
 	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_wait_event_info, &info);
-	if (err)
-		return err;
-	b->wait_event.known = true;
-	b->wait_event.info = (uint32_t)info;
-	if ((err = pgm_pg_wait_event_decode(pg, (uint32_t)info, &type, &b->wait_event.name)))
-		return err;
-	return type && !(b->wait_event.type = strdup(type)) ? &pgm_enomem : NULL;
+	return err ? err : pgm_pg_wait_event_fill(pg, (uint32_t)info, &b->wait_event);
 }
 
 /* pg_blocking_pids(), through lock.c's reading of the wait (the same code a single core uses). */
 static struct pgm_error *fill_blocking(const struct pgm_pg *pg, uint64_t proc, struct pgm_backend *b)
 {
-	struct pgm_report *r = pgm_report_create();
-	if (!r)
+	struct pgm_wait *w = calloc(1, sizeof(*w));
+	if (!w)
 		return &pgm_enomem;
-	struct pgm_error *err = pgm_pg_read_hwlock_wait(pg, proc, r);
-	if (!err) {
-		b->blocking = calloc(r->wait.n_holders + 1, sizeof(*b->blocking));
-		b->blocking_why = calloc(r->wait.n_holders + 1, sizeof(*b->blocking_why));
-		b->lock_wait = r->wait.description ? strdup(r->wait.description) : NULL;
-		if (!b->blocking || !b->blocking_why)
-			err = &pgm_enomem;
-		for (size_t i = 0; !err && i < r->wait.n_holders; i++) {
-			b->blocking[i] = r->wait.holders[i].pid;
-			b->blocking_why[b->n_blocking++] = r->wait.holders[i].evidence
-				? strdup(r->wait.holders[i].evidence) : NULL;
-		}
-		b->blocking_known = !err;
+	w->kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
+	struct pgm_error *err = pgm_pg_read_hwlock_wait(pg, proc, w);
+	if (err && err != &pgm_enomem) {
+		pgm_wait_deinit(w);
+		free(w);
+		return err;
 	}
-	pgm_report_destroy(r);
+	b->hwlock = w;
 	return err;
 }
 
@@ -296,36 +247,32 @@ static struct pgm_error *fill_proc(const struct pgm_pg *pg, uint64_t proc, struc
 		uint64_t pid;
 		if (!(err = pgm_pg_read_member(pg, leader, PGM_M_PGPROC_pid, &pid)))
 			b->leader_pid = (int32_t)pid;
+		/* a damaged leader pointer leaves the leader unknown (0) */
 		pgm_error_destroy(err);
 	}
 	b->waiting_hwlock = wait_lock != 0;
 	return NULL;
 }
 
-static void backend_deinit(struct pgm_backend *b)
-{
-	free(b->gid);
-	free(b->backend_type);
-	free(b->application_name);
-	free(b->state);
-	free(b->query);
-	free(b->wait_event.type);
-	free(b->wait_event.name);
-	free(b->blocking);
-	for (size_t i = 0; i < b->n_blocking; i++)
-		free(b->blocking_why[i]);
-	free(b->blocking_why);
-	free(b->lock_wait);
-}
+/* The backends array being filled: never written past `cap`. */
+struct backend_rows {
+	struct pgm_instance *inst;
+	size_t cap;
+	const struct status_slot *slots;
+	size_t n_slots;
+};
 
 /* A row for the PGPROC at `proc`: live backend (pid != 0) or, with `gid`, a prepared transaction. */
-static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
-				      int32_t procno, char *gid, const struct status_slot *slots, size_t n_slots)
+static struct pgm_error *read_backend(const struct pgm_pg *pg, struct backend_rows *rows, uint64_t proc,
+				      int32_t procno, char *gid)
 {
+	struct pgm_instance *inst = rows->inst;
 	uint64_t pid;
 	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
 	if (err || (pid == 0 && !gid))
 		return free(gid), err;
+	if (inst->n_backends >= rows->cap)
+		return free(gid), pgm_error_create(PGM_ERR_LIMIT, "more live PGPROCs than allProcs holds");
 	struct pgm_backend *b = &inst->backends[inst->n_backends];
 	memset(b, 0, sizeof(*b));
 	b->pid = (int32_t)pid;
@@ -334,7 +281,8 @@ static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instan
 	b->prepared_xact = gid != NULL;
 	err = fill_proc(pg, proc, b);
 	struct status_slot key = { .pid = b->pid };
-	const struct status_slot *slot = pid && n_slots ? bsearch(&key, slots, n_slots, sizeof(key), cmp_slot) : NULL;
+	const struct status_slot *slot = pid && !gid && rows->n_slots
+		? bsearch(&key, rows->slots, rows->n_slots, sizeof(key), cmp_slot) : NULL;
 	if (!err && slot)
 		err = fill_status(pg, slot, b);
 	if (!err && b->waiting_hwlock)
@@ -347,7 +295,7 @@ static struct pgm_error *read_backend(const struct pgm_pg *pg, struct pgm_instan
 	}
 	inst->n_backends++;
 	if (err)
-		backend_deinit(b), inst->n_backends--;
+		pgm_backend_deinit(b), inst->n_backends--;
 	return err;
 }
 
@@ -362,12 +310,11 @@ static struct pgm_error *noted(struct pgm_instance *inst, struct pgm_error *err,
 }
 
 /* One valid prepared transaction of TwoPhaseState->prepXacts: its dummy PGPROC after allProcCount. */
-static struct pgm_error *read_prepared(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t gx,
+static struct pgm_error *read_prepared(const struct pgm_pg *pg, struct backend_rows *rows, uint64_t gx,
 				       uint64_t procs, uint64_t stride, uint64_t max_procno)
 {
 	uint64_t procno, valid, gid_addr;
 	char *gid = NULL;
-	bool truncated;
 	struct pgm_error *err;
 	if ((err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_pgprocno, &procno)) ||
 	    (err = pgm_pg_read_member(pg, gx, PGM_M_GlobalTransactionData_valid, &valid)) ||
@@ -377,20 +324,18 @@ static struct pgm_error *read_prepared(const struct pgm_pg *pg, struct pgm_insta
 		return NULL;
 	if (procno >= max_procno)
 		return pgm_error_create(PGM_ERR_FORMAT, "pgprocno %" PRIu64 " is past allProcs", procno);
-	if ((err = pgm_target_read_string(pg->target, gid_addr, 200, &gid, &truncated)))
+	if ((err = pgm_target_read_text(pg->target, gid_addr, 200, &gid)))
 		return err;
-	return read_backend(pg, inst, procs + procno * stride, (int32_t)procno, gid, NULL, 0);
+	return read_backend(pg, rows, procs + procno * stride, (int32_t)procno, gid);
 }
 
-static struct pgm_error *read_prepared_xacts(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t hdr,
-					     uint64_t count)
+static struct pgm_error *read_prepared_xacts(const struct pgm_pg *pg, struct backend_rows *rows, uint64_t hdr,
+					     uint64_t count, int64_t max_prepared)
 {
 	uint64_t state, n, arr, procs, stride;
-	int64_t max_prepared;
 	struct pgm_error *err;
-	if ((err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &max_prepared)) || max_prepared <= 0 ||
-	    (err = pgm_pg_read_global(pg, PGM_G_TwoPhaseState, &state)) || state == 0)
-		return err;
+	if (max_prepared <= 0 || (err = pgm_pg_read_global(pg, PGM_G_TwoPhaseState, &state)) || state == 0)
+		return max_prepared <= 0 ? NULL : err;
 	if ((err = pgm_pg_read_member(pg, state, PGM_M_TwoPhaseStateData_numPrepXacts, &n)) ||
 	    (err = pgm_pg_member_addr(pg, state, PGM_M_TwoPhaseStateData_prepXacts, &arr)) ||
 	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PROC_HDR_allProcs, &procs)) ||
@@ -403,10 +348,25 @@ static struct pgm_error *read_prepared_xacts(const struct pgm_pg *pg, struct pgm
 		uint64_t gx;
 		err = pgm_target_read_u64(pg->target, arr + 8 * i, &gx);
 		if (!err)
-			err = read_prepared(pg, inst, gx, procs, stride, count + (uint64_t)max_prepared);
-		err = noted(inst, err, "prepared transaction", i);
+			err = read_prepared(pg, rows, gx, procs, stride, count + (uint64_t)max_prepared);
+		err = noted(rows->inst, err, "prepared transaction", i);
 	}
 	return err;
+}
+
+/*
+ * max_prepared_transactions bounds the dummy PGPROCs after allProcCount; the
+ * two together can be no more than PGM_PG_MAX_PROCS, whatever the capture says.
+ */
+static int64_t prepared_bound(const struct pgm_pg *pg, uint64_t count)
+{
+	int64_t prepared = 0;
+	struct pgm_error *err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared);
+	/* unreadable: no prepared transactions are looked for */
+	pgm_error_destroy(err);
+	if (err || prepared < 0 || (uint64_t)prepared > PGM_PG_MAX_PROCS - count)
+		return 0;
+	return prepared;
 }
 
 static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_instance *inst)
@@ -415,16 +375,11 @@ static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_insta
 	struct status_slot *slots = NULL;
 	size_t n_slots = 0;
 	struct pgm_error *err;
-	if ((err = pgm_pg_read_global(pg, PGM_G_ProcGlobal, &hdr)) ||
-	    (err = pgm_pg_read_member(pg, hdr, PGM_M_PROC_HDR_allProcCount, &count)))
+	if ((err = pgm_pg_read_global(pg, PGM_G_ProcGlobal, &hdr)) || (err = pgm_pg_proc_count(pg, &count)))
 		return err;
-	if (count > PGM_PG_MAX_PROCS)
-		return pgm_error_create(PGM_ERR_LIMIT, "allProcCount %" PRIu64 " is implausible", count);
-	int64_t prepared = 0;
-	pgm_error_destroy(pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared));
-	if (prepared < 0 || prepared > PGM_PG_MAX_PROCS)
-		prepared = 0;
-	if (!(inst->backends = calloc(count + (uint64_t)prepared + 1, sizeof(*inst->backends))))
+	int64_t prepared = prepared_bound(pg, count);
+	struct backend_rows rows = { .inst = inst, .cap = count + (uint64_t)prepared };
+	if (!(inst->backends = calloc(rows.cap + 1, sizeof(*inst->backends))))
 		return &pgm_enomem;
 	err = read_status_slots(pg, count, &slots, &n_slots);
 	if (err && err != &pgm_enomem) {
@@ -434,117 +389,43 @@ static struct pgm_error *read_backends(const struct pgm_pg *pg, struct pgm_insta
 		err = e2;
 		n_slots = 0;
 	}
+	rows.slots = slots;
+	rows.n_slots = n_slots;
 	for (uint64_t i = 0; !err && i < count; i++) {
 		uint64_t proc;
 		err = pgm_pg_proc_addr(pg, (int64_t)i, &proc);
 		if (!err)
-			err = read_backend(pg, inst, proc, (int32_t)i, NULL, slots, n_slots);
+			err = read_backend(pg, &rows, proc, (int32_t)i, NULL);
 		err = noted(inst, err, "PGPROC", i);
 	}
 	free(slots);
 	if (!err)
-		err = noted(inst, read_prepared_xacts(pg, inst, hdr, count), "the prepared transactions of TwoPhaseState", 0);
+		err = noted(inst, read_prepared_xacts(pg, &rows, hdr, count, prepared),
+			    "the prepared transactions of TwoPhaseState", 0);
 	inst->backends_known = !err;
 	return err;
 }
 
 /* ---- the instance ---- */
 
-static struct pgm_error *read_all(struct pgm_program *prog, const struct pgm_pg *pg,
-				  const struct pgm_instance_options *opts, struct pgm_instance *inst)
+struct pgm_error *pgm_pg_read_instance(const struct pgm_pg *pg, bool locks, struct pgm_instance *inst)
 {
-	struct pgm_target *t = pgm_program_target(prog);
-	struct pgm_error *err = identify(prog, pg, &inst->id);
-	if (err)
-		return err;
 	inst->pg_version = pgm_pg_version_string(pg);
-	if (!(inst->source_path = strdup(t->path ? t->path : "")))
-		return &pgm_enomem;
 	if (!pg->layout->has_debuginfo)
 		return pgm_instance_add_problem(inst, "the executable has no DWARF debuginfo: shared memory "
 						"cannot be decoded (pass --debug-dir, or -e a debug build)");
-	err = read_backends(pg, inst);
+	struct pgm_error *err = read_backends(pg, inst);
 	if (err && err != &pgm_enomem) {
 		struct pgm_error *e2 = pgm_instance_add_problem(inst, "the PGPROC array is unreadable: %s", err->message);
 		pgm_error_destroy(err);
 		err = e2;
 	}
-	if (!err && opts && opts->locks)
+	if (!err && locks)
 		err = pgm_pg_read_locks(pg, inst);
 	return err;
 }
 
-struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_instance_options *opts,
-				    struct pgm_instance **ret)
-{
-	struct pgm_instance *inst = calloc(1, sizeof(*inst));
-	if (!inst)
-		return &pgm_enomem;
-	struct pgm_error *err = pgm_pg_program_layout(prog, &inst->layout);
-	if (!err) {
-		struct pgm_pg pg;
-		pgm_pg_init(&pg, pgm_program_target(prog), inst->layout);
-		err = read_all(prog, &pg, opts, inst);
-	}
-	if (err) {
-		pgm_instance_destroy(inst);
-		return err;
-	}
-	*ret = inst;
-	return NULL;
-}
-
-void pgm_instance_destroy(struct pgm_instance *inst)
-{
-	if (!inst)
-		return;
-	pgm_instance_id_deinit(&inst->id);
-	free(inst->source_path);
-	free(inst->pg_version);
-	for (size_t i = 0; i < inst->n_backends; i++)
-		backend_deinit(&inst->backends[i]);
-	free(inst->backends);
-	for (size_t i = 0; i < inst->n_locks; i++)
-		pgm_lock_row_deinit(&inst->locks[i]);
-	free(inst->locks);
-	for (size_t i = 0; i < inst->n_holds; i++) {
-		free(inst->holds[i].name);
-		free(inst->holds[i].mode);
-		free(inst->holds[i].waiters);
-	}
-	free(inst->holds);
-	for (size_t i = 0; i < inst->n_reports; i++)
-		pgm_report_destroy(inst->reports[i]);
-	free(inst->reports);
-	pgm_graph_deinit(&inst->graph);
-	for (size_t i = 0; i < inst->n_problems; i++)
-		free(inst->problems[i]);
-	free(inst->problems);
-	free(inst);
-}
-
-/* ---- several cores ---- */
-
-struct pgm_error *pgm_instance_add_report(struct pgm_instance *inst, struct pgm_report *r)
-{
-	for (size_t i = 0; i < inst->n_reports; i++)
-		if (r->pid && inst->reports[i]->pid == r->pid) {
-			struct pgm_error *err = pgm_instance_add_problem(inst, "%s and %s are both of pid %d: the "
-				"wait-for graph uses the first", inst->reports[i]->source_path, r->source_path, r->pid);
-			if (err)
-				return err;
-			break;
-		}
-	struct pgm_report **grown = realloc(inst->reports, (inst->n_reports + 1) * sizeof(*grown));
-	if (!grown)
-		return &pgm_enomem;
-	inst->reports = grown;
-	grown[inst->n_reports++] = r;
-	for (size_t i = 0; i < inst->n_backends; i++)
-		if (inst->backends[i].pid == r->pid && r->pid && !inst->backends[i].core)
-			inst->backends[i].core = r->source_path;
-	return NULL;
-}
+/* ---- LWLocks held by captured processes ---- */
 
 /* Who is queued on the LWLock at `lock`, in the source core's shared memory. */
 static struct pgm_error *hold_waiters(const struct pgm_pg *pg, struct pgm_lwlock_hold *h)
@@ -563,42 +444,27 @@ static struct pgm_error *hold_waiters(const struct pgm_pg *pg, struct pgm_lwlock
 		if (pid)
 			h->waiters[h->n_waiters++] = pid;
 	}
+	/* an unreadable queue leaves waiters_known false: the graph then relies on the waiters' own cores */
 	h->waiters_known = err == NULL;
 	pgm_error_destroy(err);
 	return NULL;
 }
 
-static struct pgm_error *add_holds(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_report *r)
+struct pgm_error *pgm_pg_read_lwlock_holds(const struct pgm_pg *pg, const struct pgm_report *r,
+					   struct pgm_instance *inst)
 {
 	const struct pgm_interrupts *in = &r->interrupts;
 	for (size_t i = 0; i < in->n_held_lwlocks; i++) {
-		struct pgm_lwlock_hold *h = realloc(inst->holds, (inst->n_holds + 1) * sizeof(*h));
+		struct pgm_lwlock_hold *h = pgm_model_grow((void **)&inst->holds, &inst->n_holds, sizeof(*h));
 		if (!h)
 			return &pgm_enomem;
-		inst->holds = h;
-		h = &h[inst->n_holds++];
-		memset(h, 0, sizeof(*h));
 		h->holder_pid = r->pid;
 		h->lock = in->held_lwlocks[i].address;
-		h->name = strdup(in->held_lwlocks[i].name ? in->held_lwlocks[i].name : "LWLock");
-		h->mode = strdup(in->held_lwlocks[i].mode ? in->held_lwlocks[i].mode : "unknown");
-		if (!h->name || !h->mode)
-			return &pgm_enomem;
-		struct pgm_error *err = hold_waiters(pg, h);
-		if (err)
+		struct pgm_error *err;
+		if ((err = pgm_model_strdup(&h->name, in->held_lwlocks[i].name ? in->held_lwlocks[i].name : "LWLock")) ||
+		    (err = pgm_model_strdup(&h->mode, in->held_lwlocks[i].mode ? in->held_lwlocks[i].mode : "unknown")) ||
+		    (err = hold_waiters(pg, h)))
 			return err;
 	}
 	return NULL;
-}
-
-struct pgm_error *pgm_instance_link(struct pgm_instance *inst, struct pgm_program *prog)
-{
-	struct pgm_error *err = NULL;
-	if (inst->layout && inst->layout->has_debuginfo) {
-		struct pgm_pg pg;
-		pgm_pg_init(&pg, pgm_program_target(prog), inst->layout);
-		for (size_t i = 0; !err && i < inst->n_reports; i++)
-			err = add_holds(&pg, inst, inst->reports[i]);
-	}
-	return err ? err : pgm_instance_build_graph(inst);
 }

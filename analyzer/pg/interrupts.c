@@ -4,6 +4,7 @@
  * own capture can show them).
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,24 @@
 /* MAX_SIMUL_LWLOCKS is 200 in every version; bound reads a little above. */
 #define MAX_HELD_LWLOCKS 256
 
-static void read_counter(const struct pgm_pg *pg, enum pgm_pg_global_id g, struct pgm_counter *c)
+/* A counter that cannot be read stays unknown; its name joins `unread` for one diagnosis. */
+static struct pgm_error *read_counter(const struct pgm_pg *pg, struct pgm_report *r, enum pgm_pg_global_id g,
+				      struct pgm_counter *c, char *unread, size_t len)
 {
 	int64_t v;
 	struct pgm_error *err = pgm_pg_read_global_signed(pg, g, &v);
 	c->known = err == NULL;
 	c->value = err ? 0 : v;
-	pgm_error_destroy(err);
+	if (!err || !pgm_error_is_read_failure(err)) {
+		if (err) {
+			size_t used = strlen(unread);
+			snprintf(unread + used, len - used, "%s%s", used ? ", " : "", pgm_pg_global_name(g));
+		}
+		pgm_error_destroy(err);
+		return NULL;
+	}
+	return pgm_pg_note_failure(r, "interrupts-unreadable", pgm_pg_global_name(g),
+				   pg->layout->globals[g].address, err);
 }
 
 static struct pgm_error *read_held_lwlock(const struct pgm_pg *pg, uint64_t handle,
@@ -30,18 +42,14 @@ static struct pgm_error *read_held_lwlock(const struct pgm_pg *pg, uint64_t hand
 	    (err = pgm_pg_read_member(pg, handle, PGM_M_LWLockHandle_mode, &mode)))
 		return err;
 	h->address = lock;
-	h->mode = strdup(pgm_pg_lwlock_mode_name(pg, mode));
-	if (!h->mode)
-		return &pgm_enomem;
+	if ((err = pgm_model_strdup(&h->mode, pgm_pg_lwlock_mode_name(pg, mode))))
+		return err;
 	err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_tranche, &tranche);
 	if (!err)
 		err = pgm_pg_lwlock_tranche_name(pg, (uint32_t)tranche, &h->name);
-	if (err && err != &pgm_enomem) {
-		/* the lock word may live in uncaptured memory; the handle is still useful */
-		pgm_error_destroy(err);
-		h->name = strdup("unknown (lock not captured)");
-		err = h->name ? NULL : &pgm_enomem;
-	}
+	/* the lock may live in memory this capture lacks: the handle still names its address and mode */
+	if (err != &pgm_enomem)
+		pgm_error_destroy(err), err = NULL;
 	return err;
 }
 
@@ -54,7 +62,7 @@ static struct pgm_error *read_held_lwlocks(const struct pgm_pg *pg, struct pgm_r
 	if (!err)
 		err = pgm_pg_struct_size(pg, PGM_S_LWLockHandle, &stride);
 	if (err)
-		return pgm_error_destroy(err), NULL;
+		return pgm_pg_note_failure(r, "held-lwlocks-unreadable", "held_lwlocks", 0, err);
 	if (n < 0 || n > MAX_HELD_LWLOCKS)
 		return pgm_report_add_diagnosis(r, "corrupt-held-lwlocks",
 						"num_held_lwlocks is %" PRId64 ", not a plausible count", n);
@@ -63,10 +71,10 @@ static struct pgm_error *read_held_lwlocks(const struct pgm_pg *pg, struct pgm_r
 		return &pgm_enomem;
 	uint64_t base = pg->layout->globals[PGM_G_held_lwlocks].address;
 	for (int64_t i = 0; i < n; i++) {
-		err = read_held_lwlock(pg, base + (uint64_t)i * stride, &in->held_lwlocks[i]);
+		uint64_t handle = base + (uint64_t)i * stride;
 		in->n_held_lwlocks = (size_t)i + 1;
-		if (err)
-			return err == &pgm_enomem ? err : (pgm_error_destroy(err), NULL);
+		if ((err = read_held_lwlock(pg, handle, &in->held_lwlocks[i])))
+			return pgm_pg_note_failure(r, "held-lwlocks-unreadable", "held_lwlocks", handle, err);
 	}
 	in->held_lwlocks_known = true;
 	return NULL;
@@ -74,13 +82,27 @@ static struct pgm_error *read_held_lwlocks(const struct pgm_pg *pg, struct pgm_r
 
 struct pgm_error *pgm_pg_read_interrupts(const struct pgm_pg *pg, struct pgm_report *r)
 {
-	struct pgm_interrupts *in = &r->interrupts;
-	read_counter(pg, PGM_G_InterruptPending, &in->interrupt_pending);
-	read_counter(pg, PGM_G_QueryCancelPending, &in->query_cancel_pending);
-	read_counter(pg, PGM_G_ProcDiePending, &in->proc_die_pending);
-	read_counter(pg, PGM_G_InterruptHoldoffCount, &in->interrupt_holdoff);
-	read_counter(pg, PGM_G_QueryCancelHoldoffCount, &in->query_cancel_holdoff);
-	read_counter(pg, PGM_G_CritSectionCount, &in->crit_section);
+	static const struct { enum pgm_pg_global_id g; size_t offset; } counters[] = {
+		{ PGM_G_InterruptPending, offsetof(struct pgm_interrupts, interrupt_pending) },
+		{ PGM_G_QueryCancelPending, offsetof(struct pgm_interrupts, query_cancel_pending) },
+		{ PGM_G_ProcDiePending, offsetof(struct pgm_interrupts, proc_die_pending) },
+		{ PGM_G_InterruptHoldoffCount, offsetof(struct pgm_interrupts, interrupt_holdoff) },
+		{ PGM_G_QueryCancelHoldoffCount, offsetof(struct pgm_interrupts, query_cancel_holdoff) },
+		{ PGM_G_CritSectionCount, offsetof(struct pgm_interrupts, crit_section) },
+	};
+	char unread[256] = "";
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		struct pgm_counter *c = (struct pgm_counter *)((char *)&r->interrupts + counters[i].offset);
+		struct pgm_error *err = read_counter(pg, r, counters[i].g, c, unread, sizeof(unread));
+		if (err)
+			return err;
+	}
+	if (*unread) {
+		struct pgm_error *err = pgm_report_add_diagnosis(r, "interrupts-unknown",
+			"not in this build's debuginfo, so unknown: %s", unread);
+		if (err)
+			return err;
+	}
 	return read_held_lwlocks(pg, r);
 }
 

@@ -87,22 +87,15 @@ const char *pgm_pg_member_subpath(enum pgm_pg_member_id id);  /* "pid" */
 const char *pgm_pg_global_name(enum pgm_pg_global_id id);
 const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
 
-/*
- * Resolves the whole table from the program's DWARF.  Unresolvable entries
- * stay `found = false`; only a failure that prevents any resolution (out of
- * memory) is an error.  The caller owns *ret: pgm_pg_layout_destroy().
- * Consults the process-wide layout cache first when one is set (below).
- */
-/*
- * The program's layout, resolved (through the cache) on first use and owned
- * by the program: every analysis of one program shares it.  Borrowed: valid
- * until pgm_program_destroy().
- */
-struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret);
-/* The same, always from DWARF, never through a cache (layout_dwarf.c). */
+/* ---- Resolving from DWARF (layout_dwarf.c) ---- */
+
+/* The program's DWARF engine, created on first use and owned by the program. */
+struct pgm_dwarf;
+struct pgm_error *pgm_pg_program_dwarf(struct pgm_program *prog, struct pgm_dwarf **ret);
+
+/* The whole table from the program's DWARF, never through a cache.  The caller owns *ret. */
 struct pgm_error *pgm_pg_layout_resolve_dwarf(struct pgm_program *prog, struct pgm_pg_layout **ret);
 /* From a DWARF view of one file (pgm_dwarf_open_file): global addresses as libdwfl placed it. */
-struct pgm_dwarf;
 struct pgm_error *pgm_pg_layout_resolve_from(struct pgm_dwarf *dw, struct pgm_pg_layout **ret);
 
 /*
@@ -125,6 +118,20 @@ enum pgm_pg_layout_cache_result {
 	PGM_LAYOUT_CACHE_UNCACHED,  /* resolved from DWARF, not cacheable (no DWARF, or a
 				       global outside the executable) or the write failed */
 };
+
+/*
+ * ---- The program's layout (layout_program.c) ----
+ *
+ * Resolved (through the cache when one is set) on first use and owned by
+ * the program: every analysis of one program shares it.  Borrowed: valid
+ * until pgm_program_destroy().  Unresolvable entries stay `found = false`;
+ * only out of memory is an error.
+ */
+struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret);
+/* The cache directory for the program's layout (NULL: none); before its first use. */
+struct pgm_error *pgm_pg_program_set_cache(struct pgm_program *prog, const char *dir);
+/* What the cache did; *note (owned by the program, may be NULL) says why a file was not used. */
+enum pgm_pg_layout_cache_result pgm_pg_program_cache_result(struct pgm_program *prog, const char **note);
 
 /*
  * Resolves through the cache in `dir` (NULL: straight from DWARF): a valid
@@ -179,12 +186,3 @@ struct pgm_error *pgm_pg_layout_add_enumerator(struct pgm_pg_layout *l, enum pgm
 					       const char *name, int64_t value);
 
 #endif
-
-#include "pgmortem/stack.h"
-/*
- * The value of pointer-typed parameter or local `name` in frame `frame` of
- * `stack` (gdb numbering), through the DWARF engine: PGM_ERR_OPTIMIZED_OUT
- * or a read failure when it cannot be known.
- */
-struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
-				       size_t frame, const char *name, uint64_t *ret);

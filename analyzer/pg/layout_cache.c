@@ -25,15 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <elf.h>
-#include <elfutils/libdwelf.h>
-#include <link.h>
-#include <gelf.h>
 #include <json-c/json.h>
-#include <libelf.h>
 
+#include "debuginfo/elf_file.h"
 #include "pg/layout.h"
 #include "pgmortem/dwarf.h"
+#include "util/text.h"
 
 #define FORMAT_NAME "pgmortem-layout"
 #define MAX_FILE_SIZE (8u << 20)
@@ -45,40 +42,11 @@
 /*
  * Which resolver wrote a file: the build-id of the running pgmortem, so that
  * a fix in the DWARF engine or in layout.def's meaning never meets layouts
- * an older build resolved.  "pgmortem <version>" when there is no build-id.
+ * an older build resolved.
  */
-static int find_own_build_id(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	char *out = arg;
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE)
-			continue;
-		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			const uint8_t *desc = p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
-			if (desc + nh->n_descsz > end)
-				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-			    memcmp(p + sizeof(*nh), "GNU", 4) == 0 && nh->n_descsz <= 64) {
-				for (size_t k = 0; k < nh->n_descsz; k++)
-					sprintf(out + 2 * k, "%02x", desc[k]);
-				return 1;
-			}
-			p = desc + ((nh->n_descsz + 3) & ~3u);
-		}
-	}
-	return 1;   /* the first object is the executable: stop either way */
-}
-
 static const char *producer(void)
 {
-	static char id[2 * 64 + 1];
-	if (!id[0] && (dl_iterate_phdr(find_own_build_id, id), !id[0]))
-		snprintf(id, sizeof(id), "pgmortem %s", PGMORTEM_VERSION);
-	return id;
+	return pgm_self_build_id();
 }
 
 /* ---- writing ---- */
@@ -412,14 +380,6 @@ struct pgm_error *pgm_pg_layout_from_json(const char *text, size_t len, const ch
 
 /* ---- files ---- */
 
-static char *hex_build_id(const struct pgm_module *m)
-{
-	char *s = malloc(m->build_id_len * 2 + 1);
-	for (size_t i = 0; s && i < m->build_id_len; i++)
-		sprintf(s + 2 * i, "%02x", m->build_id[i]);
-	return s;
-}
-
 static char *cache_path(const char *dir, const char *build_id)
 {
 	char *p;
@@ -605,7 +565,7 @@ struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const c
 	*result = PGM_LAYOUT_CACHE_OFF;
 	if (!dir || !main || !main->build_id_len)
 		return pgm_pg_layout_resolve_dwarf(prog, ret);
-	char *build_id = hex_build_id(main), *path = build_id ? cache_path(dir, build_id) : NULL;
+	char *build_id = pgm_hex_dup(main->build_id, main->build_id_len), *path = build_id ? cache_path(dir, build_id) : NULL;
 	struct pgm_error *err = path ? load_cached(path, build_id, main, ret, note) : &pgm_enomem;
 	if (!err && *ret)
 		*result = PGM_LAYOUT_CACHE_HIT;
@@ -619,77 +579,51 @@ struct pgm_error *pgm_pg_layout_resolve_cached(struct pgm_program *prog, const c
 
 /* ---- priming from an executable alone ---- */
 
-/* The file's build-id (hex) and the range its PT_LOAD segments span. */
-static struct pgm_error *exe_identity(Elf *e, const char *exe, char **build_id,
-				      uint64_t *lo, uint64_t *hi)
-{
-	const void *id;
-	ssize_t n = dwelf_elf_gnu_build_id(e, &id);
-	size_t phnum;
-	if (n <= 0)
-		return pgm_error_create(PGM_ERR_FORMAT, "%s: no build-id note", exe);
-	if (elf_getphdrnum(e, &phnum) < 0)
-		return pgm_error_libelf("elf_getphdrnum");
-	*lo = UINT64_MAX;
-	*hi = 0;
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		*lo = ph.p_vaddr < *lo ? ph.p_vaddr : *lo;
-		*hi = ph.p_vaddr + ph.p_memsz > *hi ? ph.p_vaddr + ph.p_memsz : *hi;
-	}
-	if (*lo >= *hi)
-		return pgm_error_create(PGM_ERR_FORMAT, "%s: no PT_LOAD segment", exe);
-	if (!(*build_id = malloc((size_t)n * 2 + 1)))
-		return &pgm_enomem;
-	for (ssize_t i = 0; i < n; i++)
-		sprintf(*build_id + 2 * i, "%02x", ((const uint8_t *)id)[i]);
-	return NULL;
-}
-
 /*
  * libdwfl places a file reported offline at an address of its own choosing
  * (ET_DYN from 0x10000), so the offset between the addresses DWARF gave and
  * the file's is measured on the globals its symbol table also lists; they
  * must all agree.
  */
-static struct pgm_error *offline_bias(Elf *e, const char *exe, const struct pgm_pg_layout *l,
+struct bias_search {
+	const char *exe;
+	const struct pgm_pg_layout *layout;
+	uint64_t bias;
+	bool have;
+};
+
+static struct pgm_error *check_symbol(void *arg, const char *name, uint64_t value)
+{
+	struct bias_search *b = arg;
+	for (size_t g = 0; g < PGM_G_COUNT; g++) {
+		const struct pgm_pg_global *gl = &b->layout->globals[g];
+		if (!gl->found || strcmp(name, pgm_pg_global_name(g)) != 0)
+			continue;
+		if (b->have && gl->address - value != b->bias)
+			return pgm_error_create(PGM_ERR_FORMAT, "%s: %s is at 0x%" PRIx64
+				" in DWARF but 0x%" PRIx64 " in the symbol table", b->exe, name,
+				gl->address - b->bias, value);
+		b->bias = gl->address - value;
+		b->have = true;
+	}
+	return NULL;
+}
+
+static struct pgm_error *offline_bias(struct pgm_elf_file *f, const char *exe, const struct pgm_pg_layout *l,
 				      uint64_t *ret)
 {
-	bool have = false;
-	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym sym;
-			const char *name;
-			if (!gelf_getsym(data, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
-			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)))
-				continue;
-			for (size_t g = 0; g < PGM_G_COUNT; g++) {
-				const struct pgm_pg_global *gl = &l->globals[g];
-				if (!gl->found || strcmp(name, pgm_pg_global_name(g)) != 0)
-					continue;
-				if (have && gl->address - sym.st_value != *ret)
-					return pgm_error_create(PGM_ERR_FORMAT, "%s: %s is at 0x%" PRIx64
-						" in DWARF but 0x%" PRIx64 " in the symbol table", exe, name,
-						gl->address - *ret, (uint64_t)sym.st_value);
-				*ret = gl->address - sym.st_value;
-				have = true;
-			}
-		}
-	}
-	if (!have)
+	struct bias_search b = { .exe = exe, .layout = l };
+	struct pgm_error *err = pgm_elf_file_objects(f, check_symbol, &b);
+	if (err)
+		return err;
+	if (!b.have)
 		return pgm_error_create(PGM_ERR_LOOKUP, "%s: none of PostgreSQL's globals is in its symbol table", exe);
+	*ret = b.bias;
 	return NULL;
 }
 
 /* Resolved from the file; every found global inside the file's PT_LOAD range. */
-static struct pgm_error *layout_of_file(Elf *e, const char *exe, const char *const *debug_dirs,
+static struct pgm_error *layout_of_file(struct pgm_elf_file *e, const char *exe, const char *const *debug_dirs,
 					size_t n_dirs, uint64_t lo, uint64_t hi,
 					struct pgm_pg_layout **ret, uint64_t *bias)
 {
@@ -723,13 +657,16 @@ static struct pgm_error *layout_of_file(Elf *e, const char *exe, const char *con
 	return err;
 }
 
-static struct pgm_error *prime(Elf *e, const char *dir, const char *exe, const char *const *debug_dirs,
-			       size_t n_debug_dirs, char **build_id)
+static struct pgm_error *prime(struct pgm_elf_file *e, const char *dir, const char *exe,
+			       const char *const *debug_dirs, size_t n_debug_dirs, char **build_id)
 {
 	uint64_t lo = 0, hi = 0, bias = 0;
 	struct pgm_pg_layout *l = NULL;
+	const char *file_id = NULL;
 	char *id = NULL, *text = NULL, *path = NULL;
-	struct pgm_error *err = exe_identity(e, exe, &id, &lo, &hi);
+	struct pgm_error *err = pgm_elf_file_identity(e, &file_id, &lo, &hi);
+	if (!err && !(id = strdup(file_id)))
+		err = &pgm_enomem;
 	if (!err)
 		err = layout_of_file(e, exe, debug_dirs, n_debug_dirs, lo, hi, &l, &bias);
 	if (!err)
@@ -752,16 +689,12 @@ struct pgm_error *pgm_pg_layout_cache_prime(const char *dir, const char *exe,
 					    const char *const *debug_dirs, size_t n_debug_dirs,
 					    char **build_id)
 {
-	int fd = open(exe, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return pgm_error_errno(errno, "open %s", exe);
-	elf_version(EV_CURRENT);
-	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	struct pgm_error *err = e ? prime(e, dir, exe, debug_dirs, n_debug_dirs, build_id)
-				  : pgm_error_libelf("elf_begin");
-	if (e)
-		elf_end(e);
-	close(fd);
+	struct pgm_elf_file *f;
+	struct pgm_error *err = pgm_elf_file_open(exe, &f);
+	if (err)
+		return err;
+	err = prime(f, dir, exe, debug_dirs, n_debug_dirs, build_id);
+	pgm_elf_file_close(f);
 	return err;
 }
 

@@ -140,79 +140,67 @@ struct pgm_error *pgm_pg_read_locktag(const struct pgm_pg *pg, uint64_t lock, st
 		err = pgm_pg_read_member(pg, tag, fields[i], &t->f[i]);
 	if (!err)
 		err = pgm_pg_read_member(pg, tag, PGM_M_LOCKTAG_type, &t->type);
-	if (err)
-		return err;
-	err = pgm_pg_read_name_array(pg, PGM_G_LockTagTypeNames, t->type, &t->owned);
+	return err;
+}
+
+static bool is(const char *type_name, const char *name)
+{
+	return strcmp(type_name, name) == 0;
+}
+
+/* Which pg_locks columns a locktype fills, and from which tag fields (lockfuncs.c). */
+static void tag_columns(const struct pgm_pg_locktag *t, struct pgm_lock_tag *o)
+{
+	const char *n = o->locktype;
+	if (is(n, "transactionid")) {
+		o->has_transactionid = true, o->transactionid = (uint32_t)t->f[0];
+		return;
+	}
+	if (is(n, "virtualxid")) {
+		o->has_virtualxid = true;
+		return;
+	}
+	if (is(n, "spectoken")) {
+		o->has_transactionid = o->has_objid = true;
+		o->transactionid = (uint32_t)t->f[0], o->objid = (uint32_t)t->f[1];
+		return;
+	}
+	o->has_database = true, o->database = (uint32_t)t->f[0];
+	if (is(n, "frozenid"))
+		return;
+	if (is(n, "relation") || is(n, "extend") || is(n, "page") || is(n, "tuple")) {
+		o->has_relation = true, o->relation = (uint32_t)t->f[1];
+		o->has_page = is(n, "page") || is(n, "tuple"), o->page = (uint32_t)t->f[2];
+		o->has_tuple = is(n, "tuple"), o->tuple = (uint32_t)t->f[3];
+		if (!o->has_page)
+			o->page = 0;
+		if (!o->has_tuple)
+			o->tuple = 0;
+		return;
+	}
+	o->has_classid = o->has_objid = o->has_objsubid = true;
+	o->classid = (uint32_t)t->f[1], o->objid = (uint32_t)t->f[2], o->objsubid = (uint32_t)t->f[3];
+}
+
+struct pgm_error *pgm_pg_lock_tag(const struct pgm_pg *pg, const struct pgm_pg_locktag *t,
+				  struct pgm_lock_tag *ret, bool *named)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct pgm_error *err = pgm_pg_read_name_array(pg, PGM_G_LockTagTypeNames, t->type, &ret->locktype);
 	if (err == &pgm_enomem)
 		return err;
-	t->named = err == NULL;
+	*named = err == NULL;
+	/* an unnamed type is shown by number: the caller decides whether that means damage */
 	pgm_error_destroy(err);
-	if (!t->owned && asprintf(&t->owned, "locktag type %" PRIu64, t->type) < 0)
-		return t->owned = NULL, &pgm_enomem;
-	t->type_name = t->owned;
+	if (!ret->locktype && asprintf(&ret->locktype, "locktag type %" PRIu64, t->type) < 0)
+		return ret->locktype = NULL, &pgm_enomem;
+	tag_columns(t, ret);
+	if (ret->has_virtualxid && asprintf(&ret->virtualxid, "%" PRIu64 "/%" PRIu64, t->f[0], t->f[1]) < 0) {
+		ret->virtualxid = NULL;
+		pgm_lock_tag_deinit(ret);
+		return &pgm_enomem;
+	}
 	return NULL;
-}
-
-void pgm_pg_locktag_deinit(struct pgm_pg_locktag *t)
-{
-	free(t->owned);
-	t->owned = NULL;
-	t->type_name = NULL;
-}
-
-static bool is(const struct pgm_pg_locktag *t, const char *name)
-{
-	return strcmp(t->type_name, name) == 0;
-}
-
-static struct pgm_error *add_u(struct pgm_fields *o, const char *key, uint64_t v, struct pgm_error *prev)
-{
-	return prev ? prev : pgm_fields_add_uint(o, key, v);
-}
-
-struct pgm_error *pgm_pg_locktag_fields(const struct pgm_pg_locktag *t, struct pgm_fields *o)
-{
-	struct pgm_error *err = NULL;
-	if (is(t, "transactionid"))
-		return pgm_fields_add_uint(o, "transactionid", t->f[0]);
-	if (is(t, "virtualxid")) {
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%" PRIu64 "/%" PRIu64, t->f[0], t->f[1]);
-		return pgm_fields_add_str(o, "virtualxid", buf);
-	}
-	if (is(t, "spectoken"))
-		return add_u(o, "objid", t->f[1], add_u(o, "transactionid", t->f[0], NULL));
-	err = add_u(o, "database", t->f[0], NULL);
-	if (is(t, "frozenid"))
-		return err;
-	if (is(t, "relation") || is(t, "extend") || is(t, "page") || is(t, "tuple")) {
-		err = add_u(o, "relation", t->f[1], err);
-		if (is(t, "page") || is(t, "tuple"))
-			err = add_u(o, "page", t->f[2], err);
-		return is(t, "tuple") ? add_u(o, "tuple", t->f[3], err) : err;
-	}
-	err = add_u(o, "classid", t->f[1], err);
-	err = add_u(o, "objid", t->f[2], err);
-	return add_u(o, "objsubid", t->f[3], err);
-}
-
-static int tag_words(const struct pgm_pg_locktag *t, char *buf, size_t len)
-{
-	if (is(t, "relation") || is(t, "extend"))
-		return snprintf(buf, len, "%s %" PRIu64 " (database %" PRIu64 ")",
-				is(t, "extend") ? "extending relation" : "relation", t->f[1], t->f[0]);
-	if (is(t, "tuple"))
-		return snprintf(buf, len, "tuple (%" PRIu64 ",%" PRIu64 ") of relation %" PRIu64 " (database %" PRIu64 ")",
-				t->f[2], t->f[3], t->f[1], t->f[0]);
-	if (is(t, "page"))
-		return snprintf(buf, len, "page %" PRIu64 " of relation %" PRIu64 " (database %" PRIu64 ")",
-				t->f[2], t->f[1], t->f[0]);
-	if (is(t, "transactionid"))
-		return snprintf(buf, len, "transaction %" PRIu64, t->f[0]);
-	if (is(t, "virtualxid"))
-		return snprintf(buf, len, "virtual transaction %" PRIu64 "/%" PRIu64, t->f[0], t->f[1]);
-	return snprintf(buf, len, "%s lock (%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64 ")",
-			t->type_name, t->f[0], t->f[1], t->f[2], t->f[3]);
 }
 
 /* ---- blockers ---- */
@@ -224,19 +212,19 @@ struct request {
 };
 
 static struct pgm_error *add_blocker(const struct pgm_pg *pg, uint64_t proc, uint32_t mask,
-				     const char *how, const struct request *q, struct pgm_wait *w)
+				     enum pgm_holder_how how, struct pgm_wait *w)
 {
 	uint64_t pid = 0;
 	int32_t procno = PGM_INVALID_PROCNO;
 	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
 	if (err)
 		return err;
+	/* a PGPROC outside allProcs still has a pid; its number stays unknown */
 	pgm_error_destroy(pgm_pg_procno(pg, proc, &procno));
-	char *names, evidence[768];
+	char *names;
 	if ((err = pgm_pg_lock_mask_names(pg, mask, &names)))
 		return err;
-	snprintf(evidence, sizeof(evidence), "%s %s, which conflicts with %s", how, names, q->mode_name);
-	err = pgm_wait_add_holder(w, (int32_t)pid, procno, names, evidence);
+	err = pgm_wait_add_holder(w, (int32_t)pid, procno, how, names, NULL);
 	free(names);
 	return err;
 }
@@ -253,7 +241,7 @@ static struct pgm_error *add_holders(const struct pgm_pg *pg, const struct reque
 		    (err = pgm_pg_read_member(pg, pl[i], PGM_M_PROCLOCK_holdMask, &hold)))
 			break;
 		if ((hold & q->conflicts) && leader != q->leader && proc != q->proc)
-			err = add_blocker(pg, proc, (uint32_t)(hold & q->conflicts), "holds", q, w);
+			err = add_blocker(pg, proc, (uint32_t)(hold & q->conflicts), PGM_HOLDER_HOLDS, w);
 	}
 	free(pl);
 	return err;
@@ -278,7 +266,7 @@ static struct pgm_error *check_ahead(const struct pgm_pg *pg, uint64_t proc, con
 		return err;
 	if (mode >= MAX_LOCKMODES || !(q->conflicts & (1U << mode)) || leader == q->leader)
 		return NULL;
-	return add_blocker(pg, proc, 1U << mode, "queued ahead, requests", q, w);
+	return add_blocker(pg, proc, 1U << mode, PGM_HOLDER_QUEUED_AHEAD, w);
 }
 
 static struct pgm_error *add_queue(const struct pgm_pg *pg, const struct request *q, struct pgm_wait *w)
@@ -292,6 +280,7 @@ static struct pgm_error *add_queue(const struct pgm_pg *pg, const struct request
 		int32_t procno = PGM_INVALID_PROCNO;
 		if ((err = pgm_pg_read_member(pg, procs[i], PGM_M_PGPROC_pid, &pid)))
 			break;
+		/* as in add_blocker: the pid is what matters */
 		pgm_error_destroy(pgm_pg_procno(pg, procs[i], &procno));
 		if ((err = pgm_wait_add_waiter(w, procno, (int32_t)pid, procs[i] == q->proc)))
 			break;
@@ -324,40 +313,31 @@ static struct pgm_error *read_request(const struct pgm_pg *pg, uint64_t proc, st
 	return pgm_pg_lock_mask_names(pg, 1U << q->mode, &q->mode_name);
 }
 
-static struct pgm_error *describe(const struct pgm_pg *pg, const struct request *q, struct pgm_report *r)
+static struct pgm_error *read_tag(const struct pgm_pg *pg, const struct request *q, struct pgm_hwlock_wait *h)
 {
 	struct pgm_pg_locktag t;
+	bool named;
 	struct pgm_error *err = pgm_pg_read_locktag(pg, q->lock, &t);
 	if (!err)
-		err = pgm_fields_add_str(&r->wait.object, "locktype", t.type_name);
-	if (!err)
-		err = pgm_pg_locktag_fields(&t, &r->wait.object);
-	if (!err)
-		err = pgm_fields_add_str(&r->wait.object, "mode", q->mode_name);
-	if (!err) {
-		char what[256], line[512];
-		tag_words(&t, what, sizeof(what));
-		snprintf(line, sizeof(line), "%s on %s", q->mode_name, what);
-		r->wait.description = strdup(line);
-		if (!r->wait.description)
-			err = &pgm_enomem;
-	}
-	pgm_pg_locktag_deinit(&t);
+		err = pgm_pg_lock_tag(pg, &t, &h->tag, &named);
+	h->tag_known = err == NULL;
 	return err;
 }
 
-struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r)
+struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_wait *w)
 {
 	struct request q = { .mode_name = NULL };
 	struct pgm_error *err = read_request(pg, proc, &q);
 	if (!err) {
-		r->wait.address = q.lock;
-		r->wait.has_address = true;
-		err = describe(pg, &q, r);
+		w->address = q.lock;
+		w->has_address = true;
+		err = pgm_model_strdup(&w->hwlock.mode, q.mode_name);
 	}
-	if (!err && !(err = add_holders(pg, &q, &r->wait)))
-		err = add_queue(pg, &q, &r->wait);
-	r->wait.holders_known = err == NULL;
+	if (!err)
+		err = read_tag(pg, &q, &w->hwlock);
+	if (!err && !(err = add_holders(pg, &q, w)))
+		err = add_queue(pg, &q, w);
+	w->holders_known = err == NULL;
 	free(q.mode_name);
 	return err;
 }

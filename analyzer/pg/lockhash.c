@@ -60,22 +60,6 @@ static struct pgm_error *read_hash_header(const struct pgm_pg *pg, uint64_t htab
 	return NULL;
 }
 
-struct pgm_error *pgm_instance_add_problem(struct pgm_instance *inst, const char *fmt, ...)
-{
-	char **p = realloc(inst->problems, (inst->n_problems + 1) * sizeof(*p));
-	if (!p)
-		return &pgm_enomem;
-	inst->problems = p;
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = vasprintf(&p[inst->n_problems], fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return &pgm_enomem;
-	inst->n_problems++;
-	return NULL;
-}
-
 /* A problem from a failed read or a damaged structure; out of memory passes through. */
 static struct pgm_error *note(struct pgm_instance *inst, struct pgm_error *err, const char *what, uint64_t addr)
 {
@@ -232,29 +216,20 @@ static struct pgm_error *row_proc(const struct pgm_pg *pg, uint64_t proc, struct
 /* ---- the tag: the pg_locks columns of each locktype, as lockfuncs.c fills them ---- */
 
 /* A lock row needs the type's real name: a tag whose type is unnamed is damaged. */
-static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct pgm_pg_locktag *t)
+static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct pgm_lock_tag *tag)
 {
-	struct pgm_error *err = pgm_pg_read_locktag(pg, lock, t);
-	if (!err && !t->named)
-		err = pgm_error_create(PGM_ERR_FORMAT, "lock tag type %" PRIu64 " is not a LockTagType", t->type);
+	struct pgm_pg_locktag t;
+	bool named = false;
+	struct pgm_error *err = pgm_pg_read_locktag(pg, lock, &t);
+	if (!err)
+		err = pgm_pg_lock_tag(pg, &t, tag, &named);
+	if (!err && !named)
+		err = pgm_error_create(PGM_ERR_FORMAT, "lock tag type %" PRIu64 " is not a LockTagType", t.type);
 	return err;
 }
 
-void pgm_lock_row_deinit(struct pgm_lock_row *row)
-{
-	for (size_t i = 0; i < row->tag.n; i++) {
-		free(row->tag.items[i].key);
-		free(row->tag.items[i].str);
-	}
-	free(row->tag.items);
-	free(row->locktype);
-	free(row->virtualtransaction);
-	free(row->mode);
-	memset(row, 0, sizeof(*row));
-}
-
-/* A row for `proc` holding or requesting `mode` on the lock `t`; none if any part is unreadable. */
-static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_pg_locktag *t,
+/* A row for `proc` holding or requesting `mode` on the lock `tag`; none if any part is unreadable. */
+static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_lock_tag *tag,
 				      uint64_t lock, uint64_t proc, uint32_t mode, bool granted, bool fastpath)
 {
 	struct pgm_lock_row *row;
@@ -265,10 +240,8 @@ static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instan
 	row->granted = granted;
 	row->fastpath = fastpath;
 	err = row_proc(pg, proc, row);
-	if (!err && !(row->locktype = strdup(t->type_name)))
-		err = &pgm_enomem;
 	if (!err)
-		err = pgm_pg_locktag_fields(t, &row->tag);
+		err = pgm_lock_tag_copy(&row->tag, tag);
 	if (!err)
 		err = mode_name(pg, mode, &row->mode);
 	if (err) {
@@ -298,7 +271,7 @@ static bool ring_offsets(const struct pgm_pg *pg, uint64_t *head_off, uint64_t *
 }
 
 /* One PROCLOCK: a granted row per held mode, and the requested one if its proc waits here. */
-static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_pg_locktag *t,
+static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_lock_tag *t,
 				       uint64_t lock, uint64_t proclock)
 {
 	uint64_t proc, hold, wait_pl = 0, wait_mode = 0;
@@ -323,12 +296,12 @@ static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance 
 {
 	uint64_t head_off, next_off, link_off, *pl = NULL;
 	size_t n = 0;
-	struct pgm_pg_locktag t = { .owned = NULL };
+	struct pgm_lock_tag t = { .locktype = NULL };
 	struct pgm_error *err = NULL;
 	if (!ring_offsets(pg, &head_off, &next_off))
 		return pgm_error_create(PGM_ERR_LOOKUP, "LOCK.procLocks is not in this build's debuginfo");
 	if ((err = pgm_pg_member_offset(pg, PGM_M_PROCLOCK_lockLink, &link_off)) || (err = read_tag(pg, lock, &t)))
-		return pgm_pg_locktag_deinit(&t), note(inst, err, "LOCK", lock);
+		return pgm_lock_tag_deinit(&t), note(inst, err, "LOCK", lock);
 	err = pgm_pg_walk_ring(pg, lock + head_off, next_off, link_off, &pl, &n);
 	if (err)
 		err = note(inst, err, "part of the PROCLOCK list of the LOCK", lock);
@@ -340,7 +313,7 @@ static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance 
 		err = note(inst, e2, "PROCLOCK", pl[i]);
 	}
 	free(pl);
-	pgm_pg_locktag_deinit(&t);
+	pgm_lock_tag_deinit(&t);
 	return err;
 }
 
@@ -376,7 +349,8 @@ static struct pgm_error *fp_shape(const struct pgm_pg *pg, struct fp_slots *s)
 static struct pgm_error *fp_row(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
 				uint64_t db, uint32_t relid, uint32_t mode)
 {
-	struct pgm_pg_locktag t = { .f = { db, relid, 0, 0 }, .type_name = "relation", .named = true };
+	struct pgm_lock_tag t = { .locktype = (char *)"relation", .has_database = true, .database = (uint32_t)db,
+				  .has_relation = true, .relation = relid };
 	return add_lock_row(pg, inst, &t, 0, proc, mode, true, true);
 }
 
@@ -408,7 +382,9 @@ static struct pgm_error *fp_vxid(const struct pgm_pg *pg, struct pgm_instance *i
 	    (err = pgm_pg_read_member_signed(pg, proc, v17 ? PGM_M_PGPROC_vxid_procNumber : PGM_M_PGPROC_backendId,
 					     &backend)))
 		return err;
-	struct pgm_pg_locktag t = { .f = { (uint64_t)backend, lxid, 0, 0 }, .type_name = "virtualxid", .named = true };
+	char vxid[48];
+	snprintf(vxid, sizeof(vxid), "%" PRId64 "/%" PRIu64, backend, lxid);
+	struct pgm_lock_tag t = { .locktype = (char *)"virtualxid", .has_virtualxid = true, .virtualxid = vxid };
 	return add_lock_row(pg, inst, &t, 0, proc, EXCLUSIVE_LOCK, true, true);
 }
 

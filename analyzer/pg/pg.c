@@ -128,8 +128,7 @@ struct pgm_error *pgm_pg_read_name_array(const struct pgm_pg *pg, enum pgm_pg_gl
 		return err;
 	if (ptr == 0)
 		return pgm_error_create(PGM_ERR_LOOKUP, "%s[%" PRIu64 "] is NULL", pgm_pg_global_name(g), i);
-	bool truncated;
-	return pgm_target_read_string(pg->target, ptr, 256, ret, &truncated);
+	return pgm_target_read_text(pg->target, ptr, 256, ret);
 }
 
 void pgm_pg_init(struct pgm_pg *pg, struct pgm_target *target, const struct pgm_pg_layout *layout)
@@ -148,10 +147,34 @@ char *pgm_pg_version_string(const struct pgm_pg *pg)
 {
 	uint64_t p;
 	char *s = NULL;
-	bool truncated;
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_server_version_string, &p);
 	if (!err && p)
-		err = pgm_target_read_string(pg->target, p, 64, &s, &truncated);
+		err = pgm_target_read_text(pg->target, p, 64, &s);
 	pgm_error_destroy(err);
 	return s;
+}
+
+/*
+ * DSM segments are mappings of /dev/shm/PostgreSQL.N (dynamic_shared_memory_type
+ * posix) or $PGDATA/pg_dynshmem/PostgreSQL.N (mmap).
+ */
+static bool is_dsm_segment(const char *mapping)
+{
+	return mapping && strstr(mapping, "PostgreSQL.") != NULL;
+}
+
+struct pgm_error *pgm_pg_note_failure(struct pgm_report *r, const char *code, const char *what,
+				      uint64_t address, struct pgm_error *err)
+{
+	struct pgm_error *e2;
+	if (!err || err == &pgm_enomem)
+		return err;
+	if (pgm_error_is_read_failure(err))
+		e2 = pgm_report_add_missing(r, what, address ? address : err->address, err,
+					    is_dsm_segment(err->mapping) ? PGM_MISSING_DSM_SEGMENT
+									  : PGM_MISSING_UNCAPTURED);
+	else
+		e2 = pgm_report_add_diagnosis(r, code, "%s could not be read: %s", what, err->message);
+	pgm_error_destroy(err);
+	return e2;
 }

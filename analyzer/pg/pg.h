@@ -1,11 +1,16 @@
 /*
- * The PostgreSQL model: typed views over a target's memory, through the
- * resolved layout (pg/layout.h).  Decoders here read; they never decide what
- * a finding means (that is analysis/) and never print (that is render/).
+ * pg: PostgreSQL's structures decoded from a target's memory into the model
+ * (pgmortem/report.h, pgmortem/instance.h), through the resolved layout
+ * (pg/layout.h).  Decoders read facts and record what they could not read;
+ * they never decide what a finding means (analysis/) and never print
+ * (render/).
  *
  * A struct pgm_pg borrows its target and layout, which must outlive it.
  * Reads fail with the target's NOT_CAPTURED/FAULT errors, or PGM_ERR_LOOKUP
- * naming the member this build's debuginfo lacks.
+ * naming the member this build's debuginfo lacks.  Decoders that take a
+ * report record such failures in r->missing (memory the capture lacks) or
+ * r->diagnosis (a damaged structure) and carry on: only out of memory is
+ * returned, unless a comment says otherwise.
  */
 #ifndef PGMORTEM_PG_H
 #define PGMORTEM_PG_H
@@ -13,9 +18,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/model.h"
 #include "pg/layout.h"
 #include "pgmortem/error.h"
+#include "pgmortem/instance.h"
+#include "pgmortem/program.h"
 #include "pgmortem/report.h"
+#include "pgmortem/stack.h"
 #include "pgmortem/target.h"
 
 /* Bounds on every walk over captured data: untrusted input. */
@@ -62,6 +71,8 @@ struct pgm_error *pgm_pg_read_name_array(const struct pgm_pg *pg, enum pgm_pg_gl
 
 /* ---- PGPROC ---- */
 
+/* ProcGlobal->allProcCount, checked against PGM_PG_MAX_PROCS. */
+struct pgm_error *pgm_pg_proc_count(const struct pgm_pg *pg, uint64_t *ret);
 /* Address of allProcs[procno]; validates procno against allProcCount. */
 struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret);
 /* The pid in allProcs[procno]; 0 when it cannot be read. */
@@ -85,28 +96,40 @@ struct pgm_error *pgm_pg_walk_proclist(const struct pgm_pg *pg, int32_t head,
 /*
  * Walks a proclist and adds each entry, procno -> pid, to w->waiters
  * (marking `self_procno`); sets w->waiters_known if the walk completed.
- * Returns the walk's error (read failure, cycle) or &pgm_enomem.
+ * Returns the walk's error (read failure, cycle) for the caller to record,
+ * or &pgm_enomem.
  */
 struct pgm_error *pgm_pg_add_proclist_waiters(const struct pgm_pg *pg, int32_t head,
 					      enum pgm_pg_member_id next_link, int32_t self_procno,
 					      struct pgm_wait *w);
 
+/*
+ * Records a failed read in r: memory the capture lacks goes to r->missing
+ * (a DSM segment's with its cause, so the report can say how to capture it),
+ * anything else to r->diagnosis under `code` ("<what> could not be read:
+ * <why>").  Consumes err; returns NULL or &pgm_enomem.
+ */
+struct pgm_error *pgm_pg_note_failure(struct pgm_report *r, const char *code, const char *what,
+				      uint64_t address, struct pgm_error *err);
+
 /* ---- heavyweight lock tags ---- */
 
-/* A LOCK's LOCKTAG, with its type's pg_locks name. */
+/* A LOCK's raw LOCKTAG. */
 struct pgm_pg_locktag {
 	uint64_t f[4];           /* locktag_field1..4 */
 	uint64_t type;           /* locktag_type */
-	const char *type_name;   /* "relation", or "locktag type N" when unnamed */
-	bool named;              /* type_name came from LockTagTypeNames */
-	char *owned;             /* storage behind type_name, if read */
 };
 
-/* Reads the tag of the LOCK at `lock`; free with pgm_pg_locktag_deinit(). */
+/* Reads the raw tag of the LOCK at `lock`. */
 struct pgm_error *pgm_pg_read_locktag(const struct pgm_pg *pg, uint64_t lock, struct pgm_pg_locktag *t);
-void pgm_pg_locktag_deinit(struct pgm_pg_locktag *t);
-/* The tag's pg_locks columns other than locktype, as lockfuncs.c fills them. */
-struct pgm_error *pgm_pg_locktag_fields(const struct pgm_pg_locktag *t, struct pgm_fields *o);
+/*
+ * The tag as pg_locks shows it (lockfuncs.c): the type's name from the
+ * process's LockTagTypeNames and the columns that type has.  *named is false
+ * when the type has no name there ("locktag type N").  Deinit with
+ * pgm_lock_tag_deinit().
+ */
+struct pgm_error *pgm_pg_lock_tag(const struct pgm_pg *pg, const struct pgm_pg_locktag *t,
+				  struct pgm_lock_tag *ret, bool *named);
 
 /* BackendType enumerator -> pg_stat_activity.backend_type, NULL if unknown. */
 const char *pgm_pg_backend_type_desc(const char *enumerator);
@@ -120,17 +143,16 @@ const char *pgm_pg_backend_type_desc(const char *enumerator);
  */
 struct pgm_error *pgm_pg_wait_event_decode(const struct pgm_pg *pg, uint32_t info,
 					   const char **type, char **name);
+/* The whole wait event of `info` into *we (deinit with the model's helper). */
+struct pgm_error *pgm_pg_wait_event_fill(const struct pgm_pg *pg, uint32_t info, struct pgm_wait_event *we);
 /* The LWLock tranche name for id, read from the process's name arrays. */
 struct pgm_error *pgm_pg_lwlock_tranche_name(const struct pgm_pg *pg, uint32_t tranche, char **ret);
 
-#endif
-
-/* ---- decoders into the report's model structs (pgmortem/report.h) ---- */
+/* ---- one process: decoders into struct pgm_report ---- */
 
 /*
- * Reads the interrupt globals and held_lwlocks[].  Each counter that cannot
- * be read stays unknown; read failures of captured data are added to
- * r->missing.  Never fails except out of memory.
+ * The interrupt globals and held_lwlocks[] into r->interrupts.  Each counter
+ * that cannot be read stays unknown, and why is recorded.
  */
 struct pgm_error *pgm_pg_read_interrupts(const struct pgm_pg *pg, struct pgm_report *r);
 
@@ -145,24 +167,23 @@ struct pgm_error *pgm_pg_read_lwlock(const struct pgm_pg *pg, uint64_t lock, uin
 				     struct pgm_lwlock_state *state);
 
 /*
- * Reads the condition variable at `cv` and walks its wakeup queue
- * (PGPROC.cvWaitLink) into w->waiters, marking `self_procno`.  A CV the
- * capture lacks is recorded in r->missing and leaves waiters unknown.
+ * The condition variable at `cv` into r->wait.cv, and its wakeup queue
+ * (PGPROC.cvWaitLink) into r->wait.waiters, marking `self_procno`.
  */
 struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t self_procno,
 				 struct pgm_report *r);
 
 /*
  * Identifies the CV as btps_cv of a parallel btree scan and fills
- * r->wait.object: page status, scan page, index and table.  `index_scan` is
- * the IndexScanDesc from _bt_parallel_seize's frame (0 if unavailable: then
- * the scan state is found from the CV's address alone and relations stay
- * unnamed).  Returns PGM_ERR_LOOKUP if the CV is not a btree scan's.
+ * r->wait.cv.btree: page status, scan page, index and table.  `index_scan`
+ * is the IndexScanDesc from _bt_parallel_seize's frame (0 if unavailable:
+ * then the scan state is found from the CV's address alone and relations
+ * stay unnamed).  Returns PGM_ERR_LOOKUP if the CV is not a btree scan's.
  */
 struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index_scan, uint64_t cv,
 					 struct pgm_report *r);
 
-/* Identity: pid, procno, backend type, leader, database, query. */
+/* Identity: pid, procno, backend type, leader, database, wait event, query. */
 struct pgm_error *pgm_pg_read_identity(const struct pgm_pg *pg, struct pgm_report *r);
 
 /*
@@ -189,13 +210,14 @@ struct pgm_error *pgm_pg_lock_conflicts(const struct pgm_pg *pg, uint32_t mode, 
 /* Names of the lock modes in mask from lock_mode_names[], joined by "+". */
 struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask, char **ret);
 /*
- * The heavyweight lock the PGPROC `proc` waits for (waitLock, waitLockMode):
- * its tag into r->wait.object and description, the processes that block it
- * (conflicting holders and conflicting waiters queued ahead, as
- * pg_blocking_pids()) into r->wait.holders, the wait queue into
- * r->wait.waiters.
+ * The heavyweight lock the PGPROC `proc` waits for (waitLock, waitLockMode)
+ * into w: its tag and requested mode (w->hwlock), the processes that block
+ * it (conflicting holders, and conflicting waiters queued ahead, as
+ * pg_blocking_pids()) into w->holders, the wait queue into w->waiters.
+ * Returns the first read failure (the caller records it); what was read
+ * before it stays in w.
  */
-struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);
+struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_wait *w);
 
 /* ---- LWLock waits (pg/lwlock_wait.c) ---- */
 
@@ -203,19 +225,38 @@ struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc
 const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode);
 /*
  * The LWLock at `lock` that the PGPROC `proc` (procno self_procno) waits
- * for: tranche, lock word and requested mode into r->wait.object and
- * description, its wait queue (LWLock.waiters via PGPROC.lwWaitLink) into
- * r->wait.waiters.  Holders stay unknown: held_lwlocks is private to each
- * backend.
+ * for: tranche, lock word and requested mode into w->lwlock, its wait queue
+ * (LWLock.waiters via PGPROC.lwWaitLink) into w->waiters.  Holders stay
+ * unknown: held_lwlocks is private to each backend.  Returns the first read
+ * failure, for the caller to record.
  */
 struct pgm_error *pgm_pg_read_lwlock_wait(const struct pgm_pg *pg, uint64_t lock, uint64_t proc,
-					  int32_t self_procno, struct pgm_report *r);
+					  int32_t self_procno, struct pgm_wait *w);
 
-/* ---- the instance view: every backend and lock (pg/instance.c, pg/lockhash.c) ---- */
-#include "pgmortem/instance.h"
+/* ---- the instance view (pg/instance.c, pg/lockhash.c) ---- */
 
 #define PGM_PG_MAX_HASH_ENTRIES (1 << 22)   /* entries of one shared hash table */
 #define PGM_PG_MAX_HASH_BUCKETS (1 << 26)
+
+/*
+ * The identity of the instance whose memory pg reads; `build_id` (hex) is
+ * the main executable's.  id->known is false when a part is unreadable.
+ */
+struct pgm_error *pgm_pg_identify(const struct pgm_pg *pg, const char *build_id, struct pgm_instance_id *id);
+
+/*
+ * Every backend (pg_stat_activity) and, with `locks`, every heavyweight
+ * lock (pg_locks) into inst.  Only out of memory is an error; whatever
+ * cannot be read is in inst->problems.
+ */
+struct pgm_error *pgm_pg_read_instance(const struct pgm_pg *pg, bool locks, struct pgm_instance *inst);
+
+/*
+ * The LWLocks r's process holds (r->interrupts.held_lwlocks), each with the
+ * pids queued on it in pg's shared memory, appended to inst->holds.
+ */
+struct pgm_error *pgm_pg_read_lwlock_holds(const struct pgm_pg *pg, const struct pgm_report *r,
+					   struct pgm_instance *inst);
 
 /*
  * The entries of the dynahash table whose (process-local) HTAB is at `htab`:
@@ -238,3 +279,15 @@ struct pgm_error *pgm_pg_read_locks(const struct pgm_pg *pg, struct pgm_instance
 
 /* "3/6": the PGPROC's virtual transaction (backend or proc number / local xid). */
 struct pgm_error *pgm_pg_proc_vxid(const struct pgm_pg *pg, uint64_t proc, char **ret);
+
+/* ---- frames ---- */
+
+/*
+ * The value of pointer-typed parameter or local `name` in frame `frame` of
+ * `stack` (gdb numbering), through the DWARF engine: PGM_ERR_OPTIMIZED_OUT
+ * or a read failure when it cannot be known.
+ */
+struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
+				       size_t frame, const char *name, uint64_t *ret);
+
+#endif

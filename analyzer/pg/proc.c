@@ -29,6 +29,15 @@ static struct pgm_error *read_all_procs(const struct pgm_pg *pg, struct all_proc
 	return NULL;
 }
 
+struct pgm_error *pgm_pg_proc_count(const struct pgm_pg *pg, uint64_t *ret)
+{
+	struct all_procs ap;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	if (!err)
+		*ret = ap.count;
+	return err;
+}
+
 struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret)
 {
 	struct all_procs ap;

@@ -140,3 +140,14 @@ struct pgm_error *pgm_pg_wait_event_decode(const struct pgm_pg *pg, uint32_t inf
 	*name = n;
 	return NULL;
 }
+
+struct pgm_error *pgm_pg_wait_event_fill(const struct pgm_pg *pg, uint32_t info, struct pgm_wait_event *we)
+{
+	const char *type;
+	struct pgm_error *err = pgm_pg_wait_event_decode(pg, info, &type, &we->name);
+	if (err)
+		return err;
+	we->known = true;
+	we->info = info;
+	return pgm_model_strdup(&we->type, type);
+}

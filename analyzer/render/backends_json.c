@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "render/backends_render.h"
+#include "render/wait_fields.h"
 
 static json_object *str_or_null(const char *s)
 {
@@ -48,13 +49,14 @@ static json_object *timestamp(int64_t us)
 	return json_object_new_string(buf);
 }
 
+/* pg_blocking_pids(): the holders of the lock it waits for, null when not known. */
 static json_object *blocking_json(const struct pgm_backend *b)
 {
-	if (!b->blocking_known)
+	if (!b->hwlock || !b->hwlock->holders_known)
 		return NULL;
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < b->n_blocking; i++)
-		json_object_array_add(a, json_object_new_int(b->blocking[i]));
+	for (size_t i = 0; i < b->hwlock->n_holders; i++)
+		json_object_array_add(a, json_object_new_int(b->hwlock->holders[i].pid));
 	return a;
 }
 
@@ -79,22 +81,22 @@ static json_object *backend_json(const struct pgm_backend *b)
 	json_object_object_add(o, "wait_event", b->wait_event.known ? str_or_null(b->wait_event.name) : NULL);
 	json_object_object_add(o, "leader_pid", b->leader_pid ? json_object_new_int(b->leader_pid) : NULL);
 	json_object_object_add(o, "blocking", blocking_json(b));
-	json_object_object_add(o, "lock_wait", str_or_null(b->lock_wait));
+	json_object_object_add(o, "lock_wait", b->hwlock ? str_or_null(b->hwlock->description) : NULL);
 	json_object_object_add(o, "core", str_or_null(b->core));
 	return o;
 }
 
+static void add_column(void *arg, const struct pgm_field *f)
+{
+	json_object_object_add(arg, f->key, f->type == PGM_FIELD_STR ? str_or_null(f->str)
+								    : json_object_new_int64((int64_t)f->u));
+}
+
 static json_object *lock_json(const struct pgm_lock_row *l)
 {
-	static const char *const columns[] = { "database", "relation", "page", "tuple", "virtualxid",
-					       "transactionid", "classid", "objid", "objsubid", NULL };
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "locktype", str_or_null(l->locktype));
-	for (size_t c = 0; columns[c]; c++) {
-		const struct pgm_field *f = pgm_fields_get(&l->tag, columns[c]);
-		json_object_object_add(o, columns[c], !f ? NULL : f->type == PGM_FIELD_STR
-				       ? json_object_new_string(f->str) : json_object_new_int64((int64_t)f->u));
-	}
+	json_object_object_add(o, "locktype", str_or_null(l->tag.locktype));
+	pgm_lock_tag_fields(&l->tag, true, add_column, o);
 	json_object_object_add(o, "virtualtransaction", str_or_null(l->virtualtransaction));
 	json_object_object_add(o, "pid", l->pid ? json_object_new_int(l->pid) : NULL);
 	json_object_object_add(o, "mode", str_or_null(l->mode));

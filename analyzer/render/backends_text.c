@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "render/backends_render.h"
+#include "render/wait_fields.h"
 
 #define BOLD "\033[1m"
 #define RESET "\033[0m"
@@ -45,9 +46,9 @@ static void print_backend(FILE *out, const struct pgm_backend *b, bool brief)
 	char wait[96] = "", blocked[128] = "", query[QUERY_WIDTH + 1], leader[16] = "";
 	if (b->wait_event.type)
 		snprintf(wait, sizeof(wait), "%s/%s", b->wait_event.type, b->wait_event.name);
-	for (size_t i = 0; b->blocking_known && i < b->n_blocking; i++) {
+	for (size_t i = 0; b->hwlock && b->hwlock->holders_known && i < b->hwlock->n_holders; i++) {
 		size_t used = strlen(blocked);
-		snprintf(blocked + used, sizeof(blocked) - used, "%s%d", i ? "," : "", b->blocking[i]);
+		snprintf(blocked + used, sizeof(blocked) - used, "%s%d", i ? "," : "", b->hwlock->holders[i].pid);
 	}
 	if (b->leader_pid)
 		snprintf(leader, sizeof(leader), "%d", b->leader_pid);
@@ -96,17 +97,20 @@ static void print_backends(FILE *out, const struct pgm_instance *inst, const str
 		fprintf(out, "  (and %zu background processes: pgmortem backends shows them)\n", hidden);
 }
 
-static void print_tag(FILE *out, const struct pgm_fields *f)
+static void append_column(void *arg, const struct pgm_field *x)
+{
+	char *buf = arg;
+	size_t used = strlen(buf), len = 160;
+	if (x->type == PGM_FIELD_STR)
+		snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", x->key, x->str);
+	else
+		snprintf(buf + used, len - used, "%s%s=%" PRIu64, used ? " " : "", x->key, x->u);
+}
+
+static void print_tag(FILE *out, const struct pgm_lock_tag *t)
 {
 	char buf[160] = "";
-	for (size_t i = 0; i < f->n; i++) {
-		size_t used = strlen(buf);
-		const struct pgm_field *x = &f->items[i];
-		if (x->type == PGM_FIELD_STR)
-			snprintf(buf + used, sizeof(buf) - used, "%s%s=%s", used ? " " : "", x->key, x->str);
-		else
-			snprintf(buf + used, sizeof(buf) - used, "%s%s=%" PRIu64, used ? " " : "", x->key, x->u);
-	}
+	pgm_lock_tag_fields(t, false, append_column, buf);
 	fprintf(out, " %-44s", buf);
 }
 
@@ -122,7 +126,7 @@ static void print_locks(FILE *out, const struct pgm_instance *inst, const struct
 		char pid[16] = "";
 		if (l->pid)
 			snprintf(pid, sizeof(pid), "%d", l->pid);
-		fprintf(out, "  %-7s %-14s", pid, l->locktype);
+		fprintf(out, "  %-7s %-14s", pid, l->tag.locktype);
 		print_tag(out, &l->tag);
 		fprintf(out, " %-24s %-7s %-8s %s\n", l->mode, l->granted ? "yes" : "NO", l->fastpath ? "yes" : "",
 			l->virtualtransaction ? l->virtualtransaction : "");

@@ -309,8 +309,8 @@ static void print_array(const struct printer *p, const struct pgm_value *v,
 	pgm_error_destroy(pgm_type_size(dw, &elem, &esize));
 	/* One read for the whole array when it can be had, for <repeats>. */
 	struct pgm_value loaded;
-	err = has_count ? pgm_value_load(dw, v, &loaded) : pgm_error_create(PGM_ERR_USAGE, "x");
-	if (err) {
+	if (!has_count || (err = pgm_value_load(dw, v, &loaded))) {
+		/* without a count, or when the whole array cannot be read, element by element */
 		pgm_error_destroy(err);
 		print_elements(p, v, count, esize, depth);
 		return;

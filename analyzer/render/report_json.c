@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "render/report_render.h"
+#include "render/wait_fields.h"
 #include "pgmortem/render.h"
 
 static json_object *hex(uint64_t v)
@@ -24,21 +25,23 @@ static json_object *counter(const struct pgm_counter *c)
 	return c->known ? json_object_new_int64(c->value) : NULL;
 }
 
-static json_object *fields_json(const struct pgm_fields *f)
+static void add_field(void *arg, const struct pgm_field *x)
+{
+	json_object *v = NULL;
+	switch (x->type) {
+	case PGM_FIELD_STR: v = str_or_null(x->str); break;
+	case PGM_FIELD_INT: v = json_object_new_int64(x->i); break;
+	case PGM_FIELD_UINT: v = json_object_new_uint64(x->u); break;
+	case PGM_FIELD_BOOL: v = json_object_new_boolean(x->b); break;
+	case PGM_FIELD_ADDR: v = hex(x->u); break;
+	}
+	json_object_object_add(arg, x->key, v);
+}
+
+static json_object *object_json(const struct pgm_wait *w)
 {
 	json_object *o = json_object_new_object();
-	for (size_t i = 0; i < f->n; i++) {
-		const struct pgm_field *x = &f->items[i];
-		json_object *v = NULL;
-		switch (x->type) {
-		case PGM_FIELD_STR: v = json_object_new_string(x->str); break;
-		case PGM_FIELD_INT: v = json_object_new_int64(x->i); break;
-		case PGM_FIELD_UINT: v = json_object_new_uint64(x->u); break;
-		case PGM_FIELD_BOOL: v = json_object_new_boolean(x->b); break;
-		case PGM_FIELD_ADDR: v = hex(x->u); break;
-		}
-		json_object_object_add(o, x->key, v);
-	}
+	pgm_wait_fields(w, add_field, o);
 	return o;
 }
 
@@ -62,7 +65,7 @@ static json_object *missing_json(const struct pgm_report *r)
 		json_object_object_add(o, "what", json_object_new_string(m->what));
 		json_object_object_add(o, "address", hex(m->address));
 		json_object_object_add(o, "mapping", str_or_null(m->mapping));
-		json_object_object_add(o, "hint", str_or_null(m->hint));
+		json_object_object_add(o, "hint", str_or_null(pgm_missing_hint(m->cause)));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -76,7 +79,7 @@ static json_object *wait_json(const struct pgm_report *r)
 	json_object_object_add(o, "address", w->has_address ? hex(w->address) : NULL);
 	json_object_object_add(o, "object_kind", str_or_null(w->object_kind));
 	json_object_object_add(o, "description", str_or_null(w->description));
-	json_object_object_add(o, "object", fields_json(&w->object));
+	json_object_object_add(o, "object", object_json(w));
 	json_object *ws = NULL;
 	if (w->waiters_known) {
 		ws = json_object_new_array();

@@ -19,6 +19,8 @@ struct pgm_text_style {
 
 void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct pgm_text_style *style);
 void pgm_render_report_json(FILE *out, const struct pgm_report *r);
+/* How to capture memory of this cause next time, in words; NULL when there is nothing to say. */
+const char *pgm_missing_hint(enum pgm_missing_cause cause);
 /* The report as a json-c object; the caller owns it (json_object_put). */
 json_object *pgm_render_report_json_object(const struct pgm_report *r);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "render/report_render.h"
+#include "render/wait_fields.h"
 #include "pgmortem/render.h"
 
 #define BOLD "\033[1m"
@@ -17,8 +18,9 @@ static void heading(FILE *out, const struct pgm_text_style *st, const char *titl
 	fprintf(out, "\n%s%s%s\n", st->color ? BOLD : "", title, st->color ? RESET : "");
 }
 
-static void print_field(FILE *out, const struct pgm_field *f)
+static void print_field(void *arg, const struct pgm_field *f)
 {
+	FILE *out = arg;
 	fprintf(out, "  %-20s ", f->key);
 	switch (f->type) {
 	case PGM_FIELD_STR: fprintf(out, "%s\n", f->str); break;
@@ -49,8 +51,7 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 		fprintf(out, "  %-20s 0x%" PRIx64 "\n", "object address", w->address);
 	if (w->description)
 		fprintf(out, "  %-20s %s\n", "object", w->description);
-	for (size_t i = 0; i < w->object.n; i++)
-		print_field(out, &w->object.items[i]);
+	pgm_wait_fields(w, print_field, out);
 	if (w->waiters_known) {
 		fprintf(out, "  %-20s", "queue");
 		if (!w->n_waiters)
@@ -60,7 +61,7 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 				w->waiters[i].is_self ? " [this process]" : "", i + 1 < w->n_waiters ? "," : "");
 		fputc('\n', out);
 	}
-	for (size_t i = 0; i < w->n_holders; i++)
+	for (size_t i = 0; w->holders_known && i < w->n_holders; i++)
 		fprintf(out, "  %-20s %d %s%s%s\n", i ? "" : "held by", w->holders[i].pid,
 			w->holders[i].mode ? w->holders[i].mode : "",
 			w->holders[i].evidence ? " — " : "", w->holders[i].evidence ? w->holders[i].evidence : "");
@@ -104,11 +105,27 @@ static void print_interrupts(FILE *out, const struct pgm_interrupts *in, const s
 		fprintf(out, "  %-24s none\n", "held LWLocks");
 	for (size_t i = 0; i < in->n_held_lwlocks; i++)
 		fprintf(out, "  %-24s %s (%s) at 0x%" PRIx64 "\n", i ? "" : "held LWLocks",
-			in->held_lwlocks[i].name, in->held_lwlocks[i].mode, in->held_lwlocks[i].address);
+			in->held_lwlocks[i].name ? in->held_lwlocks[i].name : "unknown (lock not captured)",
+			in->held_lwlocks[i].mode, in->held_lwlocks[i].address);
 }
 
+const char *pgm_missing_hint(enum pgm_missing_cause cause)
+{
+	switch (cause) {
+	case PGM_MISSING_DSM_SEGMENT:
+		return "DSM segments are left out by gcore and by kernel cores with the default coredump_filter; "
+		       "pgmortem snapshot PID captures them, and for a kernel core set bit 3 (0x08) of "
+		       "/proc/PID/coredump_filter before the dump";
+	case PGM_MISSING_UNCAPTURED:
+		break;
+	}
+	return NULL;
+}
+
+/* Each missing object, then each cause's hint once. */
 static void print_missing(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
+	bool hinted[PGM_MISSING_DSM_SEGMENT + 1] = { false };
 	if (!r->n_missing)
 		return;
 	heading(out, st, "Not in this capture");
@@ -116,8 +133,13 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 		const struct pgm_missing *m = &r->missing[i];
 		fprintf(out, "  %s at 0x%" PRIx64 " lies in %s, which this capture does not contain\n",
 			m->what, m->address, m->mapping ? m->mapping : "an anonymous mapping");
-		if (m->hint)
-			fprintf(out, "    next time: %s\n", m->hint);
+	}
+	for (size_t i = 0; i < r->n_missing; i++) {
+		enum pgm_missing_cause c = r->missing[i].cause;
+		const char *hint = pgm_missing_hint(c);
+		if (hint && !hinted[c])
+			fprintf(out, "  next time: %s\n", hint);
+		hinted[c] = true;
 	}
 }
 

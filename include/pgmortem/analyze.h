@@ -1,10 +1,19 @@
 /*
- * pgmortem — the wait analysis of one process: the library's main entry.
+ * pgmortem — the analysis pipeline: the library's main entry points.
+ *
+ * Each call decodes the target's memory into the model (pg/), derives what
+ * it means (analysis/) and returns the model for a renderer:
  *
  *   struct pgm_report *report;
  *   err = pgm_analyze(prog, &opts, &report);   // prog from pgm_program_create
- *   ... render it ...
+ *   ... render it (pgmortem/render.h) ...
  *   pgm_report_destroy(report);
+ *
+ * and for a whole instance (pgmortem/instance.h):
+ *
+ *   err = pgm_instance_read(prog, &iopts, &inst);
+ *   pgm_instance_add_report(inst, report);     // for each core of it
+ *   err = pgm_instance_link(inst, prog);
  *
  * A report is produced whenever the target could be read at all: facts that
  * could not be decoded are unknown in it, and the reason is in `missing` or
@@ -13,7 +22,10 @@
 #ifndef PGMORTEM_ANALYZE_H
 #define PGMORTEM_ANALYZE_H
 
+#include <stdbool.h>
+
 #include "pgmortem/error.h"
+#include "pgmortem/instance.h"
 #include "pgmortem/program.h"
 #include "pgmortem/report.h"
 
@@ -21,8 +33,33 @@ struct pgm_analyze_options {
 	int reserved;   /* room for options without breaking callers */
 };
 
+/* The wait analysis of the program's process, verdict composed. */
 struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze_options *opts,
 			      struct pgm_report **ret);
+
+struct pgm_instance_options {
+	bool locks;              /* walk the lock table (pg_locks) */
+};
+
+/* The identity of prog's instance; id->known false if any part is unreadable.  Free with _deinit. */
+struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id);
+
+/*
+ * Every backend and (with opts->locks) every heavyweight lock, and
+ * pg_blocking_pids() of each backend waiting for one, from prog's core.
+ * Only out of memory is an error; opts may be NULL (no lock table).
+ */
+struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_instance_options *opts,
+				    struct pgm_instance **ret);
+
+/*
+ * After the reports are added: the LWLocks their processes hold and who
+ * waits for them (read through `prog`, the program of the instance's
+ * source), the wait-for graph, and every report's verdict composed again
+ * with what the other cores tell (an LWLock's holder, the participant that
+ * holds a parallel scan).
+ */
+struct pgm_error *pgm_instance_link(struct pgm_instance *inst, struct pgm_program *prog);
 
 /*
  * Where PostgreSQL layouts resolved from DWARF are cached per build-id of

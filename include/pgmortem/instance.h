@@ -1,25 +1,29 @@
 /*
- * pgmortem — the whole instance from one core.
+ * pgmortem — the model of a whole instance: every backend (what
+ * pg_stat_activity showed), every heavyweight lock (pg_locks), who blocks
+ * whom (pg_blocking_pids), the LWLocks captured processes hold, and the
+ * wait-for graph over them.
  *
- * A backend's core holds the instance's main shared memory, so it shows
- * every backend (what pg_stat_activity showed), every heavyweight lock
- * (pg_locks) and who blocks whom (pg_blocking_pids), as of that moment.
- * Several cores of one instance add each process's private state (held
- * LWLocks, the CV it sleeps on, its stack), which names LWLock holders and
- * the participant that holds a parallel scan.
+ * A backend's core holds the instance's main shared memory, so one core
+ * shows every backend and lock as of that moment.  Several cores of one
+ * instance add each process's private state (held LWLocks, the CV it
+ * sleeps on, its stack), which names LWLock holders and the participant
+ * that holds a parallel scan.  pgmortem/analyze.h reads and links it:
  *
- *   struct pgm_instance *inst;
  *   err = pgm_instance_read(prog, &opts, &inst);    // tables from prog's core
  *   pgm_instance_add_report(inst, report);         // each core's pgm_analyze()
- *   pgm_instance_link(inst, prog);                 // LWLock holders, the graph
+ *   pgm_instance_link(inst, prog);                 // LWLock holders, the graph, verdicts
  *   ... render it ...
  *   pgm_instance_destroy(inst);
  *
- * The instance owns every string and array in it, and the reports added to
- * it.  Like struct pgm_report, a fact that could not be read is unknown
- * (NULL, a `known` flag), never guessed; entries the capture lacks or that
- * look corrupt are skipped and listed in `problems`.  JSON field names are a
- * stable schema ("schema": 1): fields may be added, never renamed.
+ * Like the report (pgmortem/report.h) this is a model: pg/ fills the
+ * tables, analysis/ derives the graph and the words, render/ prints.  The
+ * instance owns every string and array in it, and the reports added to it.
+ * A fact that could not be read is unknown (NULL, a `known` flag), never
+ * guessed; entries the capture lacks or that look corrupt are skipped and
+ * listed in `problems` (at most PGM_INSTANCE_MAX_PROBLEMS, then one line
+ * counting the rest).  JSON field names are a stable schema ("schema": 1):
+ * fields may be added, never renamed.
  */
 #ifndef PGMORTEM_INSTANCE_H
 #define PGMORTEM_INSTANCE_H
@@ -29,7 +33,6 @@
 #include <stdint.h>
 
 #include "pgmortem/error.h"
-#include "pgmortem/program.h"
 #include "pgmortem/report.h"
 
 #define PGM_INSTANCE_SCHEMA 1
@@ -38,8 +41,8 @@
  * transaction's PGPROC has pid 0, and pg_blocking_pids() reports it as 0.
  */
 #define PGM_PID_UNKNOWN_HOLDER (-1)
-
-struct pgm_pg_layout;
+/* Problems kept word for word; past this many they are only counted. */
+#define PGM_INSTANCE_MAX_PROBLEMS 100
 
 /*
  * What makes two cores cores of one running instance: the cluster
@@ -78,21 +81,20 @@ struct pgm_backend {
 	int64_t backend_start_us;   /* microseconds since the Unix epoch */
 	struct pgm_wait_event wait_event;
 	int32_t leader_pid;      /* lock group leader, 0 if none or itself */
-	/* heavyweight lock waits: pg_blocking_pids() */
-	bool waiting_hwlock;
-	bool blocking_known;
-	int32_t *blocking;
-	char **blocking_why;     /* parallel to blocking: the conflict, in words */
-	size_t n_blocking;
-	char *lock_wait;         /* "AccessShareLock on relation 16384 (database 5)", or NULL */
+	/* heavyweight lock waits */
+	bool waiting_hwlock;     /* PGPROC.waitLock is set */
+	/*
+	 * The lock it waits for, as a single core's report has it (kind
+	 * PGM_WAIT_HEAVYWEIGHT_LOCK): its holders are pg_blocking_pids(), in
+	 * holders_known order.  NULL when not waiting or unreadable.
+	 */
+	struct pgm_wait *hwlock;
 	const char *core;        /* path of this process's core among the inputs, or NULL */
 };
 
 /* One row of pg_locks. */
 struct pgm_lock_row {
-	char *locktype;          /* "relation", "transactionid", "virtualxid", … */
-	struct pgm_fields tag;   /* database, relation, page, tuple, virtualxid, transactionid,
-				    classid, objid, objsubid: only the ones this locktype has */
+	struct pgm_lock_tag tag; /* locktype and the columns it has */
 	char *virtualtransaction;   /* "3/6", NULL if unknown */
 	int32_t pid;             /* 0: a prepared transaction */
 	int32_t procno;
@@ -102,7 +104,7 @@ struct pgm_lock_row {
 	uint64_t lock;           /* the LOCK in the shared table, 0 for fast-path rows */
 };
 
-/* Frees a row's strings and fields. */
+/* Frees a row's strings. */
 void pgm_lock_row_deinit(struct pgm_lock_row *row);
 
 /* An LWLock a captured process holds, and who waits for it. */
@@ -165,58 +167,31 @@ struct pgm_instance {
 	struct pgm_graph graph;
 	char **problems;         /* skipped entries, memory the capture lacks */
 	size_t n_problems;
-	const struct pgm_pg_layout *layout;   /* private: borrowed from the first core's program, which outlives the instance */
+	size_t n_problems_dropped;   /* past PGM_INSTANCE_MAX_PROBLEMS, only counted */
 };
 
-struct pgm_instance_options {
-	bool locks;              /* walk the lock table (pg_locks) */
-};
-
-/* The identity of prog's instance; id->known false if any part is unreadable.  Free with _deinit. */
-struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id);
 void pgm_instance_id_deinit(struct pgm_instance_id *id);
 bool pgm_instance_id_equal(const struct pgm_instance_id *a, const struct pgm_instance_id *b);
 
-/*
- * Every backend and (with opts->locks) every heavyweight lock, and
- * pg_blocking_pids() of each backend waiting for one, from prog's core.
- * Only out of memory is an error; opts may be NULL (no lock table).
- */
-struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_instance_options *opts,
-				    struct pgm_instance **ret);
+/* An empty instance (NULL when out of memory); the readers fill it. */
+struct pgm_instance *pgm_instance_create(void);
 void pgm_instance_destroy(struct pgm_instance *inst);
+/* Frees a backend's strings and wait. */
+void pgm_backend_deinit(struct pgm_backend *b);
 
 /* Adds a core's analysis (taking ownership); marks its backend's `core`. */
 struct pgm_error *pgm_instance_add_report(struct pgm_instance *inst, struct pgm_report *r);
 
-/*
- * After the reports are added: the LWLocks their processes hold and who
- * waits for them (read through `prog`, the program of source_path), the
- * wait-for graph, and waiters' reports told their LWLock holder (the
- * verdict is recomposed).
- */
-struct pgm_error *pgm_instance_link(struct pgm_instance *inst, struct pgm_program *prog);
-
-/* Appends a line to inst->problems. */
+/* Appends a line to inst->problems (only counted past PGM_INSTANCE_MAX_PROBLEMS). */
 struct pgm_error *pgm_instance_add_problem(struct pgm_instance *inst, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/*
- * Builds inst->graph from the backends, holds and reports (analysis/graph.c,
- * pure) and analyzes it.  Waiters' reports get a verdict line naming who
- * holds what they wait for, when only another core could tell.
- */
-struct pgm_error *pgm_instance_build_graph(struct pgm_instance *inst);
-
 const char *pgm_edge_kind_name(enum pgm_edge_kind k);   /* "hwlock", "lwlock", "cv", "parallel" */
 
-/*
- * The graph's analysis (analysis/graph.c), pure: adds an edge (copying
- * evidence) unless the same one is there; computes roots and cycles.
- */
+/* Adds an edge, copying its evidence (duplicates are merged by the analysis). */
 struct pgm_error *pgm_graph_add_edge(struct pgm_graph *g, int32_t from, int32_t to,
 				     enum pgm_edge_kind kind, const char *evidence);
-struct pgm_error *pgm_graph_analyze(struct pgm_graph *g);
+/* Frees the edges and results; the graph is empty again. */
 void pgm_graph_deinit(struct pgm_graph *g);
 
 #endif

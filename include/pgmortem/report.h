@@ -1,15 +1,35 @@
 /*
- * pgmortem — the analysis of one backend: what it waits on, who is queued,
- * who can release it, whether it can be killed.
+ * pgmortem — the model of one process's analysis: what it waits on, who is
+ * queued, who can release it, whether it can be killed.
  *
- * The pg model and the analysis fill a struct pgm_report; renderers
- * (render/report_text.c, render/report_json.c) print it and nothing else does.
- * Every string is owned by the report; pgm_report_destroy() frees it all.
- * A fact that could not be read is "unknown" (the `known` flags, NULL
- * strings), never a guessed value, and the reason is listed in `missing`.
+ * The model sits below everything that fills or reads it:
+ *   pg/        decodes memory into these structs (facts, read from the target);
+ *   analysis/  derives from them (the wait kind, killability, the words of
+ *              the verdict, the wait-for graph) and reads no target;
+ *   render/    prints them and nothing else does.
  *
- * The JSON names of these fields are the stable schema ("schema": 1) that
- * scripts rely on; new fields may be added, existing ones keep their names.
+ * Every fact is a typed field: a struct per wait kind (struct pgm_cv_wait,
+ * struct pgm_lwlock_wait, …) inside struct pgm_wait, read by name.  The JSON
+ * is a rendering of these structs, not their storage.
+ *
+ * Ownership: every string and array in a report is owned by it and freed by
+ * pgm_report_destroy().  Strings that come from the target's memory (query
+ * texts, relation and tranche names) are valid UTF-8 without control
+ * characters other than tab and newline (pg/ reads them through
+ * pgm_target_read_text), so any renderer can emit them.
+ *
+ * Unknown is never guessed: a fact that could not be read has its `known`
+ * flag false or a NULL string, and the reason is in `missing` (memory the
+ * capture lacks, with its mapping) or `diagnosis`.
+ *
+ * The JSON names of these fields are a stable schema ("schema": 1): fields
+ * may be added, existing ones keep their names and meaning.
+ *
+ * Adding a wait kind: an enumerator in enum pgm_wait_kind (and its name in
+ * pgm_wait_kind_name), a struct of its facts as a member of struct pgm_wait
+ * (freed in model/report.c), a decoder in pg/, its sentence in
+ * analysis/verdict.c, its JSON object in render/report_json.c and its lines
+ * in render/report_text.c, its batch signature in batch/signature.c.
  */
 #ifndef PGMORTEM_REPORT_H
 #define PGMORTEM_REPORT_H
@@ -23,37 +43,61 @@
 
 #define PGM_REPORT_SCHEMA 1
 
-/* A kind-specific fact about a wait object, printed generically in JSON. */
-enum pgm_field_type { PGM_FIELD_STR, PGM_FIELD_INT, PGM_FIELD_UINT, PGM_FIELD_BOOL, PGM_FIELD_ADDR };
+/* ---- facts shared by several kinds ---- */
 
-struct pgm_field {
-	char *key;               /* JSON key, e.g. "page_status" */
-	enum pgm_field_type type;
-	char *str;
-	int64_t i;
-	uint64_t u;              /* UINT and ADDR */
-	bool b;
-};
-
-struct pgm_fields {
-	struct pgm_field *items;
-	size_t n, cap;
-};
-
-/* Memory the capture lacks that the analysis needed. */
-struct pgm_missing {
-	char *what;              /* "the condition variable", "BTParallelScanDescData" */
-	uint64_t address;
-	char *mapping;           /* NULL if anonymous or not mapped at all */
-	char *hint;              /* how to capture it next time */
-};
-
+/* What pg_stat_activity shows as wait_event_type / wait_event. */
 struct pgm_wait_event {
 	bool known;
 	uint32_t info;           /* raw wait_event_info */
 	char *type;              /* "IPC", NULL if none (0) */
 	char *name;              /* "BtreePage" */
 };
+
+/* The class of a wait event: the high byte of wait_event_info (wait_event.h). */
+enum pgm_wait_class {
+	PGM_WAIT_CLASS_NONE = 0x00,
+	PGM_WAIT_CLASS_LWLOCK = 0x01,
+	PGM_WAIT_CLASS_LOCK = 0x03,
+	PGM_WAIT_CLASS_BUFFERPIN = 0x04,
+	PGM_WAIT_CLASS_ACTIVITY = 0x05,
+	PGM_WAIT_CLASS_CLIENT = 0x06,
+	PGM_WAIT_CLASS_EXTENSION = 0x07,
+	PGM_WAIT_CLASS_IPC = 0x08,
+	PGM_WAIT_CLASS_TIMEOUT = 0x09,
+	PGM_WAIT_CLASS_IO = 0x0A,
+	PGM_WAIT_CLASS_INJECTION_POINT = 0x0B,
+};
+
+/* The event's class; PGM_WAIT_CLASS_NONE when unknown or none. */
+enum pgm_wait_class pgm_wait_event_class(const struct pgm_wait_event *we);
+
+/* A relation named through its relcache entry. */
+struct pgm_relation {
+	bool known;              /* oid was read */
+	uint32_t oid;
+	char *name;              /* NULL when the name was not captured */
+};
+
+/*
+ * A heavyweight lock's tag as pg_locks shows it: the locktype and the
+ * columns that locktype has (lockfuncs.c); a column it lacks is not `has_`.
+ */
+struct pgm_lock_tag {
+	char *locktype;          /* "relation", "transactionid"; "locktag type N" when unnamed */
+	bool has_database, has_relation, has_page, has_tuple, has_virtualxid,
+	     has_transactionid, has_classid, has_objid, has_objsubid;
+	uint32_t database, relation, page, tuple;
+	char *virtualxid;        /* "3/6" */
+	uint32_t transactionid;
+	uint32_t classid, objid, objsubid;
+};
+
+/* Frees the tag's strings; the tag is zeroed. */
+void pgm_lock_tag_deinit(struct pgm_lock_tag *tag);
+/* A deep copy of src into *dst (zeroed on failure); NULL or &pgm_enomem. */
+struct pgm_error *pgm_lock_tag_copy(struct pgm_lock_tag *dst, const struct pgm_lock_tag *src);
+
+/* ---- the wait ---- */
 
 enum pgm_wait_kind {
 	PGM_WAIT_UNKNOWN,
@@ -67,35 +111,107 @@ enum pgm_wait_kind {
 	PGM_WAIT_CRASHED,            /* the process died of a signal */
 };
 
-/* A process queued on the same object. */
+/* A process queued on the same object, in queue order. */
 struct pgm_waiter {
 	int32_t procno;
-	int32_t pid;
+	int32_t pid;             /* 0 when its PGPROC could not be read */
 	bool is_self;
 };
 
-/* A process that holds the object or can release it. */
+/* Why a holder blocks the wait. */
+enum pgm_holder_how {
+	PGM_HOLDER_HOLDS,            /* holds a conflicting mode (pg_blocking_pids' hard block) */
+	PGM_HOLDER_QUEUED_AHEAD,     /* queued ahead, requesting a conflicting mode (soft block) */
+	PGM_HOLDER_LWLOCK,           /* its own capture shows the LWLock in its held_lwlocks */
+};
+
+/* A process that holds the object or is otherwise ahead of this one. */
 struct pgm_holder {
 	int32_t pid;
-	int32_t procno;
-	char *mode;              /* "AccessExclusiveLock", "exclusive", NULL */
-	char *evidence;          /* why we think so, in words */
+	int32_t procno;          /* -1 when unknown */
+	enum pgm_holder_how how;
+	char *mode;              /* the conflicting mode(s): "AccessExclusiveLock", "exclusive" */
+	char *core;              /* PGM_HOLDER_LWLOCK: the capture that shows it, else NULL */
+	char *evidence;          /* derived by analysis: why, in words */
+};
+
+/* Which structure a condition variable belongs to, as far as it is known. */
+enum pgm_cv_owner {
+	PGM_CV_OWNER_UNKNOWN,
+	PGM_CV_OWNER_BTREE_SCAN,     /* btps_cv of a BTParallelScanDescData */
+};
+
+/*
+ * A participant of a parallel btree scan whose own capture shows it inside
+ * the scan (it holds BTPARALLEL_ADVANCING); found when its core is given.
+ */
+struct pgm_scan_advancer {
+	bool known;
+	int32_t pid;
+	bool is_leader;
+	char *function;          /* "_bt_parallel_release" */
+	int frame;               /* gdb frame number in its stack */
+	char *core;              /* its capture */
+};
+
+/* The shared state of a parallel btree scan (nbtree.c's BTParallelScanDescData). */
+struct pgm_btree_scan {
+	uint64_t address;
+	bool state_known;        /* page_status and scan_page were read */
+	int64_t page_status;     /* BTPS_State value */
+	char *page_status_name;  /* "BTPARALLEL_ADVANCING"; NULL when not an enumerator */
+	uint64_t scan_page;      /* 0xFFFFFFFF: InvalidBlockNumber */
+	struct pgm_relation index, heap;
+	struct pgm_scan_advancer advancer;
+};
+
+struct pgm_cv_wait {
+	bool header_known;       /* the CV itself was read */
+	int32_t wakeup_head, wakeup_tail;
+	enum pgm_cv_owner owner;
+	struct pgm_btree_scan btree;   /* owner == PGM_CV_OWNER_BTREE_SCAN */
+};
+
+struct pgm_lwlock_wait {
+	uint32_t tranche_id;
+	char *tranche;           /* "BufferContent"; "tranche N" when unnamed */
+	bool state_known;        /* the lock word was decoded */
+	bool exclusive;
+	uint32_t shared;         /* shared holders */
+	bool has_waiters;
+	char *mode;              /* requested: "exclusive", "shared", "unknown" */
+};
+
+struct pgm_hwlock_wait {
+	bool tag_known;
+	struct pgm_lock_tag tag;
+	char *mode;              /* requested: "AccessShareLock" */
 };
 
 struct pgm_wait {
 	enum pgm_wait_kind kind;
-	uint64_t address;        /* the object, 0 if none */
+	uint64_t address;        /* the object, when has_address */
 	bool has_address;
-	char *object_kind;       /* "btree parallel scan CV", "buffer content lock" */
-	char *description;       /* one line in words */
-	struct pgm_fields object;
+	/* the facts of `kind`; the others stay zero */
+	struct pgm_cv_wait cv;
+	struct pgm_lwlock_wait lwlock;
+	struct pgm_hwlock_wait hwlock;
+	/* the queue and who is ahead of it */
 	struct pgm_waiter *waiters;
 	size_t n_waiters;
 	bool waiters_known;
 	struct pgm_holder *holders;
 	size_t n_holders;
 	bool holders_known;      /* false: could not be determined from this capture */
+	/* derived by analysis, in words */
+	char *object_kind;       /* "btree parallel scan condition variable", "LWLock" */
+	char *description;       /* "AccessShareLock on relation 16384 (database 5)" */
 };
+
+/* ---- the process ---- */
+
+/* Is a member of the backend's parallel group queued on the same CV? */
+enum pgm_queued { PGM_QUEUED_UNKNOWN, PGM_QUEUED_YES, PGM_QUEUED_NO };
 
 /* A member of the backend's parallel (lock) group. */
 struct pgm_group_member {
@@ -104,11 +220,11 @@ struct pgm_group_member {
 	bool is_leader;
 	bool is_self;
 	struct pgm_wait_event wait_event;
-	enum { PGM_QUEUED_UNKNOWN, PGM_QUEUED_YES, PGM_QUEUED_NO } queued_on_same;
+	enum pgm_queued queued_on_same;
 };
 
 struct pgm_held_lwlock {
-	char *name;              /* tranche or individual lock name */
+	char *name;              /* tranche; NULL when the lock itself was not captured */
 	uint64_t address;
 	char *mode;              /* "exclusive", "shared", "wait-until-free" */
 };
@@ -127,10 +243,26 @@ struct pgm_interrupts {
 	struct pgm_held_lwlock *held_lwlocks;
 	size_t n_held_lwlocks;
 	bool held_lwlocks_known;
+	/* derived by analysis */
 	enum pgm_killable killable;
 	char *verdict;           /* plain words */
 };
 
+/* Why memory the analysis needed is missing, and so how to capture it next time. */
+enum pgm_missing_cause {
+	PGM_MISSING_UNCAPTURED,      /* not in the capture: a mapping it left out, or unmapped */
+	PGM_MISSING_DSM_SEGMENT,     /* a DSM segment, which gcore and default kernel cores leave out */
+};
+
+/* Memory the capture lacks that the analysis needed. */
+struct pgm_missing {
+	char *what;              /* "the condition variable", "BTParallelScanDescData" */
+	uint64_t address;
+	char *mapping;           /* NULL if anonymous or not mapped at all */
+	enum pgm_missing_cause cause;
+};
+
+/* Something the analysis noticed, or could not decode, in words. */
 struct pgm_diagnosis {
 	char *code;              /* stable id: "cv-wait-holder-not-queued", "bug-15290" */
 	char *message;
@@ -138,31 +270,32 @@ struct pgm_diagnosis {
 
 struct pgm_report {
 	/* source */
-	char *source_kind;       /* "core", "live" */
+	char *source_kind;       /* "core", "live", "memory" */
 	char *source_path;
 	int32_t pid;
 	char *cmdline;
 	int signal;              /* 0 if none */
 	uint64_t fault_address;
 	bool has_fault_address;
-	bool on_demand;          /* gcore / snapshot: no fatal signal */
+	bool crashed;            /* a fatal signal the kernel delivered (a fault), not one sent */
+	bool on_demand;          /* gcore / snapshot / live: no fatal signal */
 	char *crash_function;    /* innermost named frame of a crash */
 
 	/* postgres */
-	char *pg_version;        /* "15.18" from PG_VERSION_STR / server_version */
+	char *pg_version;        /* "15.18" from server_version */
 	char *executable;
 	char *build_id;          /* hex */
-	bool debuginfo;          /* DWARF available for the executable */
+	bool debuginfo;          /* PostgreSQL's layout was available */
 
 	/* backend */
 	bool is_backend;         /* MyProc found */
-	int32_t procno;
+	int32_t procno;          /* -1 when unknown */
 	char *backend_type;      /* as pg_stat_activity.backend_type */
 	int32_t leader_pid;      /* 0 if none */
 	uint32_t database_oid;
-	char *database;
 	char *query;
 	struct pgm_wait_event wait_event;
+	bool cv_sleep_target_set;   /* cv_sleep_target was non-NULL */
 	struct pgm_wait wait;
 	struct pgm_group_member *group;
 	size_t n_group;
@@ -175,7 +308,8 @@ struct pgm_report {
 	size_t n_missing;
 	struct pgm_diagnosis *diagnosis;
 	size_t n_diagnosis;
-	char **verdict;          /* the two or three lines printed first */
+	/* derived by analysis: the lines printed first, in order */
+	char **verdict;
 	size_t n_verdict;
 };
 
@@ -183,23 +317,20 @@ struct pgm_report *pgm_report_create(void);
 void pgm_report_destroy(struct pgm_report *r);
 
 /* Builders: each copies its strings; all return NULL or &pgm_enomem. */
-struct pgm_error *pgm_fields_add_str(struct pgm_fields *f, const char *key, const char *val);
-struct pgm_error *pgm_fields_add_int(struct pgm_fields *f, const char *key, int64_t val);
-struct pgm_error *pgm_fields_add_uint(struct pgm_fields *f, const char *key, uint64_t val);
-struct pgm_error *pgm_fields_add_bool(struct pgm_fields *f, const char *key, bool val);
-struct pgm_error *pgm_fields_add_addr(struct pgm_fields *f, const char *key, uint64_t val);
-const struct pgm_field *pgm_fields_get(const struct pgm_fields *f, const char *key);
 
 /* `address` is the object's; the read failure says which mapping lacks it. */
 struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what, uint64_t address,
-					 const struct pgm_error *read_failure, const char *hint);
+					 const struct pgm_error *read_failure, enum pgm_missing_cause cause);
 struct pgm_error *pgm_report_add_diagnosis(struct pgm_report *r, const char *code,
 					   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct pgm_error *pgm_report_add_verdict(struct pgm_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Frees the verdict lines (before composing them again). */
+void pgm_report_clear_verdict(struct pgm_report *r);
 struct pgm_error *pgm_wait_add_waiter(struct pgm_wait *w, int32_t procno, int32_t pid, bool is_self);
+/* The new holder is returned through *ret (may be NULL) for its evidence or core. */
 struct pgm_error *pgm_wait_add_holder(struct pgm_wait *w, int32_t pid, int32_t procno,
-				      const char *mode, const char *evidence);
+				      enum pgm_holder_how how, const char *mode, struct pgm_holder **ret);
 
 const char *pgm_wait_kind_name(enum pgm_wait_kind kind);     /* "condition_variable" */
 const char *pgm_killable_name(enum pgm_killable k);          /* "yes", "no", "deferred", "unknown" */

@@ -257,7 +257,8 @@ static void test_signatures(void **state)
 	r = pgm_report_create();
 	r->wait.kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
 	r->signal = SIGABRT;
-	assert_null(pgm_fields_add_str(&r->wait.object, "locktype", "relation"));
+	r->wait.hwlock.tag_known = true;
+	r->wait.hwlock.tag.locktype = strdup("relation");
 	sig = signature_of(r, lock, N(lock), &p);
 	assert_string_equal(sig, "heavyweight_lock:ProcSleep relation");
 	assert_int_equal(p, PGM_PROBLEM_STUCK);

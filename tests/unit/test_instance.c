@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "analysis/analysis.h"
 #include "pg/pg.h"
 #include "pgmortem/instance.h"
 
@@ -295,9 +296,10 @@ static void lock_table_skips_a_corrupt_lock(void **state)
 	assert_true(f->inst.locks_known);
 	assert_int_equal(f->inst.n_locks, 1);
 	const struct pgm_lock_row *row = &f->inst.locks[0];
-	assert_string_equal(row->locktype, "relation");
-	assert_int_equal(pgm_fields_get(&row->tag, "relation")->u, 100);
-	assert_int_equal(pgm_fields_get(&row->tag, "database")->u, 5);
+	assert_string_equal(row->tag.locktype, "relation");
+	assert_true(row->tag.has_relation && row->tag.has_database && !row->tag.has_page);
+	assert_int_equal(row->tag.relation, 100);
+	assert_int_equal(row->tag.database, 5);
 	assert_string_equal(row->mode, "AccessShareLock");
 	assert_int_equal(row->pid, 4242);
 	assert_string_equal(row->virtualtransaction, "3/7");
@@ -389,12 +391,10 @@ static void instance_graph_from_backends(void **state)
 	inst->n_backends = 3;
 	struct pgm_backend *b = inst->backends;
 	b[0].pid = 10;
-	b[0].blocking_known = true;
-	b[0].n_blocking = 1;
-	b[0].blocking = calloc(1, sizeof(int32_t));
-	b[0].blocking[0] = 20;
-	b[0].blocking_why = calloc(1, sizeof(char *));
-	b[0].blocking_why[0] = strdup("holds AccessExclusiveLock");
+	b[0].hwlock = calloc(1, sizeof(*b[0].hwlock));
+	b[0].hwlock->kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
+	b[0].hwlock->holders_known = true;
+	assert_null(pgm_wait_add_holder(b[0].hwlock, 20, 2, PGM_HOLDER_HOLDS, "AccessExclusiveLock", NULL));
 	b[1].pid = 20;
 	b[2].pid = 30;
 	b[2].wait_event = (struct pgm_wait_event){ .known = true, .info = 0x01000038,
@@ -423,6 +423,7 @@ static void instance_graph_names_the_lwlock_holder(void **state)
 	inst->holds[0] = (struct pgm_lwlock_hold){ .holder_pid = 20, .lock = 0x7f0000000764,
 						   .name = strdup("BufferContent"), .mode = strdup("exclusive") };
 	assert_null(pgm_instance_build_graph(inst));
+	assert_null(pgm_explain_instance(inst));
 	assert_int_equal(inst->graph.n_edges, 1);
 	assert_int_equal(inst->graph.edges[0].from, 10);
 	assert_int_equal(inst->graph.edges[0].to, 20);

@@ -147,7 +147,8 @@ static struct pgm_report *analyze_cv_wait(struct fixture *f)
 	r->wait.has_address = true;
 	assert_null(pgm_pg_read_interrupts(&f->pg, r));
 	assert_null(pgm_pg_read_cv(&f->pg, CV_ADDR, 1, r));
-	assert_null(pgm_assess_killability(r, true));
+	r->cv_sleep_target_set = true;
+	assert_null(pgm_assess_killability(r));
 	assert_null(pgm_compose_verdict(r));
 	return r;
 }
@@ -356,11 +357,14 @@ static void hwlock_blockers_are_conflicting_holders_and_waiters_ahead(void **sta
 {
 	struct fixture *f = lock_fixture_create(0, false);
 	struct pgm_report *r = pgm_report_create();
-	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), &r->wait));
+	r->wait.kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
+	assert_null(pgm_describe_wait(&r->wait));
 	assert_string_equal(r->wait.description, "AccessExclusiveLock on relation 16384 (database 5)");
-	assert_string_equal(pgm_fields_get(&r->wait.object, "locktype")->str, "relation");
-	assert_int_equal(pgm_fields_get(&r->wait.object, "relation")->u, 16384);
-	assert_null(pgm_fields_get(&r->wait.object, "page"));
+	assert_string_equal(r->wait.hwlock.tag.locktype, "relation");
+	assert_true(r->wait.hwlock.tag.has_relation);
+	assert_int_equal(r->wait.hwlock.tag.relation, 16384);
+	assert_false(r->wait.hwlock.tag.has_page);
 	assert_true(r->wait.holders_known);
 	assert_int_equal(r->wait.n_holders, 2);
 	assert_int_equal(r->wait.holders[0].pid, 1000);
@@ -380,12 +384,15 @@ static void hwlock_tuple_tag_is_decoded(void **state)
 {
 	struct fixture *f = lock_fixture_create(4, false);
 	struct pgm_report *r = pgm_report_create();
-	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), &r->wait));
+	r->wait.kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
+	assert_null(pgm_describe_wait(&r->wait));
 	assert_string_equal(r->wait.description,
 			    "AccessExclusiveLock on tuple (3,7) of relation 16384 (database 5)");
-	assert_int_equal(pgm_fields_get(&r->wait.object, "page")->u, 3);
-	assert_int_equal(pgm_fields_get(&r->wait.object, "tuple")->u, 7);
-	assert_int_equal(pgm_fields_get(&r->wait.object, "database")->u, 5);
+	assert_int_equal(r->wait.hwlock.tag.page, 3);
+	assert_true(r->wait.hwlock.tag.has_tuple);
+	assert_int_equal(r->wait.hwlock.tag.tuple, 7);
+	assert_int_equal(r->wait.hwlock.tag.database, 5);
 	pgm_report_destroy(r);
 	fixture_destroy(f);
 }
@@ -394,10 +401,13 @@ static void hwlock_transactionid_tag_is_decoded(void **state)
 {
 	struct fixture *f = lock_fixture_create(5, false);
 	struct pgm_report *r = pgm_report_create();
-	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r));
+	assert_null(pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), &r->wait));
+	r->wait.kind = PGM_WAIT_HEAVYWEIGHT_LOCK;
+	assert_null(pgm_describe_wait(&r->wait));
 	assert_string_equal(r->wait.description, "AccessExclusiveLock on transaction 5");
-	assert_int_equal(pgm_fields_get(&r->wait.object, "transactionid")->u, 5);
-	assert_null(pgm_fields_get(&r->wait.object, "relation"));
+	assert_true(r->wait.hwlock.tag.has_transactionid);
+	assert_int_equal(r->wait.hwlock.tag.transactionid, 5);
+	assert_false(r->wait.hwlock.tag.has_relation);
 	pgm_report_destroy(r);
 	fixture_destroy(f);
 }
@@ -422,7 +432,7 @@ static void proclock_ring_walk_and_cycle(void **state)
 	pgm_error_destroy(err);
 	free(items);
 	struct pgm_report *r = pgm_report_create();
-	err = pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), r);
+	err = pgm_pg_read_hwlock_wait(&f->pg, proc_at(1), &r->wait);
 	assert_non_null(err);
 	assert_false(r->wait.holders_known);
 	pgm_error_destroy(err);
@@ -446,11 +456,11 @@ static void lwlock_wait_names_tranche_and_queue(void **state)
 	make_memory(f, 0, 0, true, false);
 	pgm_pg_init(&f->pg, f->t, f->l);
 	struct pgm_report *r = pgm_report_create();
-	assert_null(pgm_pg_read_lwlock_wait(&f->pg, LWLOCK_ADDR, proc_at(1), 1, r));
-	assert_string_equal(pgm_fields_get(&r->wait.object, "tranche")->str, "BufferContent");
-	assert_string_equal(pgm_fields_get(&r->wait.object, "mode")->str, "shared");
+	assert_null(pgm_pg_read_lwlock_wait(&f->pg, LWLOCK_ADDR, proc_at(1), 1, &r->wait));
+	assert_string_equal(r->wait.lwlock.tranche, "BufferContent");
+	assert_string_equal(r->wait.lwlock.mode, "shared");
 	/* no server version in this fixture: the lock word stays undecoded, not guessed */
-	assert_null(pgm_fields_get(&r->wait.object, "exclusive"));
+	assert_false(r->wait.lwlock.state_known);
 	assert_true(r->wait.waiters_known);
 	assert_int_equal(r->wait.n_waiters, 2);
 	assert_int_equal(r->wait.waiters[0].pid, 1001);
