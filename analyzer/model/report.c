@@ -69,19 +69,29 @@ struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what,
 	return err;
 }
 
+static bool has_diagnosis(const struct pgm_report *r, const char *code, const char *message)
+{
+	for (size_t i = 0; i < r->n_diagnosis; i++)
+		if (strcmp(r->diagnosis[i].code, code) == 0 && strcmp(r->diagnosis[i].message, message) == 0)
+			return true;
+	return false;
+}
+
 struct pgm_error *pgm_report_add_diagnosis(struct pgm_report *r, const char *code, const char *fmt, ...)
 {
-	struct pgm_diagnosis *d = pgm_model_grow((void **)&r->diagnosis, &r->n_diagnosis, sizeof(*d));
-	if (!d)
-		return &pgm_enomem;
+	char *message;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = vasprintf(&d->message, fmt, ap);
+	int rc = vasprintf(&message, fmt, ap);
 	va_end(ap);
-	if (rc < 0) {
-		d->message = NULL;
+	if (rc < 0)
 		return &pgm_enomem;
-	}
+	if (has_diagnosis(r, code, message))
+		return free(message), NULL;
+	struct pgm_diagnosis *d = pgm_model_grow((void **)&r->diagnosis, &r->n_diagnosis, sizeof(*d));
+	if (!d)
+		return free(message), &pgm_enomem;
+	d->message = message;
 	return pgm_model_strdup(&d->code, code);
 }
 

@@ -316,7 +316,11 @@ struct pgm_report {
 struct pgm_report *pgm_report_create(void);
 void pgm_report_destroy(struct pgm_report *r);
 
-/* Builders: each copies its strings; all return NULL or &pgm_enomem. */
+/*
+ * Builders: each copies its strings; all return NULL or &pgm_enomem.  A
+ * diagnosis already present (same code and message) is not added again, so
+ * explaining a report twice says each thing once.
+ */
 
 /* `address` is the object's; the read failure says which mapping lacks it. */
 struct pgm_error *pgm_report_add_missing(struct pgm_report *r, const char *what, uint64_t address,
