@@ -1,0 +1,29 @@
+/*
+ * Reports built by hand, one per wait kind, for the tests of analysis/ and
+ * render/: the facts pg/ would decode, with synthetic stacks whose frames
+ * are the functions a real backend of that kind sleeps in.  Each fixture
+ * is a struct pgm_report the caller destroys; none is explained yet.
+ */
+#ifndef PGMORTEM_TEST_REPORT_FIXTURES_H
+#define PGMORTEM_TEST_REPORT_FIXTURES_H
+
+#include <stddef.h>
+
+#include "pgmortem/report.h"
+
+/* A stack of the given function names, innermost first (NULL ends the list). */
+struct pgm_stack *fixture_stack(const char *const *functions);
+
+/* A report of pid 4242 with a core, a version and the given stack and wait event. */
+struct pgm_report *fixture_report(const char *const *functions, uint32_t wait_event_info,
+				  const char *event_type, const char *event_name);
+
+/* One fixture per wait kind (and the variations the verdict tells apart). */
+struct fixture_case {
+	const char *name;                    /* golden file base name */
+	struct pgm_report *(*build)(void);
+};
+extern const struct fixture_case fixture_cases[];
+extern const size_t n_fixture_cases;
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * analysis/ over synthetic stacks and hand-built facts: which primitive a
+ * stack sleeps in, whether a cancel or terminate is served, and what other
+ * cores add to a report (the graph's facts, then the verdict's words).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analysis/analysis.h"
+#include "report_fixtures.h"
+
+static enum pgm_wait_kind classify(const char *const *functions, uint32_t info, bool known, bool crashed)
+{
+	struct pgm_stack *s = fixture_stack(functions);
+	struct pgm_wait_event we = { .known = known, .info = info };
+	enum pgm_wait_kind k = pgm_classify_wait(s, &we, crashed);
+	pgm_stack_destroy(s);
+	return k;
+}
+
+#define STACK(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void stacks_name_their_primitive(void **state)
+{
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "ConditionVariableSleep", "_bt_parallel_seize"),
+				  0x08000007, true, false), PGM_WAIT_CONDITION_VARIABLE);
+	assert_int_equal(classify(STACK("futex_wait", "do_futex_wait", "PGSemaphoreLock", "LWLockAcquire"),
+				  0x01000038, true, false), PGM_WAIT_LWLOCK);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitLatch", "ProcSleep", "WaitOnLock"), 0x03000000, true, false),
+			 PGM_WAIT_HEAVYWEIGHT_LOCK);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitLatch", "pg_sleep"), 0x09000002, true, false),
+			 PGM_WAIT_TIMEOUT);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "secure_read", "pq_recvbuf"), 0x06000000,
+				  true, false), PGM_WAIT_SOCKET);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "gather_readnext"), 0x08000010,
+				  true, false), PGM_WAIT_LATCH);
+}
+
+/* A latch wait is named by its event when the event is a timeout or the client. */
+static void latch_waits_take_their_event(void **state)
+{
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "pg_usleep_x"), 0x09000003,
+				  true, false), PGM_WAIT_TIMEOUT);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "main_loop"), 0x06000001, true,
+				  false), PGM_WAIT_SOCKET);
+}
+
+/* On CPU: the stack wins over a stale wait event; no stack at all: the event decides. */
+static void running_and_stackless(void **state)
+{
+	assert_int_equal(classify(STACK("ExecInterpExpr", "ExecAgg"), 0x08000007, true, false), PGM_WAIT_NONE);
+	assert_int_equal(classify(NULL, 0x01000038, true, false), PGM_WAIT_LWLOCK);
+	assert_int_equal(classify(NULL, 0x08000007, true, false), PGM_WAIT_LATCH);
+	assert_int_equal(classify(NULL, 0, true, false), PGM_WAIT_NONE);
+	assert_int_equal(classify(NULL, 0, false, false), PGM_WAIT_UNKNOWN);
+	assert_int_equal(classify(STACK("epoll_wait", "ConditionVariableSleep"), 0x08000007, true, true),
+			 PGM_WAIT_CRASHED);
+}
+
+static enum pgm_killable killable(enum pgm_wait_kind kind, int64_t holdoff, int64_t crit, bool held)
+{
+	struct pgm_report *r = fixture_report(NULL, 0, NULL, NULL);
+	r->wait.kind = kind;
+	r->interrupts.interrupt_holdoff.value = holdoff;
+	r->interrupts.crit_section.value = crit;
+	if (held) {
+		r->interrupts.held_lwlocks = calloc(1, sizeof(*r->interrupts.held_lwlocks));
+		r->interrupts.held_lwlocks[0] = (struct pgm_held_lwlock){ strdup("WALInsert"), 0x1000, strdup("exclusive") };
+		r->interrupts.n_held_lwlocks = 1;
+		r->cv_sleep_target_set = true;
+	}
+	assert_null(pgm_assess_killability(r));
+	enum pgm_killable k = r->interrupts.killable;
+	bool bug = false;
+	for (size_t i = 0; i < r->n_diagnosis; i++)
+		bug |= strcmp(r->diagnosis[i].code, "cv-sleep-holding-lwlock") == 0;
+	assert_int_equal(bug, held && holdoff > 0 && kind == PGM_WAIT_CONDITION_VARIABLE && crit == 0);
+	pgm_report_destroy(r);
+	return k;
+}
+
+static void killability_follows_the_counters(void **state)
+{
+	assert_int_equal(killable(PGM_WAIT_CONDITION_VARIABLE, 0, 0, false), PGM_KILLABLE_YES);
+	assert_int_equal(killable(PGM_WAIT_NONE, 0, 0, false), PGM_KILLABLE_YES);
+	assert_int_equal(killable(PGM_WAIT_LWLOCK, 0, 0, false), PGM_KILLABLE_DEFERRED);
+	assert_int_equal(killable(PGM_WAIT_CONDITION_VARIABLE, 1, 0, true), PGM_KILLABLE_NO);
+	assert_int_equal(killable(PGM_WAIT_NONE, 1, 0, false), PGM_KILLABLE_DEFERRED);
+	assert_int_equal(killable(PGM_WAIT_LATCH, 0, 1, false), PGM_KILLABLE_NO);
+	assert_int_equal(killable(PGM_WAIT_LWLOCK, 1, 1, false), PGM_KILLABLE_DEFERRED);
+	assert_int_equal(killable(PGM_WAIT_CRASHED, 0, 0, false), PGM_KILLABLE_NO);
+}
+
+/* A parallel scan's leader held inside the scan, seen in its own core: the worker's verdict says so, in order. */
+static void another_core_tells_who_holds_the_scan(void **state)
+{
+	static const char *const leader_stack[] = { "__GI___libc_read", "_bt_parallel_release", "_bt_readnextpage",
+						    "_bt_first", NULL };
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *w = fixture_cases[0].build();   /* cv-btree-scan: leader 4200 not queued */
+	struct pgm_report *l = fixture_report(leader_stack, 0, NULL, NULL);
+	l->pid = 4200;
+	l->wait.kind = PGM_WAIT_NONE;
+	free(l->source_path);
+	l->source_path = strdup("core.4200");
+	assert_null(pgm_instance_add_report(inst, w));
+	assert_null(pgm_instance_add_report(inst, l));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_null(pgm_explain_instance(inst));
+	assert_true(w->wait.cv.btree.advancer.known);
+	assert_int_equal(w->wait.cv.btree.advancer.pid, 4200);
+	assert_string_equal(w->wait.cv.btree.advancer.function, "_bt_parallel_release");
+	assert_string_equal(w->verdict[w->n_verdict - 2],
+			    "Leader 4200 holds the scan in BTPARALLEL_ADVANCING: its core's stack is in _bt_parallel_release.");
+	assert_int_equal(strncmp(w->verdict[w->n_verdict - 1], "Cancel/terminate:", 17), 0);
+	/* linking again changes nothing */
+	size_t n = w->n_verdict;
+	assert_null(pgm_instance_build_graph(inst));
+	assert_null(pgm_explain_instance(inst));
+	assert_int_equal(w->n_verdict, n);
+	pgm_instance_destroy(inst);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(stacks_name_their_primitive),
+		cmocka_unit_test(latch_waits_take_their_event),
+		cmocka_unit_test(running_and_stackless),
+		cmocka_unit_test(killability_follows_the_counters),
+		cmocka_unit_test(another_core_tells_who_holds_the_scan),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
