@@ -22,6 +22,7 @@
 #define POSTGRES_EPOCH_US 946684800000000LL   /* 2000-01-01 in Unix microseconds */
 #define MAX_BGWORKER_SLOTS 65536
 #define NAMEDATALEN 64          /* the size of every name buffer in shared memory */
+#define PID_MAX_LIMIT 4194304   /* Linux: no pid is larger (include/linux/threads.h) */
 
 /* ---- identity ---- */
 
@@ -271,6 +272,9 @@ static struct pgm_error *read_backend(const struct pgm_pg *pg, struct backend_ro
 	struct pgm_error *err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_pid, &pid);
 	if (err || (pid == 0 && !gid))
 		return free(gid), err;
+	if ((int32_t)pid < 0 || pid > PID_MAX_LIMIT)
+		return free(gid), pgm_error_create(PGM_ERR_FORMAT, "its pid %" PRId64 " is not a process id",
+						   (int64_t)(int32_t)pid);
 	if (inst->n_backends >= rows->cap)
 		return free(gid), pgm_error_create(PGM_ERR_LIMIT, "more live PGPROCs than allProcs holds");
 	struct pgm_backend *b = &inst->backends[inst->n_backends];

@@ -160,15 +160,26 @@ struct pgm_error *pgm_pg_hash_entries(const struct pgm_pg *pg, uint64_t htab, si
 
 /* ---- rows ---- */
 
-static struct pgm_error *new_row(struct pgm_instance *inst, struct pgm_lock_row **ret)
+/* The rows being added, never more than the lock table's settings allow. */
+struct lock_walk {
+	struct pgm_instance *inst;
+	size_t max_rows;
+	bool full;               /* max_rows reached: the table is damaged */
+};
+
+static struct pgm_error *new_row(struct lock_walk *w, struct pgm_lock_row **ret)
 {
-	if (inst->n_locks % 64 == 0) {
-		struct pgm_lock_row *grown = realloc(inst->locks, (inst->n_locks + 64) * sizeof(*grown));
+	if (w->inst->n_locks >= w->max_rows) {
+		w->full = true;
+		return pgm_error_create(PGM_ERR_LIMIT, "more lock rows than the lock table can hold");
+	}
+	if (w->inst->n_locks % 64 == 0) {
+		struct pgm_lock_row *grown = realloc(w->inst->locks, (w->inst->n_locks + 64) * sizeof(*grown));
 		if (!grown)
 			return &pgm_enomem;
-		inst->locks = grown;
+		w->inst->locks = grown;
 	}
-	*ret = &inst->locks[inst->n_locks++];
+	*ret = &w->inst->locks[w->inst->n_locks++];
 	memset(*ret, 0, sizeof(**ret));
 	return NULL;
 }
@@ -229,11 +240,11 @@ static struct pgm_error *read_tag(const struct pgm_pg *pg, uint64_t lock, struct
 }
 
 /* A row for `proc` holding or requesting `mode` on the lock `tag`; none if any part is unreadable. */
-static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_lock_tag *tag,
+static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct lock_walk *w, const struct pgm_lock_tag *tag,
 				      uint64_t lock, uint64_t proc, uint32_t mode, bool granted, bool fastpath)
 {
-	struct pgm_lock_row *row;
-	struct pgm_error *err = new_row(inst, &row);
+	struct pgm_lock_row *row = NULL;
+	struct pgm_error *err = new_row(w, &row);
 	if (err)
 		return err;
 	row->lock = lock;
@@ -246,7 +257,7 @@ static struct pgm_error *add_lock_row(const struct pgm_pg *pg, struct pgm_instan
 		err = mode_name(pg, mode, &row->mode);
 	if (err) {
 		pgm_lock_row_deinit(row);
-		inst->n_locks--;
+		w->inst->n_locks--;
 	}
 	return err;
 }
@@ -271,7 +282,7 @@ static bool ring_offsets(const struct pgm_pg *pg, uint64_t *head_off, uint64_t *
 }
 
 /* One PROCLOCK: a granted row per held mode, and the requested one if its proc waits here. */
-static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, const struct pgm_lock_tag *t,
+static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct lock_walk *w, const struct pgm_lock_tag *t,
 				       uint64_t lock, uint64_t proclock)
 {
 	uint64_t proc, hold, wait_pl = 0, wait_mode = 0;
@@ -281,7 +292,7 @@ static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_insta
 	    (err = pgm_pg_read_member(pg, proc, PGM_M_PGPROC_waitProcLock, &wait_pl)))
 		return err;
 	for (uint32_t m = 1; m < MAX_LOCKMODES; m++)
-		if ((hold & (1U << m)) && (err = add_lock_row(pg, inst, t, lock, proc, m, true, false)))
+		if ((hold & (1U << m)) && (err = add_lock_row(pg, w, t, lock, proc, m, true, false)))
 			return err;
 	if (wait_pl != proclock)
 		return NULL;
@@ -289,10 +300,10 @@ static struct pgm_error *proclock_rows(const struct pgm_pg *pg, struct pgm_insta
 		return err;
 	if (wait_mode == 0 || wait_mode >= MAX_LOCKMODES)
 		return pgm_error_create(PGM_ERR_FORMAT, "waitLockMode %" PRIu64 " is not a lock mode", wait_mode);
-	return add_lock_row(pg, inst, t, lock, proc, (uint32_t)wait_mode, false, false);
+	return add_lock_row(pg, w, t, lock, proc, (uint32_t)wait_mode, false, false);
 }
 
-static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t lock)
+static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct lock_walk *w, uint64_t lock)
 {
 	uint64_t head_off, next_off, link_off, *pl = NULL;
 	size_t n = 0;
@@ -301,16 +312,16 @@ static struct pgm_error *lock_rows(const struct pgm_pg *pg, struct pgm_instance 
 	if (!ring_offsets(pg, &head_off, &next_off))
 		return pgm_error_create(PGM_ERR_LOOKUP, "LOCK.procLocks is not in this build's debuginfo");
 	if ((err = pgm_pg_member_offset(pg, PGM_M_PROCLOCK_lockLink, &link_off)) || (err = read_tag(pg, lock, &t)))
-		return pgm_lock_tag_deinit(&t), note(inst, err, "LOCK", lock);
+		return pgm_lock_tag_deinit(&t), note(w->inst, err, "LOCK", lock);
 	err = pgm_pg_walk_ring(pg, lock + head_off, next_off, link_off, &pl, &n);
 	if (err)
-		err = note(inst, err, "part of the PROCLOCK list of the LOCK", lock);
-	for (size_t i = 0; !err && i < n; i++) {
-		size_t before = inst->n_locks;
-		struct pgm_error *e2 = proclock_rows(pg, inst, &t, lock, pl[i]);
-		while (e2 && e2 != &pgm_enomem && inst->n_locks > before)
-			pgm_lock_row_deinit(&inst->locks[--inst->n_locks]);
-		err = note(inst, e2, "PROCLOCK", pl[i]);
+		err = note(w->inst, err, "part of the PROCLOCK list of the LOCK", lock);
+	for (size_t i = 0; !err && i < n && !w->full; i++) {
+		size_t before = w->inst->n_locks;
+		struct pgm_error *e2 = proclock_rows(pg, w, &t, lock, pl[i]);
+		while (e2 && e2 != &pgm_enomem && w->inst->n_locks > before)
+			pgm_lock_row_deinit(&w->inst->locks[--w->inst->n_locks]);
+		err = note(w->inst, e2, "PROCLOCK", pl[i]);
 	}
 	free(pl);
 	pgm_lock_tag_deinit(&t);
@@ -346,15 +357,15 @@ static struct pgm_error *fp_shape(const struct pgm_pg *pg, struct fp_slots *s)
 	return err;
 }
 
-static struct pgm_error *fp_row(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
+static struct pgm_error *fp_row(const struct pgm_pg *pg, struct lock_walk *w, uint64_t proc,
 				uint64_t db, uint32_t relid, uint32_t mode)
 {
 	struct pgm_lock_tag t = { .locktype = (char *)"relation", .has_database = true, .database = (uint32_t)db,
 				  .has_relation = true, .relation = relid };
-	return add_lock_row(pg, inst, &t, 0, proc, mode, true, true);
+	return add_lock_row(pg, w, &t, 0, proc, mode, true, true);
 }
 
-static struct pgm_error *fp_group(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
+static struct pgm_error *fp_group(const struct pgm_pg *pg, struct lock_walk *w, uint64_t proc,
 				  uint64_t bits, uint64_t rel_addr, uint64_t slots, uint64_t db)
 {
 	for (uint64_t j = 0; j < slots; j++) {
@@ -364,14 +375,14 @@ static struct pgm_error *fp_group(const struct pgm_pg *pg, struct pgm_instance *
 		struct pgm_error *err = pgm_target_read_u32(pg->target, rel_addr + 4 * j, &relid);
 		for (uint32_t b = 0; !err && b < FAST_PATH_BITS_PER_SLOT; b++)
 			if (lockbits & (1U << b))
-				err = fp_row(pg, inst, proc, db, relid, b + FAST_PATH_LOCKNUMBER_OFFSET);
+				err = fp_row(pg, w, proc, db, relid, b + FAST_PATH_LOCKNUMBER_OFFSET);
 		if (err)
 			return err;
 	}
 	return NULL;
 }
 
-static struct pgm_error *fp_vxid(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc)
+static struct pgm_error *fp_vxid(const struct pgm_pg *pg, struct lock_walk *w, uint64_t proc)
 {
 	uint64_t held, lxid;
 	int64_t backend;
@@ -385,10 +396,10 @@ static struct pgm_error *fp_vxid(const struct pgm_pg *pg, struct pgm_instance *i
 	char vxid[48];
 	snprintf(vxid, sizeof(vxid), "%" PRId64 "/%" PRIu64, backend, lxid);
 	struct pgm_lock_tag t = { .locktype = (char *)"virtualxid", .has_virtualxid = true, .virtualxid = vxid };
-	return add_lock_row(pg, inst, &t, 0, proc, EXCLUSIVE_LOCK, true, true);
+	return add_lock_row(pg, w, &t, 0, proc, EXCLUSIVE_LOCK, true, true);
 }
 
-static struct pgm_error *fp_rows(const struct pgm_pg *pg, struct pgm_instance *inst, uint64_t proc,
+static struct pgm_error *fp_rows(const struct pgm_pg *pg, struct lock_walk *w, uint64_t proc,
 				 const struct fp_slots *s)
 {
 	uint64_t db, bits_addr, rel_addr, bits;
@@ -407,43 +418,78 @@ static struct pgm_error *fp_rows(const struct pgm_pg *pg, struct pgm_instance *i
 	for (uint64_t g = 0; !err && g < s->groups; g++) {
 		err = pgm_target_read_u64(pg->target, bits_addr + 8 * g, &bits);
 		if (!err && bits)
-			err = fp_group(pg, inst, proc, bits, rel_addr + 4 * g * s->inline_slots, s->inline_slots, db);
+			err = fp_group(pg, w, proc, bits, rel_addr + 4 * g * s->inline_slots, s->inline_slots, db);
 	}
-	return err ? err : fp_vxid(pg, inst, proc);
+	return err ? err : fp_vxid(pg, w, proc);
 }
 
-static struct pgm_error *fastpath_rows(const struct pgm_pg *pg, struct pgm_instance *inst)
+static struct pgm_error *fastpath_rows(const struct pgm_pg *pg, struct lock_walk *w)
 {
 	struct fp_slots s = { .pointers = false };
 	struct pgm_error *err = fp_shape(pg, &s);
 	if (err)
-		return note(inst, err, "fast-path locks of every PGPROC", 0);
-	for (int64_t procno = 0; !err; procno++) {
+		return note(w->inst, err, "fast-path locks of every PGPROC", 0);
+	for (int64_t procno = 0; !err && !w->full; procno++) {
 		uint64_t proc;
 		struct pgm_error *e2 = pgm_pg_proc_addr(pg, procno, &proc);
 		if (e2) {
 			pgm_error_destroy(e2);
 			break;
 		}
-		err = note(inst, fp_rows(pg, inst, proc, &s), "fast-path slots of PGPROC", proc);
+		err = note(w->inst, fp_rows(pg, w, proc, &s), "fast-path slots of PGPROC", proc);
 	}
 	return err;
+}
+
+/*
+ * How big the lock table can be: NLOCKENTS() = max_locks_per_xact *
+ * (MaxBackends + max_prepared_xacts) LOCKs, and twice as many PROCLOCKs.
+ * Shared hash tables may grow into the spare shared memory past that, so
+ * the bounds leave room (four times, at least 65536), but a table that
+ * claims more was damaged: its entries would be read from unrelated memory.
+ */
+static void lock_bounds(const struct pgm_pg *pg, size_t *max_locks, size_t *max_rows)
+{
+	int64_t per_xact = 0, backends = 0, prepared = 0;
+	struct pgm_error *err;
+	if ((err = pgm_pg_read_global_signed(pg, PGM_G_max_locks_per_xact, &per_xact)) ||
+	    (err = pgm_pg_read_global_signed(pg, PGM_G_MaxBackends, &backends)) ||
+	    (err = pgm_pg_read_global_signed(pg, PGM_G_max_prepared_xacts, &prepared)))
+		per_xact = 0;
+	/* unreadable settings leave only pgmortem's own bounds */
+	pgm_error_destroy(err);
+	uint64_t nlockents = per_xact > 0 && per_xact < (1 << 20) && backends > 0 && backends <= PGM_PG_MAX_PROCS &&
+			     prepared >= 0 && prepared <= PGM_PG_MAX_PROCS
+		? (uint64_t)per_xact * (uint64_t)(backends + prepared) : PGM_PG_MAX_HASH_ENTRIES;
+	uint64_t locks = 4 * nlockents < 65536 ? 65536 : 4 * nlockents;
+	*max_locks = locks < PGM_PG_MAX_HASH_ENTRIES ? (size_t)locks : PGM_PG_MAX_HASH_ENTRIES;
+	/* each PROCLOCK holds at most the 8 modes of the default method, and waits for one more */
+	*max_rows = 2 * *max_locks * 9 + (size_t)(backends > 0 && backends <= PGM_PG_MAX_PROCS ? backends : 1024) * 64;
 }
 
 struct pgm_error *pgm_pg_read_locks(const struct pgm_pg *pg, struct pgm_instance *inst)
 {
 	uint64_t htab, *locks = NULL;
-	size_t n = 0;
+	size_t n = 0, max_locks;
+	struct lock_walk w = { .inst = inst };
+	lock_bounds(pg, &max_locks, &w.max_rows);
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_LockMethodLockHash, &htab);
 	if (!err && htab == 0)
 		err = pgm_error_create(PGM_ERR_LOOKUP, "LockMethodLockHash is NULL");
 	if (!err)
-		err = pgm_pg_hash_entries(pg, htab, PGM_PG_MAX_HASH_ENTRIES, inst, &locks, &n);
+		err = pgm_pg_hash_entries(pg, htab, max_locks, inst, &locks, &n);
 	inst->locks_known = !err;
 	if (err)
 		err = note(inst, err, "the shared lock table (LockMethodLockHash)", htab);
-	for (size_t i = 0; !err && i < n; i++)
-		err = lock_rows(pg, inst, locks[i]);
+	for (size_t i = 0; !err && i < n && !w.full; i++)
+		err = lock_rows(pg, &w, locks[i]);
 	free(locks);
-	return err ? err : fastpath_rows(pg, inst);
+	if (!err && !w.full)
+		err = fastpath_rows(pg, &w);
+	if (!err && w.full) {
+		inst->locks_known = false;
+		err = pgm_instance_add_problem(inst, "the lock table yields more than the %zu rows its settings allow: "
+					       "it is damaged, and the rows after those are not shown", w.max_rows);
+	}
+	return err;
 }

@@ -11,6 +11,29 @@ struct all_procs {
 	uint64_t stride;
 };
 
+/*
+ * allProcCount is MaxBackends plus the auxiliary processes (NUM_AUXILIARY_PROCS:
+ * a handful up to 17, 6 plus MAX_IO_WORKERS = 32 from 18), so a count past
+ * MaxBackends + MAX_AUX_PROCS means a damaged ProcGlobal, not a large
+ * server: its PGPROCs would be read from unrelated memory.
+ */
+#define MAX_AUX_PROCS 64
+
+static struct pgm_error *check_proc_count(const struct pgm_pg *pg, uint64_t count)
+{
+	int64_t max_backends;
+	struct pgm_error *err = pgm_pg_read_global_signed(pg, PGM_G_MaxBackends, &max_backends);
+	if (err) {
+		/* MaxBackends unknown: PGM_PG_MAX_PROCS is the only bound */
+		pgm_error_destroy(err);
+		return NULL;
+	}
+	if (max_backends < 1 || max_backends > PGM_PG_MAX_PROCS || count > (uint64_t)max_backends + MAX_AUX_PROCS)
+		return pgm_error_create(PGM_ERR_FORMAT, "ProcGlobal->allProcCount is %" PRIu64 " but MaxBackends is %"
+					PRId64 ": the PGPROC array's header is damaged", count, max_backends);
+	return NULL;
+}
+
 static struct pgm_error *read_all_procs(const struct pgm_pg *pg, struct all_procs *ret)
 {
 	uint64_t proc_hdr;
@@ -26,7 +49,7 @@ static struct pgm_error *read_all_procs(const struct pgm_pg *pg, struct all_proc
 	if (ret->count > PGM_PG_MAX_PROCS)
 		return pgm_error_create(PGM_ERR_LIMIT, "ProcGlobal->allProcCount is %" PRIu64
 					", more than the %d pgmortem accepts", ret->count, PGM_PG_MAX_PROCS);
-	return NULL;
+	return check_proc_count(pg, ret->count);
 }
 
 struct pgm_error *pgm_pg_proc_count(const struct pgm_pg *pg, uint64_t *ret)
