@@ -50,3 +50,15 @@ pg_bin() {
         *) echo "$("$PGMORTEM_SOURCE_ROOT/tests/pg/build-postgres" "$1")/bin" ;;
     esac
 }
+
+# check_json KIND [FILE...]: the JSON pgmortem printed (FILE..., or standard
+# input) must match its schema, share/pgmortem/schema/KIND-N.schema.json
+# (KIND: analyze, backends, locks, stack, print, types, live, snapshot,
+# batch-record for JSON Lines, batch-summary), with Debian's
+# python3-jsonschema (tests/lib/check-json).  Fails the test when it does not.
+check_json() {
+    local rc=0
+    "$PGMORTEM_SOURCE_ROOT/tests/lib/check-json" "$@" || rc=$?
+    (( rc == 77 )) && skip "python3-jsonschema is not installed (run scripts/setup)"
+    (( rc == 0 )) || fail "pgmortem's $1 JSON does not match its schema (above)"
+}

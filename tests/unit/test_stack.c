@@ -151,6 +151,13 @@ static void json_frames_carry_the_schema_fields(void **state)
 	struct json_object *f3 = json_object_array_get_idx(frames, 3);
 	assert_true(json_object_object_get_ex(f3, "function", NULL));
 	assert_null(json_object_object_get(f3, "function"));
+	/* tests/install/unit-json checks this object against stack-1.schema.json */
+	const char *dir = getenv("PGMORTEM_JSON_DIR");
+	if (dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/stack-thread.json", dir);
+		assert_int_equal(json_object_to_file(path, obj), 0);
+	}
 	json_object_put(obj);
 	pgm_stack_destroy(s);
 }
