@@ -189,6 +189,14 @@ struct pgm_dwarf_module *dwarf_module_order(struct pgm_dwarf *dw, size_t i)
 struct pgm_error *dmod_no_debuginfo(const struct pgm_dwarf_module *m, const char *what)
 {
 	const char *id = m->build_id[0] ? m->build_id : "unknown";
+	GElf_Addr bias;
+	if (!dwfl_module_getelf(m->mod, &bias))
+		return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
+					"%s (build-id %s) was not found, so %s cannot be resolved; "
+					"pass %s--sysroot DIR holding the files the process ran, or "
+					"--debug-dir DIR holding DIR/.build-id/%.2s/%s",
+					m->name, id, what, m->is_main ? "-e EXE (the executable), " : "",
+					id, m->build_id[0] ? id + 2 : "");
 	if (!m->build_id[0])
 		return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
 					"%s has no DWARF debuginfo, so %s cannot be resolved "
@@ -198,9 +206,9 @@ struct pgm_error *dmod_no_debuginfo(const struct pgm_dwarf_module *m, const char
 	return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
 				"%s (build-id %s) has no DWARF debuginfo, so %s cannot be "
 				"resolved; install the matching debug symbols (Debian: the "
-				"-dbgsym package from the debian-debug archive, or run with "
-				"DEBUGINFOD_URLS set) or pass --debug-dir DIR containing "
-				"DIR/.build-id/%.2s/%s.debug",
+				"-dbgsym package from the debian-debug archive), fetch them "
+				"with --debuginfod URL or DEBUGINFOD_URLS, or pass --debug-dir "
+				"DIR containing DIR/.build-id/%.2s/%s.debug",
 				m->name, id, what, id, id + 2);
 }
 
