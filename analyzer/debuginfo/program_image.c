@@ -119,16 +119,21 @@ static bool read_image(struct pgm_target *t, uint64_t at, struct module_image *i
 }
 
 struct reported {
-	struct { uint64_t low, high; } *ranges;
+	struct { uint64_t low, high; const char *name; } *ranges;
 	size_t n;
 };
 
-/* Reports the image unless it overlaps one already reported; false if not reported. */
+/*
+ * Reports the image unless it overlaps one already reported or its file
+ * was: a file mapped again from its start (a process reading its own
+ * executable) is data, the first mapping is the module.
+ */
 static bool report_image(struct pgm_program *prog, struct reported *done, const char *name,
 			 const struct module_image *img)
 {
 	for (size_t i = 0; i < done->n; i++)
-		if (img->low < done->ranges[i].high && done->ranges[i].low < img->high)
+		if ((img->low < done->ranges[i].high && done->ranges[i].low < img->high) ||
+		    strcmp(name, done->ranges[i].name) == 0)
 			return false;
 	void *grown = realloc(done->ranges, (done->n + 1) * sizeof(*done->ranges));
 	if (!grown)
@@ -140,7 +145,8 @@ static bool report_image(struct pgm_program *prog, struct reported *done, const 
 	if (img->build_id_len)
 		dwfl_module_report_build_id(mod, img->build_id, img->build_id_len, img->build_id_addr);
 	done->ranges[done->n].low = img->low;
-	done->ranges[done->n++].high = img->high;
+	done->ranges[done->n].high = img->high;
+	done->ranges[done->n++].name = name;
 	return true;
 }
 
