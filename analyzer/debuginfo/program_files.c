@@ -206,7 +206,7 @@ int pgm_program_find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
 	if (!ms)
 		return dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
 	int fd = find_elf_locally(ms, mod, modname, file_name);
-	if (fd < 0) {
+	if (fd < 0 && modname[0] == '/') {   /* not the vDSO: no server has that */
 		const unsigned char *id;
 		size_t len = pgm_module_build_id(mod, &id);
 		fd = pgm_debuginfod_fetch(ms->prog, ms, "executable", id, len, file_name);
