@@ -12,6 +12,7 @@
 #include <gelf.h>
 
 #include "debuginfo/dwarf_internal.h"
+#include "debuginfo/program_internal.h"
 
 struct pgm_error *dwarf_err(const char *call)
 {
@@ -76,20 +77,15 @@ struct offline {
 	char *debuginfo_path;
 };
 
+/* The debug directories as for a program: relative ones made absolute, build-ids checked. */
 static struct pgm_error *offline_callbacks(const char *const *dirs, size_t n, struct offline **ret)
 {
 	struct offline *o = calloc(1, sizeof(*o));
-	size_t len = 64;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(dirs[i]) + 1;
-	if (!o || !(o->debuginfo_path = malloc(len))) {
+	const struct pgm_program_options opts = { .debug_dirs = dirs, .n_debug_dirs = n };
+	if (!o || !(o->debuginfo_path = pgm_program_debuginfo_path(&opts, NULL))) {
 		free(o);
 		return &pgm_enomem;
 	}
-	/* libdwfl's syntax: '+' checks CRCs, then the directories tried in order. */
-	strcpy(o->debuginfo_path, "+:.debug:/usr/lib/debug");
-	for (size_t i = 0; i < n; i++)
-		strcat(strcat(o->debuginfo_path, ":"), dirs[i]);
 	o->callbacks.find_elf = dwfl_build_id_find_elf;
 	o->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
 	o->callbacks.section_address = dwfl_offline_section_address;

@@ -59,8 +59,8 @@ char *pgm_program_debuginfo_path(const struct pgm_program_options *opts,
 		ok = append_dir(&path, &len, opts->debug_dirs[i], "");
 	if (ok && opts->sysroot)
 		ok = append_dir(&path, &len, opts->sysroot, "/usr/lib/debug");
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)t->pid);
-	if (ok && t->kind == PGM_TARGET_LIVE && t->pid > 0)
+	snprintf(root, sizeof(root), "/proc/%d/root", t ? (int)t->pid : 0);
+	if (ok && t && t->kind == PGM_TARGET_LIVE && t->pid > 0)
 		ok = append_dir(&path, &len, root, "/usr/lib/debug");
 	char *full = ok ? realloc(path, len + sizeof(DEFAULT_DEBUG_DIRS)) : NULL;
 	if (!full) {

@@ -121,7 +121,8 @@ void pgm_build_id_hex(const uint8_t *id, size_t len, char *buf);
 
 /*
  * Finding files (program_files.c).  debuginfo_path: libdwfl's search path
- * string for these options and target (the caller frees it).  find_elf and
+ * string for these options and target (NULL: a lone file; the caller frees
+ * it).  find_elf and
  * find_debuginfo: the Dwfl_Callbacks.  module_build_id: the build-id the
  * process ran, as libdwfl knows it (0 if unknown).  file_build_id_matches:
  * whether the ELF file at fd has that build-id; its own, in hex or "none",
