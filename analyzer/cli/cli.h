@@ -41,6 +41,7 @@ struct cli_common {
 	bool no_cache;                            /* --no-cache */
 	const char *layout_cache;                 /* set by cli_common_layout_cache() */
 	bool color;                               /* TTY and no NO_COLOR */
+	bool renders_program_warnings;            /* the command prints them (stack): not again on stderr */
 };
 
 /* getopt_long ids for the shared options; commands add theirs above 0x200. */
@@ -51,6 +52,7 @@ enum {
 	OPT_HELP,
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
+	OPT_DEBUGINFOD,
 };
 
 /*
@@ -61,6 +63,7 @@ enum {
 	{ "exe", required_argument, NULL, 'e' }, \
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR }, \
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT }, \
+	{ "debuginfod", required_argument, NULL, OPT_DEBUGINFOD }, \
 	{ "format", required_argument, NULL, OPT_FORMAT }, \
 	{ "help", no_argument, NULL, OPT_HELP }
 
@@ -83,6 +86,11 @@ char *cli_common_layout_cache(struct cli_common *common);
  */
 int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 		     const char *const *allowed_formats);
+/*
+ * The program options of the shared ones.  debuginfod downloads show a
+ * progress line on stderr when it is a terminal, and a failed one its line
+ * on stderr unless the command renders the program's warnings itself.
+ */
 void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts);
 
 /* "pgmortem: <context>: <message>" on stderr. */

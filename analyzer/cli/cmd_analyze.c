@@ -26,6 +26,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -e, --exe EXE        the postgres executable (default: found from the core)\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"      --sysroot DIR    prefix for the paths recorded in the core\n"
 	"      --format FMT     text (default) or json (\"schema\": 1)\n"
 	"      --full-stack     print every frame of the stack\n"

@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -e, --exe EXE        the postgres executable (default: found from the core)\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"      --sysroot DIR    prefix for the paths recorded in the core\n"
 	"      --locks          the lock table too\n"
 	"      --format FMT     text (default), json (\"schema\": 1) or dot (the wait-for graph)\n"

@@ -50,6 +50,7 @@ static const char usage_text[] =
 	"  -e, --exe EXE        the postgres executable, if it moved since the crash\n"
 	"      --sysroot DIR    prefix for the paths recorded in the cores\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts);\n"
 	"                       DIR/debuginfo keeps uncompressed copies of compressed debuginfo\n"
 	"      --no-cache       resolve PostgreSQL layouts from DWARF for every core, and\n"

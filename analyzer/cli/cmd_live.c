@@ -38,6 +38,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -e, --exe EXE        the postgres executable with debuginfo (default: /proc/PID/exe)\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"      --sysroot DIR    prefix for the paths the process mapped\n"
 	"      --format FMT     text (default) or json (\"schema\": 1, plus source.freeze_ms\n"
 	"                       and source.live)\n"

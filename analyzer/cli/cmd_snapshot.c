@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"                       BLCKSZ): mapped but not captured, for size and privacy\n"
 	"  -e, --exe EXE        the postgres executable (to find the buffer pool)\n"
 	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"      --sysroot DIR    prefix for the paths the process mapped\n"
 	"      --format FMT     text (default) or json: what was written, freeze_ms\n"
 	"\n"

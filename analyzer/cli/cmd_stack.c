@@ -26,6 +26,7 @@ static const char usage_text[] =
 	"  --debug-dir DIR     also look for separate debuginfo in DIR, by build-id\n"
 	"                      (DIR/.build-id/xx/yyyy.debug) or .gnu_debuglink;\n"
 	"                      repeatable\n"
+	"  --debuginfod URL    fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"  --sysroot DIR       find the process's executable and libraries under DIR\n"
 	"                      (a copy of the crashed machine's /, a container root)\n"
 	"  --format FORMAT     text (default) or json (\"schema\": 1; addresses are\n"
@@ -75,6 +76,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 		return cli_usage_error("stack", optind == argc ? "stack: a core file is required"
 							       : "stack: one core file at a time");
 	*core = argv[optind];
+	common->renders_program_warnings = true;
 	return -1;
 }
 

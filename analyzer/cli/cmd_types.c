@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -e, --exe EXE       read types from EXE (with CORE: the executable to use)\n"
 	"  --debug-dir DIR     also look for separate debuginfo in DIR; repeatable\n"
+	"  --debuginfod URL    fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"  --sysroot DIR       find CORE's executable and libraries under DIR\n"
 	"  --format FORMAT     text (default) or json (\"schema\": 1)\n"
 	"  --help              this text\n"

@@ -40,6 +40,13 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 	case OPT_SYSROOT:
 		common->sysroot = arg;
 		return 1;
+	case OPT_DEBUGINFOD:
+		/* libdebuginfod reads its servers from the environment only */
+		if (setenv("DEBUGINFOD_URLS", arg, 1) != 0) {
+			fprintf(stderr, "pgmortem: --debuginfod: cannot set DEBUGINFOD_URLS\n");
+			return -1;
+		}
+		return 1;
 	case OPT_CACHE_DIR:
 		common->cache_dir = arg;
 		return 1;
@@ -60,9 +67,34 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 	}
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path ? path : "?";
+}
+
+/* A progress line, redrawn in place, on a terminal only; a failure always. */
+static void fetch_progress(void *arg, const struct pgm_fetch_progress *p)
+{
+	const struct cli_common *common = arg;
+	bool tty = isatty(STDERR_FILENO);
+	if (tty)
+		fputs("\r\033[K", stderr);
+	if (p->failure && !common->renders_program_warnings)
+		fprintf(stderr, "pgmortem: warning: %s\n", p->failure);
+	if (!tty || p->done)
+		return;
+	fprintf(stderr, "pgmortem: debuginfod: fetching the %s of %s: %.1f MB", p->what,
+		base_name(p->module), (double)p->bytes / 1e6);
+	if (p->total > 0)
+		fprintf(stderr, " of %.1f MB", (double)p->total / 1e6);
+}
+
 void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	opts->fetch_progress = fetch_progress;
+	opts->fetch_progress_arg = (void *)common;
 	opts->exe = common->exe;
 	opts->debug_dirs = common->debug_dirs;
 	opts->n_debug_dirs = common->n_debug_dirs;

@@ -3,6 +3,7 @@
  * variables) of the units read so far, and the table of hint symbols that
  * lead to the unit defining a PostgreSQL type without reading any other.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +154,8 @@ struct pgm_error *dindex_unit(struct pgm_dwarf_module *m, size_t unit)
 	m->units_indexed++;
 	Dwarf_Die cu, child;
 	if (!dwarf_offdie(m->dbg, u->die_offset, &cu))
-		return dwarf_err("dwarf_offdie");
+		return pgm_error_wrap(dwarf_err("dwarf_offdie"), "indexing the unit at 0x%" PRIx64
+				      " of %s", (uint64_t)u->die_offset, m->name);
 	if (dwarf_child(&cu, &child) != 0)
 		return NULL;
 	do {

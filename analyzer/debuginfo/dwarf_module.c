@@ -12,6 +12,7 @@
 #include <gelf.h>
 
 #include "debuginfo/dwarf_internal.h"
+#include "debuginfo/program_internal.h"
 
 struct pgm_error *dwarf_err(const char *call)
 {
@@ -76,20 +77,15 @@ struct offline {
 	char *debuginfo_path;
 };
 
+/* The debug directories as for a program: relative ones made absolute, build-ids checked. */
 static struct pgm_error *offline_callbacks(const char *const *dirs, size_t n, struct offline **ret)
 {
 	struct offline *o = calloc(1, sizeof(*o));
-	size_t len = 64;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(dirs[i]) + 1;
-	if (!o || !(o->debuginfo_path = malloc(len))) {
+	const struct pgm_program_options opts = { .debug_dirs = dirs, .n_debug_dirs = n };
+	if (!o || !(o->debuginfo_path = pgm_program_debuginfo_path(&opts, NULL))) {
 		free(o);
 		return &pgm_enomem;
 	}
-	/* libdwfl's syntax: '+' checks CRCs, then the directories tried in order. */
-	strcpy(o->debuginfo_path, "+:.debug:/usr/lib/debug");
-	for (size_t i = 0; i < n; i++)
-		strcat(strcat(o->debuginfo_path, ":"), dirs[i]);
 	o->callbacks.find_elf = dwfl_build_id_find_elf;
 	o->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
 	o->callbacks.section_address = dwfl_offline_section_address;
@@ -189,6 +185,14 @@ struct pgm_dwarf_module *dwarf_module_order(struct pgm_dwarf *dw, size_t i)
 struct pgm_error *dmod_no_debuginfo(const struct pgm_dwarf_module *m, const char *what)
 {
 	const char *id = m->build_id[0] ? m->build_id : "unknown";
+	GElf_Addr bias;
+	if (!dwfl_module_getelf(m->mod, &bias))
+		return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
+					"%s (build-id %s) was not found, so %s cannot be resolved; "
+					"pass %s--sysroot DIR holding the files the process ran, or "
+					"--debug-dir DIR holding DIR/.build-id/%.2s/%s",
+					m->name, id, what, m->is_main ? "-e EXE (the executable), " : "",
+					id, m->build_id[0] ? id + 2 : "");
 	if (!m->build_id[0])
 		return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
 					"%s has no DWARF debuginfo, so %s cannot be resolved "
@@ -198,9 +202,9 @@ struct pgm_error *dmod_no_debuginfo(const struct pgm_dwarf_module *m, const char
 	return pgm_error_create(PGM_ERR_NO_DEBUGINFO,
 				"%s (build-id %s) has no DWARF debuginfo, so %s cannot be "
 				"resolved; install the matching debug symbols (Debian: the "
-				"-dbgsym package from the debian-debug archive, or run with "
-				"DEBUGINFOD_URLS set) or pass --debug-dir DIR containing "
-				"DIR/.build-id/%.2s/%s.debug",
+				"-dbgsym package from the debian-debug archive), fetch them "
+				"with --debuginfod URL or DEBUGINFOD_URLS, or pass --debug-dir "
+				"DIR containing DIR/.build-id/%.2s/%s.debug",
 				m->name, id, what, id, id + 2);
 }
 

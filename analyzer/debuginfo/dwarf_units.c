@@ -119,7 +119,7 @@ struct pgm_error *dmod_list_units(struct pgm_dwarf_module *m)
 		off = next;
 	}
 	if (r < 0)
-		return dwarf_err("dwarf_next_unit");
+		return pgm_error_wrap(dwarf_err("dwarf_next_unit"), "listing the units of %s", m->name);
 	m->units_listed = true;
 	return NULL;
 }

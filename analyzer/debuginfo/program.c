@@ -41,135 +41,37 @@ bool pgm_program_warn(struct pgm_program *prog, const char *fmt, ...)
 }
 
 /*
- * "-" turns off .gnu_debuglink CRC checks (build-ids are checked instead and
- * CRCs cost a full read of the file); the empty first entry means "next to
- * the file".
+ * libdwfl refuses some cores whole (the failure depends on how the
+ * executable's segments are laid out); gdb reads them, and so do we, with
+ * the modules taken from the NT_FILE note (program_image.c).
  */
-static char *debuginfo_path_create(const struct pgm_program_options *opts)
+static struct pgm_error *report_core_modules(struct pgm_program *prog)
 {
-	size_t len = sizeof("-:" DEFAULT_DEBUG_DIRS) + 1;
-	for (size_t i = 0; i < opts->n_debug_dirs; i++)
-		len += strlen(opts->debug_dirs[i]) + 1;
-	if (opts->sysroot)
-		len += strlen(opts->sysroot) + sizeof("/usr/lib/debug:");
-	char *path = malloc(len);
-	if (!path)
+	struct pgm_target *t = prog->target;
+	if (dwfl_core_file_report(prog->dwfl, t->elf, NULL) >= 0)
 		return NULL;
-	strcpy(path, "-:");
-	for (size_t i = 0; i < opts->n_debug_dirs; i++) {
-		strcat(path, opts->debug_dirs[i]);
-		strcat(path, ":");
+	char *why = strdup(dwfl_errmsg(-1));
+	dwfl_report_begin(prog->dwfl);
+	size_t n = pgm_program_report_from_files(prog);
+	if (n == 0) {
+		struct pgm_error *err = pgm_error_create(
+			PGM_ERR_FORMAT, "reading the modules of %s: dwfl_core_file_report: %s, and "
+			"its NT_FILE note names no ELF file mapped from its start", t->path,
+			why ? why : "?");
+		free(why);
+		return err;
 	}
-	if (opts->sysroot) {
-		strcat(path, opts->sysroot);
-		strcat(path, "/usr/lib/debug:");
-	}
-	strcat(path, DEFAULT_DEBUG_DIRS);
-	return path;
-}
-
-/* The build-id the process ran, as libdwfl read it from memory or file. */
-static size_t module_build_id(Dwfl_Module *mod, const unsigned char **bits)
-{
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, bits, &vaddr);
-	return len > 0 ? (size_t)len : 0;
-}
-
-static bool file_build_id_matches(int fd, const unsigned char *want, size_t want_len,
-				  char *have_hex)
-{
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	const void *have = NULL;
-	ssize_t have_len = elf ? dwelf_elf_gnu_build_id(elf, &have) : -1;
-	bool match = have_len == (ssize_t)want_len && memcmp(have, want, want_len) == 0;
-	if (have_len > 0 && have_len <= 64)
-		pgm_hex_format(have, (size_t)have_len, have_hex);
-	else
-		strcpy(have_hex, "none");
-	elf_end(elf);
-	return match;
-}
-
-/*
- * Opens `path` if it is the file `mod` ran, by build-id when the process's
- * build-id is known.  A mismatch is remembered and warned about once.
- */
-static int open_candidate(struct module_state *ms, Dwfl_Module *mod, const char *path,
-			  char **file_name)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	const unsigned char *want;
-	size_t want_len = module_build_id(mod, &want);
-	char have_hex[129];
-	if (want_len && !file_build_id_matches(fd, want, want_len, have_hex)) {
-		char want_hex[129];
-		pgm_hex_format(want, want_len, want_hex);
-		struct pgm_module *m = &ms->prog->modules[ms->index];
-		m->build_id_mismatch = true;
-		pgm_program_warn(ms->prog, "%s has build-id %s but the process ran build-id %s: "
-				 "not used", path, have_hex, want_hex);
-		close(fd);
-		return -1;
-	}
-	if (!(*file_name = strdup(path))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int find_elf_by_path(struct module_state *ms, Dwfl_Module *mod, const char *modname,
-			    char **file_name)
-{
-	struct pgm_program *prog = ms->prog;
-	if (prog->exe && prog->modules[ms->index].is_main) {
-		int fd = open_candidate(ms, mod, prog->exe, file_name);
-		if (fd >= 0)
-			return fd;
-	}
-	if (prog->sysroot && modname[0] == '/') {
-		char *path;
-		if (asprintf(&path, "%s%s", prog->sysroot, modname) < 0)
-			return -1;
-		int fd = open_candidate(ms, mod, path, file_name);
-		free(path);
-		return fd;
-	}
-	return -1;
-}
-
-/*
- * libdwfl's find_elf callback.  Modules it already opened while reading the
- * core's link map never get here.  *userdata is our module_state once the
- * modules are listed; a call before that (libdwfl looking for phdrs) gets
- * only the build-id lookup.
- */
-static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-		    char **file_name, Elf **elfp)
-{
-	struct module_state *ms = *userdata;
-	*elfp = NULL;
-	if (ms) {
-		int fd = find_elf_by_path(ms, mod, modname, file_name);
-		if (fd >= 0)
-			return fd;
-	}
-	int fd = dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
-	if (fd >= 0 || *elfp || !ms || ms->prog->sysroot)
-		return fd;
-	free(*file_name);
-	*file_name = NULL;
-	if (ms->prog->target->kind == PGM_TARGET_LIVE)
-		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
-	return modname[0] == '/' ? open_candidate(ms, mod, modname, file_name) : -1;
+	pgm_program_warn(prog, "elfutils refused this core's modules (dwfl_core_file_report: %s); "
+			 "pgmortem reported %zu modules from the core's NT_FILE note and program "
+			 "headers instead", why ? why : "?", n);
+	free(why);
+	return NULL;
 }
 
 static struct pgm_error *report_modules(struct pgm_program *prog)
 {
 	struct pgm_target *t = prog->target;
+	struct pgm_error *err = NULL;
 	dwfl_report_begin(prog->dwfl);
 	if (t->elf) {
 		/*
@@ -177,16 +79,22 @@ static struct pgm_error *report_modules(struct pgm_program *prog)
 		 * main module and drop the module on a mismatch; find_elf
 		 * tries opts->exe first, with a build-id check.
 		 */
-		if (dwfl_core_file_report(prog->dwfl, t->elf, NULL) < 0)
-			return pgm_error_libdwfl("dwfl_core_file_report");
+		err = report_core_modules(prog);
 	} else if (t->kind == PGM_TARGET_LIVE) {
 		int r = dwfl_linux_proc_report(prog->dwfl, t->pid);
 		if (r != 0)
-			return r > 0 ? pgm_error_errno(r, "dwfl_linux_proc_report %d", (int)t->pid)
-				     : pgm_error_libdwfl("dwfl_linux_proc_report");
+			err = r > 0 ? pgm_error_errno(r, "reading the modules of pid %d: "
+						      "dwfl_linux_proc_report", (int)t->pid)
+				    : pgm_error_wrap(pgm_error_libdwfl("dwfl_linux_proc_report"),
+						     "reading the modules of pid %d", (int)t->pid);
 	}
+	if (err)
+		return err;
 	if (dwfl_report_end(prog->dwfl, NULL, NULL) != 0)
-		return pgm_error_libdwfl("dwfl_report_end");
+		return pgm_error_wrap(pgm_error_libdwfl("dwfl_report_end"),
+				      "reading the modules of %s", t->path ? t->path : "the target");
+	if (t->kind == PGM_TARGET_LIVE)
+		pgm_program_note_build_ids(prog);
 	return NULL;
 }
 
@@ -271,7 +179,7 @@ static void mark_main_module(struct pgm_program *prog)
 	}
 }
 
-/* Which of .symtab and .debug_info (with contents) `elf` has. */
+/* Which of .symtab and .debug_info (with contents, compressed or not) `elf` has. */
 static void elf_sections(Elf *elf, bool *symtab, bool *debug_info)
 {
 	size_t shstrndx;
@@ -283,8 +191,10 @@ static void elf_sections(Elf *elf, bool *symtab, bool *debug_info)
 			continue;
 		if (shdr.sh_type == SHT_SYMTAB)
 			*symtab = true;
+		/* .zdebug_info: the older GNU compression (objcopy --compress-debug-sections=zlib-gnu) */
 		const char *name = elf_strptr(elf, shstrndx, shdr.sh_name);
-		if (name && shdr.sh_type != SHT_NOBITS && strcmp(name, ".debug_info") == 0)
+		if (name && shdr.sh_type != SHT_NOBITS &&
+		    (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0))
 			*debug_info = true;
 	}
 }
@@ -334,6 +244,54 @@ static struct pgm_error *find_debug_file(struct module_state *ms, Elf *elf)
 	return note_debug_file(ms);
 }
 
+const char *pgm_debuginfo_source_name(enum pgm_debuginfo_source source)
+{
+	static const char *const names[] = {
+		[PGM_DEBUGINFO_NONE] = "none",
+		[PGM_DEBUGINFO_EMBEDDED] = "embedded",
+		[PGM_DEBUGINFO_BESIDE] = "beside",
+		[PGM_DEBUGINFO_DEBUG_DIR] = "debug_dir",
+		[PGM_DEBUGINFO_DEBUGINFOD] = "debuginfod",
+	};
+	return (size_t)source < sizeof(names) / sizeof(names[0]) ? names[source] : "none";
+}
+
+/* The absolute entry of the debuginfo path that `file` lies under, into dir. */
+static bool under_debug_dir(const struct pgm_program *prog, const char *file, char **dir)
+{
+	char *dirs = strdup(prog->debuginfo_path), *save;
+	bool found = false;
+	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		size_t n = strlen(d);
+		found = d[0] == '/' && strncmp(file, d, n) == 0 && file[n] == '/';
+		if (found)
+			*dir = strdup(d);
+	}
+	free(dirs);
+	return found;
+}
+
+/* Where the module's DWARF came from (program.h). */
+static void classify_debuginfo(struct module_state *ms)
+{
+	struct pgm_module *m = &ms->prog->modules[ms->index];
+	if (!m->has_dwarf)
+		m->debuginfo_source = PGM_DEBUGINFO_NONE;
+	else if (!m->debug_path)
+		m->debuginfo_source = PGM_DEBUGINFO_EMBEDDED;
+	else if (ms->from_debuginfod)
+		m->debuginfo_source = PGM_DEBUGINFO_DEBUGINFOD;
+	else if (under_debug_dir(ms->prog, m->debug_path, &ms->debuginfo_from))
+		m->debuginfo_source = PGM_DEBUGINFO_DEBUG_DIR;
+	else
+		m->debuginfo_source = PGM_DEBUGINFO_BESIDE;
+	if (m->debuginfo_source == PGM_DEBUGINFO_DEBUGINFOD)
+		m->debuginfo_from = ms->debuginfod_server;
+	else
+		m->debuginfo_from = ms->debuginfo_from;
+}
+
 static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 {
 	char hex[129], dir[3] = "";
@@ -352,8 +310,9 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 	else if (m->is_main && !m->has_dwarf && m->build_id_len)
 		pgm_program_warn(prog, "no debuginfo for %s (build-id %s): install its "
 				 "-dbgsym/-debuginfo package, pass --debug-dir DIR holding "
-				 ".build-id/%s/%s.debug, or -e the unstripped executable of this "
-				 "build", name, hex, dir, hex + 2);
+				 ".build-id/%s/%s.debug, set DEBUGINFOD_URLS (or --debuginfod URL), "
+				 "or -e the unstripped executable of this build", name, hex, dir,
+				 hex + 2);
 	else if (m->is_main && !m->has_dwarf)
 		pgm_program_warn(prog, "no debuginfo for %s (no build-id): -e the unstripped "
 				 "executable of this build", name);
@@ -374,7 +333,7 @@ static void check_unused_exe(struct pgm_program *prog, const struct pgm_module *
 		pgm_program_warn(prog, "-e %s: %s", prog->exe, strerror(errno));
 		return;
 	}
-	if (!file_build_id_matches(fd, m->build_id, m->build_id_len, have)) {
+	if (!pgm_file_build_id_matches(fd, m->build_id, m->build_id_len, have)) {
 		pgm_hex_format(m->build_id, m->build_id_len, want);
 		pgm_program_warn(prog, "%s has build-id %s but the process ran build-id %s: "
 				 "not used", prog->exe, have, want);
@@ -395,7 +354,7 @@ static const char *file_name(const struct pgm_module *m, const char *mainfile)
 	if (fd < 0)
 		return NULL;
 	char have[129];
-	bool match = file_build_id_matches(fd, m->build_id, m->build_id_len, have);
+	bool match = pgm_file_build_id_matches(fd, m->build_id, m->build_id_len, have);
 	close(fd);
 	return match ? m->name : NULL;
 }
@@ -407,7 +366,7 @@ static struct pgm_error *fill_module(struct module_state *ms)
 	GElf_Addr bias = 0;
 	Elf *elf = dwfl_module_getelf(mod, &bias);
 	const unsigned char *bits;
-	size_t len = module_build_id(mod, &bits);
+	size_t len = pgm_module_build_id(mod, &bits);
 	if (len <= sizeof(m->build_id)) {
 		memcpy(m->build_id, bits, len);
 		m->build_id_len = len;
@@ -428,6 +387,7 @@ static struct pgm_error *fill_module(struct module_state *ms)
 				return err;
 		}
 	}
+	classify_debuginfo(ms);
 	check_unused_exe(ms->prog, m);
 	warn_missing(ms->prog, m);
 	return NULL;
@@ -438,16 +398,19 @@ static struct pgm_error *program_init(struct pgm_program *prog, struct pgm_targe
 {
 	prog->target = target;
 	prog->symbols_only_libraries = opts->symbols_only_libraries;
+	prog->fetch_progress = opts->fetch_progress;
+	prog->fetch_progress_arg = opts->fetch_progress_arg;
 	if ((opts->exe && !(prog->exe = strdup(opts->exe))) ||
 	    (opts->sysroot && !(prog->sysroot = strdup(opts->sysroot))) ||
-	    !(prog->debuginfo_path = debuginfo_path_create(opts)))
+	    !(prog->debuginfo_path = pgm_program_debuginfo_path(opts, target)))
 		return &pgm_enomem;
-	prog->callbacks.find_elf = find_elf;
-	prog->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	prog->callbacks.find_elf = pgm_program_find_elf;
+	prog->callbacks.find_debuginfo = pgm_program_find_debuginfo;
 	prog->callbacks.debuginfo_path = &prog->debuginfo_path;
 	pgm_target_auxv(target, AT_ENTRY, &prog->entry);
 	if (!(prog->dwfl = dwfl_begin(&prog->callbacks)))
 		return pgm_error_libdwfl("dwfl_begin");
+	pgm_debuginfod_init(prog);
 	return NULL;
 }
 
@@ -535,7 +498,11 @@ void pgm_program_destroy(struct pgm_program *prog)
 		free(ms->name);
 		free(ms->path);
 		free(ms->debug_path);
+		free(ms->debuginfo_from);
+		free(ms->debuginfod_server);
+		free(ms->image);
 	}
+	pgm_debuginfod_deinit(prog);
 	for (size_t i = 0; i < prog->n_warnings; i++)
 		free(prog->warnings[i]);
 	free(prog->warnings);

@@ -6,6 +6,8 @@
 #ifndef PGMORTEM_DEBUGINFO_PROGRAM_INTERNAL_H
 #define PGMORTEM_DEBUGINFO_PROGRAM_INTERNAL_H
 
+#include <time.h>
+
 #include <elfutils/libdwfl.h>
 
 #include "pgmortem/program.h"
@@ -39,6 +41,21 @@ struct module_state {
 	struct symbol_index symbols;
 	struct address_index by_address;
 	char *name, *path, *debug_path;   /* owned copies behind the pgm_module */
+	char *debuginfo_from;       /* owned copy behind pgm_module.debuginfo_from */
+	bool from_debuginfod;       /* its debug file came from debuginfod */
+	char *debuginfod_server;    /* ... fetched from this server, NULL if from the cache */
+	uint8_t *image;             /* the vDSO's ELF image read from a core, for libdwfl */
+};
+
+/* The debuginfod fetch in progress (debuginfod.c). */
+struct debuginfod_fetch {
+	struct module_state *ms;    /* NULL when no lookup is in progress */
+	const char *what;           /* "debuginfo" or "executable" */
+	bool asked;                 /* a server was contacted (not the client's cache) */
+	bool timed_out;             /* abandoned: no data for debuginfod_timeout seconds */
+	long bytes, total;
+	struct timespec last;       /* when data last arrived */
+	struct timespec told;       /* when fetch_progress was last called */
 };
 
 struct unwind_walk;
@@ -61,6 +78,13 @@ struct pgm_program {
 	size_t n_warnings;
 
 	bool symbols_only_libraries;   /* pgm_program_options */
+	void (*fetch_progress)(void *arg, const struct pgm_fetch_progress *p);
+	void *fetch_progress_arg;
+	void *debuginfod;           /* our debuginfod_client *, NULL if DEBUGINFOD_URLS is unset */
+	char *debuginfod_urls;
+	long debuginfod_timeout;    /* seconds without data before a fetch is abandoned */
+	bool debuginfod_down;       /* a server failed: ask no more */
+	struct debuginfod_fetch fetch;
 	struct program_attachment *attachments;  /* pgm_program_attach, newest first */
 	bool attached;              /* dwfl_attach_state done */
 	struct unwind_walk *walk;   /* the unwind in progress, for memory_read */
@@ -89,6 +113,53 @@ const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, ui
  */
 bool pgm_program_symbol_address(struct pgm_program *prog, const struct pgm_module *m,
 				const char *name, uint64_t *ret);
+
+/* The name a core's vDSO module is reported under when we report modules. */
+#define PGM_VDSO_NAME "[vdso]"
+
+/*
+ * Finding files (program_files.c).  debuginfo_path: libdwfl's search path
+ * string for these options and target (NULL: a lone file; the caller frees
+ * it).  find_elf and
+ * find_debuginfo: the Dwfl_Callbacks.  module_build_id: the build-id the
+ * process ran, as libdwfl knows it (0 if unknown).  file_build_id_matches:
+ * whether the ELF file at fd has that build-id; its own, in hex or "none",
+ * goes to have_hex (129 bytes).
+ */
+char *pgm_program_debuginfo_path(const struct pgm_program_options *opts,
+				 const struct pgm_target *t);
+int pgm_program_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			 char **file_name, Elf **elfp);
+int pgm_program_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			       GElf_Addr base, const char *file_name, const char *debuglink_file,
+			       GElf_Word debuglink_crc, char **debuginfo_file_name);
+size_t pgm_module_build_id(Dwfl_Module *mod, const unsigned char **bits);
+bool pgm_file_build_id_matches(int fd, const unsigned char *want, size_t want_len,
+			       char *have_hex);
+
+/*
+ * Modules from the process image (program_image.c).  report_from_files:
+ * reports a core's modules from its NT_FILE mappings and AT_SYSINFO_EHDR,
+ * between dwfl_report_begin and dwfl_report_end; returns how many.
+ * note_build_ids: gives each module without a build-id the one in the
+ * target's memory (a live process).  vdso_elf: the find_elf answer for a
+ * core's vDSO (*elfp from its memory).
+ */
+size_t pgm_program_report_from_files(struct pgm_program *prog);
+void pgm_program_note_build_ids(struct pgm_program *prog);
+int pgm_program_vdso_elf(struct module_state *ms, Dwfl_Module *mod, Elf **elfp);
+
+/*
+ * debuginfod (debuginfod.c).  init starts a client when DEBUGINFOD_URLS is
+ * set (deinit ends it); fetch asks for `what` ("debuginfo" or
+ * "executable") of build-id `id` for module ms: an fd and *file_name (in
+ * the client's cache), or -1 with at most one warning line, after which a
+ * failed server is asked no more.
+ */
+void pgm_debuginfod_init(struct pgm_program *prog);
+void pgm_debuginfod_deinit(struct pgm_program *prog);
+int pgm_debuginfod_fetch(struct pgm_program *prog, struct module_state *ms, const char *what,
+			 const unsigned char *id, size_t len, char **file_name);
 
 /*
  * One physical frame as libdwfl unwound it, before inline expansion.

@@ -112,7 +112,9 @@ static struct pgm_error *attach(struct pgm_program *prog)
 		return NULL;
 	struct pgm_target *t = prog->target;
 	if (!dwfl_attach_state(prog->dwfl, t->elf, t->pid, &thread_callbacks, prog))
-		return pgm_error_libdwfl("dwfl_attach_state");
+		return pgm_error_wrap(pgm_error_libdwfl("dwfl_attach_state"),
+				      "preparing the threads of %s for unwinding",
+				      t->path ? t->path : "the target");
 	prog->attached = true;
 	return NULL;
 }
@@ -215,7 +217,8 @@ static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 		reason = w->read_err;
 		w->read_err = NULL;
 	} else if (!w->at_main && r == -1) {
-		reason = pgm_error_libdwfl("unwinding stopped");
+		/* stack_text says "unwinding stopped: "; this says who stopped it */
+		reason = pgm_error_libdwfl("dwfl_getthread_frames");
 	}
 	return reason;
 }

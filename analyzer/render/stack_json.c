@@ -149,6 +149,8 @@ struct json_object *pgm_module_json(const struct pgm_module *m)
 	put(obj, "name", str(m->name, &ok), &ok);
 	put(obj, "path", str(m->path, &ok), &ok);
 	put(obj, "debug_path", str(m->debug_path, &ok), &ok);
+	put(obj, "debuginfo_source", str(pgm_debuginfo_source_name(m->debuginfo_source), &ok), &ok);
+	put(obj, "debuginfo_from", str(m->debuginfo_from, &ok), &ok);
 	put(obj, "start", hex(m->start, &ok), &ok);
 	put(obj, "end", hex(m->end, &ok), &ok);
 	put(obj, "build_id", build_id_json(m, &ok), &ok);

@@ -55,6 +55,33 @@ static void render_cause(FILE *out, const struct pgm_target *t)
 	fputc('\n', out);
 }
 
+/* Where the executable's DWARF came from (struct pgm_module.debuginfo_source). */
+static void render_debuginfo(FILE *out, const struct pgm_module *m)
+{
+	const char *file = m->debug_path ? m->debug_path : "";
+	switch (m->debuginfo_source) {
+	case PGM_DEBUGINFO_NONE:
+		fputs("debuginfo: none\n", out);
+		break;
+	case PGM_DEBUGINFO_EMBEDDED:
+		fputs("debuginfo: in the executable\n", out);
+		break;
+	case PGM_DEBUGINFO_BESIDE:
+		fprintf(out, "debuginfo: beside the executable, %s\n", file);
+		break;
+	case PGM_DEBUGINFO_DEBUG_DIR:
+		fprintf(out, "debuginfo: from debug directory %s, %s\n",
+			m->debuginfo_from ? m->debuginfo_from : "?", file);
+		break;
+	case PGM_DEBUGINFO_DEBUGINFOD:
+		if (m->debuginfo_from)
+			fprintf(out, "debuginfo: from debuginfod %s, %s\n", m->debuginfo_from, file);
+		else
+			fprintf(out, "debuginfo: from the debuginfod cache, %s\n", file);
+		break;
+	}
+}
+
 static void render_executable(FILE *out, struct pgm_program *prog)
 {
 	const struct pgm_module *m = pgm_program_main_module(prog);
@@ -69,6 +96,7 @@ static void render_executable(FILE *out, struct pgm_program *prog)
 		fprintf(out, " (build-id %s)", hex);
 	}
 	fputc('\n', out);
+	render_debuginfo(out, m);
 }
 
 static void render_header(FILE *out, const struct pgm_stack_report *r)

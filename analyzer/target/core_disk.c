@@ -21,6 +21,7 @@
  */
 #include <elf.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,21 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * Stripping a file (dh_strip, `strip --strip-debug`) rewrites only where
+ * its section headers are (e_shoff, e_shnum, e_shstrndx), which the process
+ * never used: a stripped copy of the build that ran is still that build.
+ */
+static bool same_bytes_but_section_table(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	const size_t shoff = offsetof(Elf64_Ehdr, e_shoff), flags = offsetof(Elf64_Ehdr, e_flags);
+	const size_t shnum = offsetof(Elf64_Ehdr, e_shnum), end = sizeof(Elf64_Ehdr);
+	if (n < end || a[EI_CLASS] != ELFCLASS64)
+		return memcmp(a, b, n) == 0;
+	return memcmp(a, b, shoff) == 0 && memcmp(a + flags, b + flags, shnum - flags) == 0 &&
+	       memcmp(a + end, b + end, n - end) == 0;
+}
+
 static bool same_head(const struct core_disk *d, const uint8_t *map, size_t size)
 {
 	if (!d->head)
@@ -73,7 +89,7 @@ static bool same_head(const struct core_disk *d, const uint8_t *map, size_t size
 	size_t n = d->head_len < 4096 ? d->head_len : 4096;
 	if (n > size)
 		n = size;  /* the core's page runs past a short file's end */
-	return memcmp(d->head, map, n) == 0;
+	return same_bytes_but_section_table(d->head, map, n);
 }
 
 /* Maps d's file if it is a regular ELF file matching the core; else false. */

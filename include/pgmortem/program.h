@@ -4,8 +4,9 @@
  * Built from a target through libdwfl: modules are reported from the core's
  * NT_FILE and link map (or /proc/PID/maps for a live process), their ELF files
  * found by build-id, path and `sysroot`, separate debuginfo by build-id and
- * .gnu_debuglink under `debug_dirs` and the standard places.  DWARF is read
- * lazily, a CU at a time, only when something asks for it.
+ * .gnu_debuglink under `debug_dirs` and the standard places, then from the
+ * debuginfod servers of DEBUGINFOD_URLS.  DWARF is read lazily, a CU at a
+ * time, only when something asks for it.
  *
  * The program borrows the target (which must outlive it) and owns everything
  * else; pgm_program_destroy() frees it.  Not thread-safe: one program per
@@ -22,6 +23,21 @@
 #include "pgmortem/target.h"
 
 struct pgm_program;
+
+/*
+ * A debuginfod download, for a progress line: called about once a second
+ * while bytes arrive and once more with `done` set.  `failure` is set on
+ * that last call when the fetch failed: one line naming the server and what
+ * happened (the same line is one of the program's warnings).
+ */
+struct pgm_fetch_progress {
+	const char *module;    /* the module's name */
+	const char *what;      /* "debuginfo" or "executable" */
+	const char *servers;   /* DEBUGINFOD_URLS */
+	long bytes, total;     /* total is -1 when the server did not say */
+	bool done;
+	const char *failure;   /* NULL unless done and failed */
+};
 
 /*
  * Where files come from, in the order tried for each module: `exe` (main
@@ -44,7 +60,28 @@ struct pgm_program_options {
 	 * PostgreSQL's DWARF; `stack` leaves it off to match gdb frame by frame.
 	 */
 	bool symbols_only_libraries;
+	/*
+	 * Progress of debuginfod downloads (DEBUGINFOD_URLS), NULL for none.
+	 * A download that stalls for DEBUGINFOD_TIMEOUT seconds (default
+	 * PGM_DEBUGINFOD_TIMEOUT_DEFAULT) is abandoned.
+	 */
+	void (*fetch_progress)(void *arg, const struct pgm_fetch_progress *p);
+	void *fetch_progress_arg;
 };
+
+#define PGM_DEBUGINFOD_TIMEOUT_DEFAULT 10
+
+/* Where a module's DWARF came from. */
+enum pgm_debuginfo_source {
+	PGM_DEBUGINFO_NONE,        /* no DWARF was found */
+	PGM_DEBUGINFO_EMBEDDED,    /* in the module's own ELF file (a debug build) */
+	PGM_DEBUGINFO_BESIDE,      /* a separate file beside it: its directory or .debug/ */
+	PGM_DEBUGINFO_DEBUG_DIR,   /* a separate file under a debug directory */
+	PGM_DEBUGINFO_DEBUGINFOD,  /* a separate file from a debuginfod server or its cache */
+};
+
+/* "none", "embedded", "beside", "debug_dir", "debuginfod". */
+const char *pgm_debuginfo_source_name(enum pgm_debuginfo_source source);
 
 /*
  * One loaded object.  Filled by pgm_program_create() and read-only after;
@@ -66,14 +103,25 @@ struct pgm_module {
 				    build-id differs from what the process ran; it
 				    was not used */
 	bool is_main;            /* the executable (holds AT_ENTRY) */
+	enum pgm_debuginfo_source debuginfo_source;
+	/*
+	 * With the source: the debug directory (DEBUG_DIR), the server's URL
+	 * (DEBUGINFOD; NULL when the file came from the client's cache), else
+	 * NULL.  The file itself is `path` (EMBEDDED) or `debug_path`.
+	 */
+	const char *debuginfo_from;
 	void *dwfl_module;       /* Dwfl_Module *, for the debuginfo layer */
 };
 
 /*
  * Reports the target's modules (a core's NT_FILE and link map, a live
  * process's /proc/PID/maps; none for an in-memory target) and finds their
- * files.  Missing files and debuginfo are warnings, not errors; errors are
- * only out of memory and libdwfl failing to start.
+ * files.  A live process's files are opened through /proc/PID/root, so a
+ * process in another mount namespace (a container) is read as it sees its
+ * files.  When libdwfl refuses a core's modules, they are reported from its
+ * NT_FILE note and the program headers in its memory instead, with a
+ * warning saying so.  Missing files and debuginfo are warnings, not errors;
+ * errors are only out of memory and libdwfl failing to start.
  */
 struct pgm_error *pgm_program_create(struct pgm_target *target,
 				     const struct pgm_program_options *opts,
