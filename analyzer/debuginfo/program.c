@@ -95,6 +95,33 @@ static bool file_build_id_matches(int fd, const unsigned char *want, size_t want
  * Opens `path` if it is the file `mod` ran, by build-id when the process's
  * build-id is known.  A mismatch is remembered and warned about once.
  */
+/*
+ * libdwfl knows a live process's build-ids only from the files it finds,
+ * too late to check a candidate: the executable's is read from
+ * /proc/PID/exe, the file that runs even if replaced on disk since.
+ */
+static size_t live_exe_build_id(const struct module_state *ms, unsigned char *buf, size_t size)
+{
+	const struct pgm_target *t = ms->prog->target;
+	char path[64];
+	const void *id = NULL;
+	ssize_t len = -1;
+	if (t->kind != PGM_TARGET_LIVE || !ms->prog->modules[ms->index].is_main)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf)
+		len = dwelf_elf_gnu_build_id(elf, &id);
+	if (len > 0 && (size_t)len <= size)
+		memcpy(buf, id, (size_t)len);
+	elf_end(elf);
+	close(fd);
+	return len > 0 && (size_t)len <= size ? (size_t)len : 0;
+}
+
 static int open_candidate(struct module_state *ms, Dwfl_Module *mod, const char *path,
 			  char **file_name)
 {
@@ -102,7 +129,10 @@ static int open_candidate(struct module_state *ms, Dwfl_Module *mod, const char 
 	if (fd < 0)
 		return -1;
 	const unsigned char *want;
+	unsigned char running[64];
 	size_t want_len = module_build_id(mod, &want);
+	if (!want_len && (want_len = live_exe_build_id(ms, running, sizeof(running))))
+		want = running;
 	char have_hex[129];
 	if (want_len && !file_build_id_matches(fd, want, want_len, have_hex)) {
 		char want_hex[129];
@@ -334,6 +364,27 @@ static struct pgm_error *find_debug_file(struct module_state *ms, Elf *elf)
 	return note_debug_file(ms);
 }
 
+/*
+ * A live process's maps list every mapped file, and libdwfl makes each a
+ * module: locale archives and other data files are there, found, and no
+ * ELF; nothing is missing.
+ */
+static bool is_data_file(const struct pgm_program *prog, const char *name)
+{
+	char *path;
+	unsigned char magic[SELFMAG];
+	if (name[0] != '/' || asprintf(&path, "%s%s", prog->sysroot ? prog->sysroot : "", name) < 0)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	free(path);
+	if (fd < 0)
+		return false;
+	bool data = pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+		    memcmp(magic, ELFMAG, SELFMAG) != 0;
+	close(fd);
+	return data;
+}
+
 static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 {
 	char hex[129], dir[3] = "";
@@ -346,7 +397,7 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 				 "the files the process ran, or --debug-dir DIR holding "
 				 ".build-id/%s/%s", name, hex, m->is_main ? "-e EXE, " : "", dir,
 				 hex + 2);
-	else if (!m->has_elf)
+	else if (!m->has_elf && !(m->name && is_data_file(prog, m->name)))
 		pgm_program_warn(prog, "cannot find %s: pass --sysroot DIR holding the files the "
 				 "process ran", name);
 	else if (m->is_main && !m->has_dwarf && m->build_id_len)
