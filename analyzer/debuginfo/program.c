@@ -367,12 +367,18 @@ static struct pgm_error *find_debug_file(struct module_state *ms, Elf *elf)
 /*
  * A live process's maps list every mapped file, and libdwfl makes each a
  * module: locale archives and other data files are there, found, and no
- * ELF; nothing is missing.
+ * ELF; shared memory ("/dev/zero (deleted)", "/SYSV0052e2c1 (deleted)") has
+ * no file to find.  Nothing is missing.  (A deleted executable or library
+ * is read from the process's memory instead, without --sysroot.)
  */
 static bool is_data_file(const struct pgm_program *prog, const char *name)
 {
+	static const char deleted[] = " (deleted)";
+	size_t len = strlen(name);
 	char *path;
 	unsigned char magic[SELFMAG];
+	if (len >= sizeof(deleted) - 1 && strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0)
+		return prog->target->kind == PGM_TARGET_LIVE;
 	if (name[0] != '/' || asprintf(&path, "%s%s", prog->sysroot ? prog->sysroot : "", name) < 0)
 		return false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
