@@ -353,7 +353,7 @@ int cmd_gdb(int argc, char **argv)
 		rc = on_process(&c, &a);
 	} else {
 		if (c.kind == GDB_NOTHING)
-			cli_error("gdb has neither a process nor a core file: 'attach PID' or "
+			cli_error("neither a process nor a core file in gdb: 'attach PID' or "
 				  "'core-file CORE' first");
 		else
 			cli_error("gdb's process %d is on a '%s' connection: pgmortem reads "
