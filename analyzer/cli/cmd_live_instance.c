@@ -160,9 +160,14 @@ int cli_live_instance(int32_t pid, const struct cli_common *common, const struct
 		return EXIT_UNUSABLE;
 	}
 	size_t n = instance_pids(pid, &pids);
-	if (!n) {
+	/* PID comes first, unless it is the postmaster: then only its children are listed */
+	if (!n || pids[0] != pid) {
 		free(pids);
-		cli_error("process %d: no PostgreSQL backends found under its postmaster", (int)pid);
+		if (!n)
+			cli_error("process %d: no PostgreSQL backends found under its postmaster", (int)pid);
+		else
+			cli_error("process %d is the postmaster, or not a child of one: give the pid of a "
+				  "backend", (int)pid);
 		return EXIT_UNUSABLE;
 	}
 	struct cli_instances s = { 0 };
