@@ -67,18 +67,51 @@ static json_object *warnings_json(const struct pgm_target *t, struct pgm_program
 	return a;
 }
 
+/*
+ * Whether r's process is what others of its instance ultimately wait on, by
+ * the wait-for graph of the core's shared memory and r's private state
+ * (which LWLocks it holds).  Takes r; false when the instance cannot be read.
+ */
+static bool waited_on(struct pgm_program *prog, struct pgm_report *r)
+{
+	struct pgm_instance_options opts = { .locks = false };
+	struct pgm_instance *inst;
+	int32_t pid = r->pid;
+	bool root = false;
+	struct pgm_error *err = pgm_instance_read(prog, &opts, &inst);
+	if (err) {
+		pgm_report_destroy(r);
+	} else {
+		err = pgm_instance_add_report(inst, r);
+		if (!err)
+			err = pgm_instance_link(inst, prog);
+		for (size_t i = 0; !err && pid > 0 && i < inst->graph.n_roots; i++)
+			root |= inst->graph.roots[i] == pid;
+		pgm_instance_destroy(inst);
+	}
+	pgm_error_destroy(err);
+	return root;
+}
+
+/* Takes r (its analysis is rendered before the instance's graph is built). */
 static struct pgm_error *describe(const struct pgm_batch_input *in, struct pgm_target *t,
-				  struct pgm_program *prog, const struct pgm_report *r,
+				  struct pgm_program *prog, struct pgm_report *r,
 				  struct json_object **ret)
 {
 	char *sig;
 	enum pgm_batch_problem problem;
 	struct pgm_error *err = pgm_batch_signature(r, &sig, &problem);
-	if (err)
+	if (err) {
+		pgm_report_destroy(r);
 		return err;
+	}
 	const char *note;
 	const char *cache = pgm_program_layout_cache_result(prog, &note);
 	json_object *o = json_object_new_object(), *analysis = pgm_render_report_json_object(r);
+	if (problem != PGM_PROBLEM_NONE)
+		pgm_report_destroy(r);
+	else if (waited_on(prog, r))   /* takes r */
+		problem = PGM_PROBLEM_BLOCKER;
 	if (!o || !analysis) {
 		json_object_put(o);
 		json_object_put(analysis);
@@ -121,14 +154,15 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 		err = pgm_program_set_layout_cache(prog, opts->layout_cache);
 	if (!err)
 		err = pgm_analyze(prog, NULL, &r);
+	bool analyzed = !err;
 	if (!err)
-		err = describe(in, t, prog, r, ret);
+		err = describe(in, t, prog, r, ret), r = NULL;
 	else if (err != &pgm_enomem) {
 		struct pgm_error *e2 = failed(err->message, ret);
 		pgm_error_destroy(err);
 		err = e2;
 	}
-	if (prog && r && opts->debuginfo_cache)
+	if (analyzed && opts->debuginfo_cache)
 		pgm_batch_cache_debuginfo(prog, opts->debuginfo_cache);
 	pgm_report_destroy(r);
 	pgm_program_destroy(prog);

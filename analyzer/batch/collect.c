@@ -62,7 +62,7 @@ static struct pgm_error *probe_path(const char *path, enum pgm_compression *c)
 	if (stat(path, &pre) < 0)
 		return pgm_error_errno(errno, "cannot access");
 	if (!S_ISREG(pre.st_mode))
-		return pgm_error_create(PGM_ERR_FORMAT, "not a core file: not a regular file");
+		return pgm_error_create(PGM_ERR_FORMAT, "not a regular file");
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return pgm_error_errno(errno, "open");
@@ -71,7 +71,7 @@ static struct pgm_error *probe_path(const char *path, enum pgm_compression *c)
 	if (fstat(fd, &st) < 0)
 		err = pgm_error_errno(errno, "fstat");
 	else if (!S_ISREG(st.st_mode))
-		err = pgm_error_create(PGM_ERR_FORMAT, "not a core file: not a regular file");
+		err = pgm_error_create(PGM_ERR_FORMAT, "not a regular file");
 	else
 		err = pgm_core_probe(fd, c);
 	close(fd);

@@ -27,6 +27,7 @@
 #endif
 
 #include "pgmortem/batch.h"
+#include "pgmortem/target.h"
 
 #define IN_CHUNK (256u << 10)
 #define OUT_CHUNK (1u << 20)
@@ -297,31 +298,11 @@ static enum pgm_compression compression_of(const uint8_t *b, size_t len)
 	return PGM_COMPRESSION_NONE;
 }
 
-static const char *elf_type_name(unsigned type)
-{
-	switch (type) {
-	case ET_REL: return "ELF relocatable object";
-	case ET_EXEC: return "ELF executable";
-	case ET_DYN: return "ELF shared object or PIE executable";
-	default: return "ELF file of unknown type";
-	}
-}
-
-/* The ELF header's verdict; `how` names the compression for messages. */
+/* The ELF header's verdict, in the words `pgmortem analyze` uses; `how` names the compression. */
 static struct pgm_error *check_header(const uint8_t *b, size_t len, const char *how)
 {
-	if (len < EI_NIDENT || memcmp(b, ELFMAG, SELFMAG) != 0)
-		return pgm_error_create(PGM_ERR_FORMAT, "not a core file: %sno ELF header", how);
-	if (len < sizeof(Elf64_Ehdr))
-		return pgm_error_create(PGM_ERR_FORMAT, "not a core file: %struncated ELF header", how);
-	uint16_t type;
-	/* e_type sits at the same offset in both classes and we read it in file order */
-	memcpy(&type, b + offsetof(Elf64_Ehdr, e_type), sizeof(type));
-	if (b[EI_DATA] == ELFDATA2MSB)
-		type = (uint16_t)(type >> 8 | type << 8);
-	if (type != ET_CORE)
-		return pgm_error_create(PGM_ERR_FORMAT, "not a core file: %s%s", how, elf_type_name(type));
-	return NULL;
+	struct pgm_error *err = pgm_core_check_header(b, len);
+	return err && how ? pgm_error_wrap(err, "%s", how) : err;
 }
 
 struct pgm_error *pgm_core_probe(int fd, enum pgm_compression *ret)
@@ -335,7 +316,7 @@ struct pgm_error *pgm_core_probe(int fd, enum pgm_compression *ret)
 		return pgm_error_errno(errno, "read");
 	enum pgm_compression c = compression_of(b, (size_t)n);
 	if (c == PGM_COMPRESSION_NONE) {
-		struct pgm_error *err = check_header(b, (size_t)n, "");
+		struct pgm_error *err = check_header(b, (size_t)n, NULL);
 		if (!err)
 			*ret = c;
 		return err;
@@ -348,9 +329,9 @@ struct pgm_error *pgm_core_probe(int fd, enum pgm_compression *ret)
 	struct header_sink h = { .base = { header_put }, .len = 0 };
 	struct pgm_error *err = drive(fd, codec, &h.base);
 	char how[32];
-	snprintf(how, sizeof(how), "%s-compressed ", pgm_compression_name(c));
+	snprintf(how, sizeof(how), "%s-compressed data", pgm_compression_name(c));
 	if (err)
-		return pgm_error_wrap(err, "not a core file: %s-compressed data", pgm_compression_name(c));
+		return pgm_error_wrap(err, "not a core file: %s", how);
 	if ((err = check_header(h.buf, h.len, how)))
 		return err;
 	*ret = c;

@@ -28,7 +28,8 @@ static double get_double(json_object *o, const char *key)
 
 /* ---- grouping ---- */
 
-enum rank { RANK_CRASH, RANK_STUCK, RANK_UNANALYZED, RANK_OK };
+/* The order of the summary: the culprits first, then their victims. */
+enum rank { RANK_CRASH, RANK_BLOCKER, RANK_STUCK, RANK_UNANALYZED, RANK_OK, N_RANKS };
 
 struct group {
 	const char *key;         /* signature, or the status of an unanalyzed core */
@@ -41,7 +42,7 @@ struct grouping {
 	struct group *groups;
 	size_t n;
 	size_t by_status[4];     /* analyzed, failed, timeout, crashed */
-	size_t by_rank[4];
+	size_t by_rank[N_RANKS];
 };
 
 static const char *const statuses[] = { "analyzed", "failed", "timeout", "crashed" };
@@ -60,6 +61,8 @@ static enum rank rank_of(json_object *rec, const char **key)
 		return RANK_CRASH;
 	if (problem && strcmp(problem, "stuck") == 0)
 		return RANK_STUCK;
+	if (problem && strcmp(problem, "blocker") == 0)
+		return RANK_BLOCKER;
 	return RANK_OK;
 }
 
@@ -100,14 +103,23 @@ static bool group(const struct pgm_batch_records *recs, struct grouping *g)
 
 /* ---- text ---- */
 
-static const char *const rank_titles[] = {
-	"crashes", "stuck waits", "could not be analyzed", "no problem found",
+static const char *const rank_titles[N_RANKS] = {
+	"crashes", "blocking others, waiting on nothing themselves", "stuck waits",
+	"could not be analyzed", "no problem found",
 };
+
+/* A core's status in words: the record's "crashed" is the analysis that died, not the process. */
+static const char *status_words(const char *status)
+{
+	return strcmp(status, "timeout") == 0 ? "timed out"
+	       : strcmp(status, "crashed") == 0 ? "the analysis died" : status;
+}
 
 static void print_group(FILE *out, const struct group *gr, bool color)
 {
-	static const char *const colors[] = { "\033[1;31m", "\033[1;33m", "\033[1;35m", "" };
-	fprintf(out, "  %5zu  %s%s%s\n", gr->count, color ? colors[gr->rank] : "", gr->key,
+	static const char *const colors[N_RANKS] = { "\033[1;31m", "\033[1;31m", "\033[1;33m", "\033[1;35m", "" };
+	const char *key = gr->rank == RANK_UNANALYZED ? status_words(gr->key) : gr->key;
+	fprintf(out, "  %5zu  %s%s%s\n", gr->count, color ? colors[gr->rank] : "", key,
 		color && *colors[gr->rank] ? "\033[0m" : "");
 	size_t shown = gr->count < EXAMPLES ? gr->count : EXAMPLES;
 	for (size_t e = 0; e < shown; e++) {
@@ -125,11 +137,12 @@ void pgm_batch_render_summary_text(FILE *out, const struct pgm_batch_records *re
 		fputs("pgmortem: out of memory\n", out);
 		return;
 	}
-	fprintf(out, "pgmortem batch: %zu cores: %zu analyzed", recs->n, g.by_status[0]);
-	if (g.by_status[1] || g.by_status[2] || g.by_status[3])
-		fprintf(out, ", %zu failed, %zu timed out, %zu crashed the analysis",
-			g.by_status[1], g.by_status[2], g.by_status[3]);
-	fprintf(out, "; %zu crashed, %zu stuck\n", g.by_rank[RANK_CRASH], g.by_rank[RANK_STUCK]);
+	fprintf(out, "pgmortem batch: %zu cores, %zu analyzed: %zu crashed, %zu blocking others, %zu stuck",
+		recs->n, g.by_status[0], g.by_rank[RANK_CRASH], g.by_rank[RANK_BLOCKER], g.by_rank[RANK_STUCK]);
+	if (g.by_rank[RANK_UNANALYZED])
+		fprintf(out, "; %zu not analyzed: %zu failed, %zu timed out, %zu where the analysis died",
+			g.by_rank[RANK_UNANALYZED], g.by_status[1], g.by_status[2], g.by_status[3]);
+	fputc('\n', out);
 	int last = -1;
 	for (size_t i = 0; i < g.n; i++) {
 		if ((int)g.groups[i].rank != last) {
@@ -143,7 +156,7 @@ void pgm_batch_render_summary_text(FILE *out, const struct pgm_batch_records *re
 
 /* ---- JSON ---- */
 
-static const char *const rank_names[] = { "crash", "stuck", "unanalyzed", "none" };
+static const char *const rank_names[N_RANKS] = { "crash", "blocker", "stuck", "unanalyzed", "none" };
 
 static json_object *group_json(const struct group *gr)
 {
@@ -172,6 +185,7 @@ bool pgm_batch_render_summary_json(FILE *out, const struct pgm_batch_records *re
 		json_object_object_add(o, statuses[s], json_object_new_int64((int64_t)g.by_status[s]));
 	json_object_object_add(o, "crashes", json_object_new_int64((int64_t)g.by_rank[RANK_CRASH]));
 	json_object_object_add(o, "stuck", json_object_new_int64((int64_t)g.by_rank[RANK_STUCK]));
+	json_object_object_add(o, "blockers", json_object_new_int64((int64_t)g.by_rank[RANK_BLOCKER]));
 	for (size_t i = 0; i < g.n; i++)
 		json_object_array_add(groups, group_json(&g.groups[i]));
 	json_object_object_add(o, "groups", groups);
@@ -276,7 +290,7 @@ static void junit_case(FILE *out, json_object *rec)
 	}
 	const char *tag = rank == RANK_UNANALYZED ? "error" : "failure";
 	fprintf(out, ">\n      <%s type=\"", tag);
-	xml_attr(out, rank == RANK_UNANALYZED ? key : rank == RANK_CRASH ? "crash" : "stuck");
+	xml_attr(out, rank == RANK_UNANALYZED ? key : rank_names[rank]);
 	fputs("\" message=\"", out);
 	xml_attr(out, rank == RANK_UNANALYZED ? get_str(rec, "error") : first);
 	fputs("\">", out);
@@ -297,7 +311,7 @@ void pgm_batch_render_junit(FILE *out, const struct pgm_batch_records *recs, dou
 	for (size_t i = 0; i < recs->n; i++) {
 		const char *key;
 		enum rank r = rank_of(recs->items[i], &key);
-		failures += r == RANK_CRASH || r == RANK_STUCK;
+		failures += r == RANK_CRASH || r == RANK_BLOCKER || r == RANK_STUCK;
 		errors += r == RANK_UNANALYZED;
 	}
 	char stamp[32];

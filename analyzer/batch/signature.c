@@ -162,6 +162,7 @@ const char *pgm_batch_problem_name(enum pgm_batch_problem p)
 	switch (p) {
 	case PGM_PROBLEM_CRASH: return "crash";
 	case PGM_PROBLEM_STUCK: return "stuck";
+	case PGM_PROBLEM_BLOCKER: return "blocker";
 	case PGM_PROBLEM_NONE: break;
 	}
 	return NULL;

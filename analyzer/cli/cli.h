@@ -87,16 +87,47 @@ char *cli_common_layout_cache(struct cli_common *common);
 int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 		     const char *const *allowed_formats);
 /*
+ * An option a command's getopt_long() loop did not handle itself: a shared
+ * one is parsed; anything else ('?', ':', an option of no use here) is
+ * reported as a usage error.  False after a usage error: exit EXIT_USAGE.
+ */
+bool cli_take_option(struct cli_common *common, int opt, const char *arg,
+		     const char *const *allowed_formats, char **argv);
+/*
  * The program options of the shared ones.  debuginfod downloads show a
  * progress line on stderr when it is a terminal, and a failed one its line
  * on stderr unless the command renders the program's warnings itself.
  */
 void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts);
 
-/* "pgmortem: <context>: <message>" on stderr. */
+/*
+ * Every message pgmortem prints on stderr is one line that starts with
+ * "pgmortem: COMMAND: ", COMMAND being the one main() dispatched to, named
+ * once with cli_set_command() before the command runs.
+ */
+void cli_set_command(const char *name);
+/* "pgmortem: COMMAND: <fmt>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "pgmortem: COMMAND: <context>: <message>" on stderr; no context, no "<context>: ". */
 void cli_report_error(const char *context, const struct pgm_error *err);
-/* Prints usage error plus "try 'pgmortem CMD --help'", returns EXIT_USAGE. */
+/*
+ * "pgmortem: COMMAND: <fmt> (see 'pgmortem COMMAND --help')" on stderr;
+ * returns EXIT_USAGE.  `cmd` names the command if cli_set_command() did not.
+ */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The usage error for what getopt_long() returned '?' or ':' for: an
+ * unknown option, or one that lacks its argument.  Commands set opterr to 0
+ * and start their short options with ':' so that getopt prints nothing.
+ */
+int cli_option_error(int opt, char **argv);
+/*
+ * "pgmortem: COMMAND: <context>: warning: ..." for each warning of the target
+ * and of the program (files not found, a refused -e, no debuginfo), for the
+ * commands whose output does not list them itself.
+ */
+void cli_report_warnings(const char *context, const struct pgm_target *target,
+			 struct pgm_program *program);
 
 /*
  * The layout cache directory: `override` if non-NULL, else

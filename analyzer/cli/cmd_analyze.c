@@ -131,20 +131,20 @@ int cmd_analyze(int argc, char **argv)
 	bool full_stack = false;
 	cli_common_init(&common);
 	optind = 1;
+	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == OPT_FULL_STACK) {
 			full_stack = true;
 			continue;
 		}
-		int handled = cli_parse_common(&common, opt, optarg, formats);
-		if (handled < 0 || handled == 0)
-			return cli_usage_error("analyze", "invalid option");
+		if (!cli_take_option(&common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	if (optind >= argc)
-		return cli_usage_error("analyze", "expected one or more CORE files");
+		return cli_usage_error("analyze", "no core file given");
 	char *dir = cli_common_layout_cache(&common);
 	int rc = run(argv + optind, (size_t)(argc - optind), &common, full_stack);
 	free(dir);

@@ -13,33 +13,60 @@
 #include "pgmortem/analyze.h"
 #include "render/backends_render.h"
 
+/* The options both commands take; backends adds --locks. */
+#define COMMON_OPTIONS \
+	"  -e, --exe EXE        the postgres executable (default: found from the core)\n" \
+	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n" \
+	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n" \
+	"      --sysroot DIR    prefix for the paths recorded in the core\n"
+#define FORMAT_CACHE_OPTIONS \
+	"      --format FMT     text (default), json (\"schema\": 1) or dot (the wait-for graph)\n" \
+	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts)\n" \
+	"      --no-cache       resolve PostgreSQL layouts from DWARF only\n"
+#define MERGED \
+	"Several cores of one instance (same cluster, postmaster and shared memory segment)\n" \
+	"are merged: each adds its process's private state, so the holder of an LWLock is\n" \
+	"named when its core is given.  Cores of different instances are shown apart.\n"
+#define EXIT_CODES \
+	"Exit codes: 0 complete, 1 partial (entries skipped or memory missing),\n" \
+	"2 nothing usable (not a core, unreadable), 64 usage error.\n"
+
 static const char usage_text[] =
 	"usage: pgmortem backends CORE... [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
 	"                        [--locks] [--format text|json|dot] [--no-cache]\n"
-	"       pgmortem locks CORE...     (the same with --locks)\n"
 	"\n"
 	"Every backend of the PostgreSQL instance a core belongs to, from the main shared\n"
 	"memory in the core: what pg_stat_activity showed (pid, type, state, wait event,\n"
 	"parallel leader, query), pg_blocking_pids() of every heavyweight-lock waiter, and\n"
 	"the wait-for graph: who everyone ultimately waits on, and deadlocks.  With --locks,\n"
-	"every heavyweight lock as pg_locks showed it (shared lock table and fast path).\n"
+	"every heavyweight lock as pg_locks showed it (shared lock table and fast path):\n"
+	"the same as 'pgmortem locks'.\n"
 	"\n"
-	"Several cores of one instance (same cluster, postmaster and shared memory segment)\n"
-	"are merged: each adds its process's private state, so the holder of an LWLock is\n"
-	"named when its core is given.  Cores of different instances are shown apart.\n"
+	MERGED
 	"\n"
 	"Options:\n"
-	"  -e, --exe EXE        the postgres executable (default: found from the core)\n"
-	"      --debug-dir DIR  where separate debuginfo lives (repeatable)\n"
-	"      --debuginfod URL fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
-	"      --sysroot DIR    prefix for the paths recorded in the core\n"
+	COMMON_OPTIONS
 	"      --locks          the lock table too\n"
-	"      --format FMT     text (default), json (\"schema\": 1) or dot (the wait-for graph)\n"
-	"      --cache-dir DIR  layout cache (default: ${XDG_CACHE_HOME:-~/.cache}/pgmortem/layouts)\n"
-	"      --no-cache       resolve PostgreSQL layouts from DWARF only\n"
+	FORMAT_CACHE_OPTIONS
 	"\n"
-	"Exit codes: 0 complete, 1 partial (entries skipped or memory missing),\n"
-	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
+	EXIT_CODES;
+
+static const char locks_usage_text[] =
+	"usage: pgmortem locks CORE... [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
+	"                     [--format text|json|dot] [--no-cache]\n"
+	"\n"
+	"Every heavyweight lock of the PostgreSQL instance a core belongs to, as pg_locks\n"
+	"showed it (shared lock table and fast path), after every backend as\n"
+	"'pgmortem backends' shows them: what pg_stat_activity showed, pg_blocking_pids()\n"
+	"of every waiter, and who everyone ultimately waits on.\n"
+	"\n"
+	MERGED
+	"\n"
+	"Options:\n"
+	COMMON_OPTIONS
+	FORMAT_CACHE_OPTIONS
+	"\n"
+	EXIT_CODES;
 
 enum { OPT_LOCKS = 0x200 };
 
@@ -80,19 +107,20 @@ static int run(int argc, char **argv, bool locks, const char *cmd)
 	struct cli_common common;
 	cli_common_init(&common);
 	optind = 1;
+	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
-			return fputs(usage_text, stdout), EXIT_COMPLETE;
+			return fputs(locks ? locks_usage_text : usage_text, stdout), EXIT_COMPLETE;
 		if (opt == OPT_LOCKS) {
 			locks = true;
 			continue;
 		}
-		if (cli_parse_common(&common, opt, optarg, formats) <= 0)
-			return cli_usage_error(cmd, "invalid option");
+		if (!cli_take_option(&common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	if (optind >= argc)
-		return cli_usage_error(cmd, "expected one or more CORE files");
+		return cli_usage_error(cmd, "no core file given");
 	char *dir = cli_common_layout_cache(&common);
 	struct cli_instances s;
 	int rc = cli_instances_open(argv + optind, (size_t)(argc - optind), &common, locks, &s);

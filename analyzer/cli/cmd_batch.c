@@ -33,18 +33,21 @@ static const char usage_text[] =
 	"\n"
 	"Output: one JSON object per core (JSON Lines, in input order) on stdout or -o:\n"
 	"  {\"path\", \"status\": \"analyzed\"|\"failed\"|\"timeout\"|\"crashed\", \"error\",\n"
-	"   \"signature\", \"problem\": \"crash\"|\"stuck\"|null, \"seconds\", \"analysis\": {...}}\n"
+	"   \"signature\", \"problem\": \"crash\"|\"blocker\"|\"stuck\"|null, \"seconds\", \"analysis\": {...}}\n"
+	"(status \"crashed\": pgmortem's analysis of the core died, a bug to report)\n"
 	"and the cores grouped by signature on stderr.  A signature is the signal and\n"
 	"crashing function (crash:SIGSEGV:MemoryContextReset) or the wait and the\n"
 	"innermost PostgreSQL wait site (condition_variable:_bt_parallel_seize,\n"
 	"heavyweight_lock:ProcSleep relation, lwlock:BufferContent).  A problem is a\n"
-	"crash, or a wait on a condition variable, LWLock or heavyweight lock.\n"
+	"crash, a wait on a condition variable, LWLock or heavyweight lock, or a blocker:\n"
+	"a process that waits on nothing while others of its instance wait on it (the\n"
+	"core's wait-for graph, as 'pgmortem backends' shows it).\n"
 	"\n"
 	"Options:\n"
 	"  -j, --jobs N         cores analyzed at once (default: the number of CPUs)\n"
 	"      --timeout S      time limit per core in seconds, 0 for none (default 60)\n"
 	"  -o, --output FILE    write the JSON Lines to FILE instead of stdout\n"
-	"      --junit FILE     also write JUnit XML: a failure per crash or stuck wait,\n"
+	"      --junit FILE     also write JUnit XML: a failure per core with a problem,\n"
 	"                       an error per core that could not be analyzed\n"
 	"      --summary FMT    the grouped summary on stderr: text (default), json, none\n"
 	"  -e, --exe EXE        the postgres executable, if it moved since the crash\n"
@@ -67,9 +70,9 @@ static const char usage_text[] =
 	"Example:\n"
 	"  pgmortem batch /var/lib/systemd/coredump --junit cores.xml -o cores.jsonl\n"
 	"\n"
-	"Exit codes: 0 no core shows a problem, 1 some cores show crashes or stuck waits,\n"
-	"2 some cores could not be analyzed (failed, timed out, or crashed the analysis;\n"
-	"this wins over 1), 64 usage error.\n";
+	"Exit codes: 0 no core shows a problem, 1 some cores show crashes, blockers or stuck\n"
+	"waits, 2 some cores could not be analyzed (failed, timed out, or the analysis\n"
+	"died; this wins over 1), 64 usage error.\n";
 
 enum {
 	OPT_TIMEOUT = 0x200, OPT_JUNIT, OPT_SUMMARY, OPT_MAX_SIZE,
@@ -156,7 +159,7 @@ static void test_fault(const char *path, int out_fd)
 		for (;;)
 			pause();
 	if (strncmp(spec, "garbage", k) == 0) {
-		fputs("pgmortem: writing garbage as asked\n", stderr);
+		cli_error("writing garbage as asked");
 		_exit(write(out_fd, "{\"status\"", 9) < 0);
 	}
 }
@@ -168,7 +171,7 @@ static int job(void *arg, size_t index, int out_fd)
 	test_fault(b->inputs.items[b->pending[index]].path, out_fd);
 	struct pgm_error *err = pgm_batch_analyze(&b->inputs.items[b->pending[index]], &b->analyze, &rec);
 	if (err) {
-		fprintf(stderr, "%s\n", err->message);
+		cli_error("%s", err->message);
 		return 3;
 	}
 	const char *s = json_object_to_json_string_ext(rec, JSON_FLAGS);
@@ -352,7 +355,7 @@ static bool parse_size(const char *s, uint64_t *ret)
 	return true;
 }
 
-static int parse_option(struct batch_args *a, int opt, const char *arg)
+static int parse_option(struct batch_args *a, int opt, const char *arg, char **argv)
 {
 	static const char *const formats[] = { "text", NULL };
 	char *end;
@@ -379,14 +382,13 @@ static int parse_option(struct batch_args *a, int opt, const char *arg)
 		a->layout_from[a->n_layout_from++] = arg;
 		return 0;
 	case OPT_MAX_SIZE:
-		return parse_size(arg, &a->max_size) ? 0 : cli_usage_error("batch", "bad --max-size '%s'", arg);
+		return parse_size(arg, &a->max_size) ? 0 : cli_usage_error("batch", "--max-size %s: not a size such as 8G", arg);
 	case OPT_SUMMARY:
 		a->summary = strcmp(arg, "text") == 0 ? SUMMARY_TEXT : strcmp(arg, "json") == 0 ? SUMMARY_JSON
 			   : strcmp(arg, "none") == 0 ? SUMMARY_NONE : (enum summary_format)-1;
 		return (int)a->summary >= 0 ? 0 : cli_usage_error("batch", "--summary is text, json or none");
 	}
-	int handled = cli_parse_common(&a->common, opt, arg, formats);
-	return handled == 1 ? 0 : cli_usage_error("batch", "invalid option");
+	return cli_take_option(&a->common, opt, arg, formats, argv) ? 0 : EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, struct batch_args *a)
@@ -397,18 +399,19 @@ static int parse_args(int argc, char **argv, struct batch_args *a)
 	a->jobs = cpus > 0 ? (unsigned)cpus : 1;
 	a->timeout = 60;
 	optind = 1;
+	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:j:o:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":e:j:o:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == OPT_FORMAT)
 			return cli_usage_error("batch", "batch writes JSON Lines; --format does not apply");
-		int rc = parse_option(a, opt, optarg);
+		int rc = parse_option(a, opt, optarg, argv);
 		if (rc)
 			return rc;
 	}
 	if (optind == argc && !a->n_layout_from)
-		return cli_usage_error("batch", "expected at least one core file or directory");
+		return cli_usage_error("batch", "no core file or directory given");
 	if (a->common.no_cache && (a->common.cache_dir || a->n_layout_from))
 		return cli_usage_error("batch", "--no-cache excludes --cache-dir and --layout-from");
 	return -1;
@@ -463,12 +466,12 @@ static bool write_junit(const char *path, const struct pgm_batch_records *recs, 
 {
 	FILE *f = fopen(path, "we");
 	if (!f) {
-		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+		cli_error("%s: %s", path, strerror(errno));
 		return false;
 	}
 	pgm_batch_render_junit(f, recs, seconds);
 	if (fclose(f) != 0) {
-		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+		cli_error("%s: %s", path, strerror(errno));
 		return false;
 	}
 	return true;
@@ -486,7 +489,7 @@ static int finish(struct batch *b, double t0)
 	const struct batch_args *a = b->args;
 	bool ok = !b->out_failed;
 	if (b->out_failed)
-		fprintf(stderr, "pgmortem: %s: write failed\n", a->output ? a->output : "stdout");
+		cli_error("%s: write failed", a->output ? a->output : "stdout");
 	if (a->summary == SUMMARY_TEXT)
 		pgm_batch_render_summary_text(stderr, &b->records, a->common.color && isatty(STDERR_FILENO));
 	else if (a->summary == SUMMARY_JSON)
@@ -527,13 +530,13 @@ static bool read_jsonl(const char *path, struct pgm_batch_records *recs, size_t 
 	ssize_t len;
 	bool ok = f != NULL;
 	if (!f)
-		fprintf(stderr, "pgmortem: %s: %s\n", path, strerror(errno));
+		cli_error("%s: %s", path, strerror(errno));
 	while (ok && (len = getline(&line, &size, f)) >= 0) {
 		lineno++;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (!(ok = add_line(recs, cap, line, (size_t)len)))
-			fprintf(stderr, "pgmortem: %s:%zu: not a pgmortem batch record\n", path, lineno);
+			cli_error("%s:%zu: not a pgmortem batch record", path, lineno);
 	}
 	free(line);
 	if (f && f != stdin)
@@ -604,12 +607,12 @@ static int run(struct batch_args *a, char **paths, size_t n_paths)
 		goto out_free;
 	}
 	if (a->output && !(b.out = fopen(a->output, "we"))) {
-		fprintf(stderr, "pgmortem: %s: %s\n", a->output, strerror(errno));
+		cli_error("%s: %s", a->output, strerror(errno));
 		goto out_free;
 	}
 	err = run_pool(&b);
 	if (err) {
-		cli_report_error("batch", err);
+		cli_report_error(NULL, err);
 		pgm_error_destroy(err);
 	}
 	if (a->output && fclose(b.out) != 0)
@@ -639,7 +642,7 @@ static int prime(const struct batch_args *a, const char *dir)
 			pgm_error_destroy(err);
 			return EXIT_UNUSABLE;
 		}
-		fprintf(stderr, "pgmortem: layout of %s stored for build-id %s in %s\n",
+		cli_error("layout of %s stored for build-id %s in %s",
 			a->layout_from[i], id, dir);
 		free(id);
 	}

@@ -247,7 +247,7 @@ static int print_live(const struct gdb_context *c, const struct gdb_args *a,
 	char path[] = "/tmp/pgmortem-gdb.XXXXXX";
 	int fd = mkstemp(path);
 	if (fd < 0) {
-		fprintf(stderr, "pgmortem: gdb print: mkstemp %s: %s\n", path, strerror(errno));
+		cli_error("print: mkstemp %s: %s", path, strerror(errno));
 		return EXIT_UNUSABLE;
 	}
 	close(fd);
@@ -286,7 +286,7 @@ static int on_process(const struct gdb_context *c, const struct gdb_args *a)
 		lopts.given_regs = &c->regs;
 		lopts.given_tid = c->tid;
 	} else {
-		fprintf(stderr, "pgmortem: gdb gave no registers (rip, rsp): no stack\n");
+		cli_error("gdb gave no registers (rip, rsp): no stack");
 	}
 	if (strcmp(a->action, "print") == 0)
 		return print_live(c, a, &lopts);
@@ -309,7 +309,8 @@ static int parse_args(int argc, char **argv, struct gdb_args *a)
 	};
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (opt == 'h')
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == 'F')
@@ -317,7 +318,7 @@ static int parse_args(int argc, char **argv, struct gdb_args *a)
 		else if (opt == 'f')
 			a->format = optarg;
 		else
-			return cli_usage_error("gdb", "invalid option");
+			return cli_option_error(opt, argv);
 	}
 	if (optind < argc - 1)
 		return cli_usage_error("gdb", "expected one of analyze, backends, print");
@@ -352,11 +353,11 @@ int cmd_gdb(int argc, char **argv)
 		rc = on_process(&c, &a);
 	} else {
 		if (c.kind == GDB_NOTHING)
-			fputs("pgmortem: gdb has neither a process nor a core file: 'attach PID' or "
-			      "'core-file CORE' first\n", stderr);
+			cli_error("neither a process nor a core file in gdb: 'attach PID' or "
+				  "'core-file CORE' first");
 		else
-			fprintf(stderr, "pgmortem: gdb's process %d is on a '%s' connection: pgmortem reads "
-				"only a local process or a core file\n", (int)c.pid, c.connection);
+			cli_error("gdb's process %d is on a '%s' connection: pgmortem reads "
+				  "only a local process or a core file", (int)c.pid, c.connection);
 		rc = EXIT_UNUSABLE;
 	}
 	free(c.core);

@@ -99,6 +99,8 @@ static int run(int32_t pid, const struct cli_common *common, const struct pgm_li
 		err = pgm_program_create(t, &popts, &prog);
 	if (!err)
 		err = pgm_analyze(prog, NULL, &r);
+	/* the target's warnings (why it was not stopped) are in the report */
+	cli_report_warnings(context, NULL, prog);
 	if (err) {
 		cli_report_error(context, err);
 		pgm_error_destroy(err);
@@ -131,7 +133,7 @@ static bool read_registers(const char *path, struct pgm_regs *regs)
 {
 	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!in) {
-		fprintf(stderr, "pgmortem: live: --registers %s: %s\n", path, strerror(errno));
+		cli_error("--registers %s: %s", path, strerror(errno));
 		return false;
 	}
 	char *line = NULL;
@@ -144,8 +146,7 @@ static bool read_registers(const char *path, struct pgm_regs *regs)
 		fclose(in);
 	if ((seen & CLI_GDB_SEEN_RIP) && (seen & CLI_GDB_SEEN_RSP))
 		return true;
-	fprintf(stderr, "pgmortem: live: --registers %s: no rip and rsp lines as gdb's `info "
-		"registers` prints them\n", path);
+	cli_error("--registers %s: no rip and rsp lines as gdb's `info registers` prints them", path);
 	return false;
 }
 
@@ -159,8 +160,9 @@ int cmd_live(int argc, char **argv)
 	const char *regs_path = NULL;
 	cli_common_init(&common);
 	optind = 1;
+	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == OPT_FULL_STACK || opt == OPT_INSTANCE) {
@@ -181,13 +183,12 @@ int cmd_live(int argc, char **argv)
 				return cli_usage_error("live", "--debug-pause-stopped needs milliseconds (at most 600000)");
 			continue;
 		}
-		int handled = cli_parse_common(&common, opt, optarg, formats);
-		if (handled <= 0)
-			return cli_usage_error("live", "invalid option");
+		if (!cli_take_option(&common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	int32_t pid;
 	if (optind != argc - 1)
-		return cli_usage_error("live", "expected exactly one PID");
+		return cli_usage_error("live", optind == argc ? "no process id given" : "one process id at a time");
 	if (!cli_parse_pid(argv[optind], &pid))
 		return cli_usage_error("live", "'%s' is not a process id", argv[optind]);
 	if (regs_path && instance)

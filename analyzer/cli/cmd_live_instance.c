@@ -108,10 +108,12 @@ static size_t open_all(const int32_t *pids, size_t n, const struct cli_common *c
 	for (size_t i = 0; i < n; i++) {
 		struct cli_core *c = &s->cores[s->n_cores];
 		struct pgm_error *err = open_live(c, pids[i], common, lopts);
+		char context[32];
+		snprintf(context, sizeof(context), "process %d", (int)pids[i]);
+		/* all run one executable: its files and debuginfo are said once */
+		if (i == 0)
+			cli_report_warnings(context, NULL, c->program);
 		if (err) {
-			char context[32];
-			snprintf(context, sizeof(context), "process %d", (int)pids[i]);
-			cli_report_error(context, err);
 			pgm_error_destroy(err);
 			pgm_report_destroy(c->report);
 			pgm_instance_id_deinit(&c->id);
@@ -151,10 +153,21 @@ int cli_live_instance(int32_t pid, const struct cli_common *common, const struct
 		      bool full_stack)
 {
 	int32_t *pids = NULL;
+	char proc[32];
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+	if (access(proc, F_OK) != 0) {
+		cli_error("process %d: no such process", (int)pid);
+		return EXIT_UNUSABLE;
+	}
 	size_t n = instance_pids(pid, &pids);
-	if (!n) {
+	/* PID comes first, unless it is the postmaster: then only its children are listed */
+	if (!n || pids[0] != pid) {
 		free(pids);
-		fprintf(stderr, "pgmortem: process %d: no PostgreSQL backends found under its postmaster\n", (int)pid);
+		if (!n)
+			cli_error("process %d: no PostgreSQL backends found under its postmaster", (int)pid);
+		else
+			cli_error("process %d is the postmaster, or not a child of one: give the pid of a "
+				  "backend", (int)pid);
 		return EXIT_UNUSABLE;
 	}
 	struct cli_instances s = { 0 };
@@ -163,17 +176,15 @@ int cli_live_instance(int32_t pid, const struct cli_common *common, const struct
 	if (!s.cores || !s.instances) {
 		free(pids);
 		cli_instances_close(&s);
-		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
+		return cli_error("out of memory"), EXIT_UNUSABLE;
 	}
 	size_t failed = open_all(pids, n, common, lopts, &s);
 	free(pids);
-	struct pgm_error *err = NULL;
-	if (!s.n_cores || s.cores[0].target->pid != pid)
-		err = pgm_error_create(PGM_ERR_OS, "process %d could not be attached", (int)pid);
-	if (!err)
-		err = build(&s);
-	if (err) {
-		cli_report_error(NULL, err);
+	/* PID failed: open_all said why */
+	struct pgm_error *err = s.n_cores && s.cores[0].target->pid == pid ? build(&s) : NULL;
+	if (err || !s.n_cores || s.cores[0].target->pid != pid) {
+		if (err)
+			cli_report_error(NULL, err);
 		pgm_error_destroy(err);
 		cli_instances_close(&s);
 		return EXIT_UNUSABLE;

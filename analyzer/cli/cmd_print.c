@@ -20,9 +20,10 @@ static const char usage_text[] =
 	"pointers in hex.  A member in memory the core does not contain prints as\n"
 	"<not captured at 0x... (mapping ...)> and the rest carries on.\n"
 	"\n"
-	"EXPR is a small C expression:\n"
-	"  MyProc->pid   *MyLatch   ProcGlobal->allProcs[3].pid   held_lwlocks[0].lock\n"
-	"  &x   (BTParallelScanDescData *)0x7f...   (char *)p + 16\n"
+	"EXPR is a small C expression, in quotes for the shell ('->' and '*' are\n"
+	"redirection and globbing to it):\n"
+	"  'MyProc->pid'   '*MyLatch'   'ProcGlobal->allProcs[3].pid'   'held_lwlocks[0].lock'\n"
+	"  '&x'   '(BTParallelScanDescData *)0x7f...'   '(char *)p + 16'\n"
 	"  condition_variable.c:cv_sleep_target   a file-static of one file\n"
 	"  'frame 14 query_string'   a parameter or local of frame 14 (gdb's\n"
 	"                            numbering, inline frames included)\n"
@@ -35,6 +36,10 @@ static const char usage_text[] =
 	"  --sysroot DIR       find the process's files under DIR\n"
 	"  --format FORMAT     text (default) or json (\"schema\": 1)\n"
 	"  --help              this text\n"
+	"\n"
+	"Examples:\n"
+	"  pgmortem print core.14502 'MyProc->pid' 'ProcGlobal->allProcs[3].pid'\n"
+	"  pgmortem print core.14502 'frame 6 scan' --format json\n"
 	"\n"
 	"Exit codes: 0 every expression evaluated, 1 some failed (stderr says why),\n"
 	"2 nothing usable (unreadable core, no debuginfo), 64 usage error.\n";
@@ -59,7 +64,8 @@ static int parse_args(int argc, char **argv, struct print_args *a)
 	char *end;
 	cli_common_init(&a->common);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			fputs(usage_text, stdout);
 			return EXIT_COMPLETE;
@@ -67,14 +73,14 @@ static int parse_args(int argc, char **argv, struct print_args *a)
 		if (opt == OPT_THREAD) {
 			a->thread = strtoul(optarg, &end, 10);
 			if (*end || !*optarg)
-				return cli_usage_error("print", "print: bad --thread '%s'", optarg);
+				return cli_usage_error("print", "--thread %s: not a thread number", optarg);
 			continue;
 		}
-		if (cli_parse_common(&a->common, opt, optarg, formats) <= 0)
-			return cli_usage_error("print", "bad option");
+		if (!cli_take_option(&a->common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	if (argc - optind < 2)
-		return cli_usage_error("print", "print: a core file and at least one expression are required");
+		return cli_usage_error("print", "a core file and at least one expression are required");
 	a->core = argv[optind];
 	a->exprs = argv + optind + 1;
 	a->n_exprs = (size_t)(argc - optind - 1);

@@ -119,8 +119,9 @@ int cmd_snapshot(int argc, char **argv)
 	struct snap_args a = { .lopts = { .freeze_private = true } };
 	cli_common_init(&common);
 	optind = 1;
+	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "e:o:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":e:o:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return fputs(usage_text, stdout), EXIT_COMPLETE;
 		if (opt == 'o')
@@ -130,11 +131,11 @@ int cmd_snapshot(int argc, char **argv)
 		else if (opt == OPT_DEBUG_PAUSE) {
 			if (!cli_parse_ms(optarg, &a.lopts.debug_pause_stopped_ms))
 				return cli_usage_error("snapshot", "--debug-pause-stopped needs milliseconds");
-		} else if (cli_parse_common(&common, opt, optarg, formats) <= 0)
-			return cli_usage_error("snapshot", "invalid option");
+		} else if (!cli_take_option(&common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("snapshot", "expected exactly one PID");
+		return cli_usage_error("snapshot", optind == argc ? "no process id given" : "one process id at a time");
 	if (!cli_parse_pid(argv[optind], &a.pid))
 		return cli_usage_error("snapshot", "'%s' is not a process id", argv[optind]);
 	if (!a.output)

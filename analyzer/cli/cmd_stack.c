@@ -61,20 +61,12 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 			fputs(usage_text, stdout);
 			return EXIT_COMPLETE;
 		}
-		if (opt == ':')
-			return cli_usage_error("stack", "stack: option '%s' needs an argument",
-					       argv[optind - 1]);
-		int r = opt == '?' ? 0 : cli_parse_common(common, opt, optarg, formats);
-		if (r < 0) {
-			fputs("try 'pgmortem stack --help' for more information\n", stderr);
+		if (!cli_take_option(common, opt, optarg, formats, argv))
 			return EXIT_USAGE;
-		}
-		if (r == 0)
-			return cli_usage_error("stack", "stack: unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("stack", optind == argc ? "stack: a core file is required"
-							       : "stack: one core file at a time");
+		return cli_usage_error("stack", optind == argc ? "no core file given"
+							       : "one core file at a time");
 	*core = argv[optind];
 	common->renders_program_warnings = true;
 	return -1;

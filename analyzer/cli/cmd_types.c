@@ -57,7 +57,7 @@ static int split_positionals(int argc, char **argv, const char **core, char ***n
 			(*names)[(*n)++] = argv[i];
 		} else if (*core) {
 			free(*names);
-			return cli_usage_error("types", "types: two files given ('%s', '%s'); one core at most",
+			return cli_usage_error("types", "two files given ('%s', '%s'); one core at most",
 					       *core, argv[i]);
 		} else {
 			*core = argv[i];
@@ -74,23 +74,23 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 	int opt;
 	cli_common_init(common);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "e:", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":e:", longopts, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			fputs(usage_text, stdout);
 			return EXIT_COMPLETE;
 		}
-		int r = cli_parse_common(common, opt, optarg, formats);
-		if (r <= 0)
-			return cli_usage_error("types", "bad option");
+		if (!cli_take_option(common, opt, optarg, formats, argv))
+			return EXIT_USAGE;
 	}
 	*core = NULL;
 	int status = split_positionals(argc, argv, core, names, n);
 	if (status >= 0)
 		return status;
 	if (!*core && !common->exe)
-		status = cli_usage_error("types", "types: give an executable (-e EXE) or a core file");
+		status = cli_usage_error("types", "give an executable (-e EXE) or a core file");
 	else if (*n == 0)
-		status = cli_usage_error("types", "types: name at least one type");
+		status = cli_usage_error("types", "name at least one type");
 	if (status >= 0)
 		free(*names);
 	return status;

@@ -1,4 +1,5 @@
 /* Options and error reporting shared by the subcommands. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 		return 1;
 	case OPT_DEBUG_DIR:
 		if (common->n_debug_dirs == CLI_MAX_DEBUG_DIRS) {
-			fprintf(stderr, "pgmortem: at most %d --debug-dir options\n", CLI_MAX_DEBUG_DIRS);
+			cli_usage_error(NULL, "at most %d --debug-dir options", CLI_MAX_DEBUG_DIRS);
 			return -1;
 		}
 		common->debug_dirs[common->n_debug_dirs++] = arg;
@@ -55,7 +56,11 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 		return 1;
 	case OPT_FORMAT:
 		if (!format_allowed(arg, allowed_formats)) {
-			fprintf(stderr, "pgmortem: unknown --format '%s'\n", arg);
+			char list[64] = "";
+			for (const char *const *f = allowed_formats; *f; f++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 f == allowed_formats ? "" : f[1] ? ", " : " or ", *f);
+			cli_usage_error(NULL, "--format %s: the formats are %s", arg, list);
 			return -1;
 		}
 		common->format = strcmp(arg, "json") == 0 ? CLI_FORMAT_JSON
@@ -81,13 +86,22 @@ static void fetch_progress(void *arg, const struct pgm_fetch_progress *p)
 	if (tty)
 		fputs("\r\033[K", stderr);
 	if (p->failure && !common->renders_program_warnings)
-		fprintf(stderr, "pgmortem: warning: %s\n", p->failure);
+		cli_error("warning: %s", p->failure);
 	if (!tty || p->done)
 		return;
 	fprintf(stderr, "pgmortem: debuginfod: fetching the %s of %s: %.1f MB", p->what,
 		base_name(p->module), (double)p->bytes / 1e6);
 	if (p->total > 0)
 		fprintf(stderr, " of %.1f MB", (double)p->total / 1e6);
+}
+
+bool cli_take_option(struct cli_common *common, int opt, const char *arg,
+		     const char *const *allowed_formats, char **argv)
+{
+	int handled = opt == '?' || opt == ':' ? 0 : cli_parse_common(common, opt, arg, allowed_formats);
+	if (handled == 0)
+		cli_option_error(opt, argv);
+	return handled > 0;
 }
 
 void cli_program_options(const struct cli_common *common, struct pgm_program_options *opts)
@@ -101,23 +115,75 @@ void cli_program_options(const struct cli_common *common, struct pgm_program_opt
 	opts->sysroot = common->sysroot;
 }
 
+/*
+ * The command every message names: set once by main() before the command
+ * runs, like getopt's opterr, so that each of the many error sites need not
+ * carry it.
+ */
+static const char *command;
+
+void cli_set_command(const char *name)
+{
+	command = name;
+}
+
+/* "pgmortem: " and the command, the start of every line on stderr. */
+static void prefix(const char *cmd)
+{
+	if (!cmd)
+		cmd = command;
+	fprintf(stderr, "pgmortem: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	prefix(NULL);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void cli_report_error(const char *context, const struct pgm_error *err)
 {
-	if (context)
-		fprintf(stderr, "pgmortem: %s: %s\n", context, err->message);
-	else
-		fprintf(stderr, "pgmortem: %s\n", err->message);
+	prefix(NULL);
+	fprintf(stderr, "%s%s%s\n", context ? context : "", context ? ": " : "", err->message);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("pgmortem: ", stderr);
+	if (!cmd)
+		cmd = command;
+	prefix(cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ntry 'pgmortem %s%s--help' for more information\n", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, " (see 'pgmortem %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+int cli_option_error(int opt, char **argv)
+{
+	const char *given = argv[optind - 1];
+	if (opt == ':')
+		return cli_usage_error(NULL, "option '%s' needs an argument", given);
+	/* a short one may sit inside a cluster ("-xe"), and argv[optind - 1] be another word */
+	if (optopt > 0 && optopt < 128 && strncmp(given, "--", 2) != 0)
+		return cli_usage_error(NULL, "unknown option '-%c'", optopt);
+	return cli_usage_error(NULL, "unknown option '%s'", given);
+}
+
+void cli_report_warnings(const char *context, const struct pgm_target *target,
+			 struct pgm_program *program)
+{
+	size_t n = 0;
+	const char *const *warnings = program ? pgm_program_warnings(program, &n) : NULL;
+	for (size_t i = 0; target && i < target->n_warnings; i++)
+		cli_error("%s: warning: %s", context, target->warnings[i]);
+	for (size_t i = 0; i < n; i++)
+		cli_error("%s: warning: %s", context, warnings[i]);
 }
 
 char *cli_layout_cache_dir(const char *override)
@@ -184,6 +250,7 @@ bool cli_dwarf_open(const char *core, const struct cli_common *common, struct cl
 			err = pgm_program_create(d->target, &opts, &d->program);
 		if (!err)
 			err = pgm_dwarf_create(d->program, &d->dwarf);
+		cli_report_warnings(core, d->target, d->program);
 	}
 	if (!err)
 		return true;
@@ -217,6 +284,7 @@ static int open_core(struct cli_core *c, const struct cli_common *common)
 		err = pgm_instance_identify(c->program, &c->id);
 	if (!err)
 		err = pgm_analyze(c->program, NULL, &c->report);
+	cli_report_warnings(c->path, c->target, c->program);
 	if (err) {
 		cli_report_error(c->path, err);
 		pgm_error_destroy(err);
@@ -272,7 +340,7 @@ int cli_instances_open(char **paths, size_t n, const struct cli_common *common, 
 	s->cores = calloc(n, sizeof(*s->cores));
 	s->instances = calloc(n, sizeof(*s->instances));
 	if (!s->cores || !s->instances)
-		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
+		return cli_error("out of memory"), EXIT_UNUSABLE;
 	s->n_cores = n;
 	for (size_t i = 0; i < n; i++) {
 		s->cores[i].path = paths[i];
@@ -283,7 +351,7 @@ int cli_instances_open(char **paths, size_t n, const struct cli_common *common, 
 	/* decided before any report moves into its instance */
 	bool *first = calloc(n + 1, sizeof(*first));
 	if (!first)
-		return fputs("pgmortem: out of memory\n", stderr), EXIT_UNUSABLE;
+		return cli_error("out of memory"), EXIT_UNUSABLE;
 	for (size_t i = 0; i < n; i++) {
 		first[i] = s->cores[i].report != NULL;   /* the first usable core of its group */
 		for (size_t k = 0; k < i && first[i]; k++)

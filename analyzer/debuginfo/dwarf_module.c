@@ -3,10 +3,14 @@
  * lone file, and the cheap per-module indexes the lazy lookups start from
  * (ELF symbols with the source file of each local, the list of CUs).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <gelf.h>
@@ -94,11 +98,39 @@ static struct pgm_error *offline_callbacks(const char *const *dirs, size_t n, st
 	return NULL;
 }
 
+/*
+ * Why `path` is no ELF file, in the words a core is refused with; libdwfl
+ * says "not a valid ELF file" or ENOENT for an empty one.  The caller names
+ * the file.
+ */
+static struct pgm_error *check_elf_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return pgm_error_errno(errno, "open");
+	struct stat st;
+	unsigned char magic[SELFMAG];
+	struct pgm_error *err = NULL;
+	if (fstat(fd, &st) < 0)
+		err = pgm_error_errno(errno, "fstat");
+	else if (!S_ISREG(st.st_mode))
+		err = pgm_error_create(PGM_ERR_FORMAT, "not a regular file");
+	else if (st.st_size == 0)
+		err = pgm_error_create(PGM_ERR_FORMAT, "empty file, not an executable");
+	else if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+		 memcmp(magic, ELFMAG, SELFMAG) != 0)
+		err = pgm_error_create(PGM_ERR_FORMAT, "not an ELF file (no ELF magic)");
+	close(fd);
+	return err;
+}
+
 struct pgm_error *pgm_dwarf_open_file(const char *path, const char *const *debug_dirs,
 				      size_t n_debug_dirs, struct pgm_dwarf **ret)
 {
 	struct offline *o;
-	struct pgm_error *err = offline_callbacks(debug_dirs, n_debug_dirs, &o);
+	struct pgm_error *err = check_elf_file(path);
+	if (!err)
+		err = offline_callbacks(debug_dirs, n_debug_dirs, &o);
 	if (err)
 		return err;
 	struct pgm_dwarf *dw = calloc(1, sizeof(*dw));
@@ -116,7 +148,7 @@ struct pgm_error *pgm_dwarf_open_file(const char *path, const char *const *debug
 	}
 	Dwfl_Module *mod = dwfl_report_offline(dw->dwfl, path, path, -1);
 	if (!mod) {
-		err = pgm_error_wrap(pgm_error_libdwfl("dwfl_report_offline"), "%s", path);
+		err = pgm_error_libdwfl("dwfl_report_offline");
 		goto out_destroy;
 	}
 	dwfl_report_end(dw->dwfl, NULL, NULL);

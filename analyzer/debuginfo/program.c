@@ -292,6 +292,33 @@ static void classify_debuginfo(struct module_state *ms)
 		m->debuginfo_from = ms->debuginfo_from;
 }
 
+/*
+ * A live process's maps list every mapped file, and libdwfl makes each a
+ * module: locale archives and other data files are there, found, and no
+ * ELF; shared memory ("/dev/zero (deleted)", "/SYSV0052e2c1 (deleted)") has
+ * no file to find.  Nothing is missing.  (A deleted executable or library
+ * is read from the process's memory instead, without --sysroot.)
+ */
+static bool is_data_file(const struct pgm_program *prog, const char *name)
+{
+	static const char deleted[] = " (deleted)";
+	size_t len = strlen(name);
+	char *path;
+	unsigned char magic[SELFMAG];
+	if (len >= sizeof(deleted) - 1 && strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0)
+		return prog->target->kind == PGM_TARGET_LIVE;
+	if (name[0] != '/' || asprintf(&path, "%s%s", prog->sysroot ? prog->sysroot : "", name) < 0)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	free(path);
+	if (fd < 0)
+		return false;
+	bool data = pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+		    memcmp(magic, ELFMAG, SELFMAG) != 0;
+	close(fd);
+	return data;
+}
+
 static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 {
 	char hex[129], dir[3] = "";
@@ -304,7 +331,7 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 				 "the files the process ran, or --debug-dir DIR holding "
 				 ".build-id/%s/%s", name, hex, m->is_main ? "-e EXE, " : "", dir,
 				 hex + 2);
-	else if (!m->has_elf)
+	else if (!m->has_elf && !(m->name && is_data_file(prog, m->name)))
 		pgm_program_warn(prog, "cannot find %s: pass --sysroot DIR holding the files the "
 				 "process ran", name);
 	else if (m->is_main && !m->has_dwarf && m->build_id_len)

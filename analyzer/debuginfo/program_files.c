@@ -96,6 +96,33 @@ bool pgm_file_build_id_matches(int fd, const unsigned char *want, size_t want_le
 }
 
 /*
+ * libdwfl knows a live process's build-ids only from the files it finds,
+ * too late to check a candidate: the executable's is read from
+ * /proc/PID/exe, the file that runs even if replaced on disk since.
+ */
+static size_t live_exe_build_id(const struct module_state *ms, unsigned char *buf, size_t size)
+{
+	const struct pgm_target *t = ms->prog->target;
+	char path[64];
+	const void *id = NULL;
+	ssize_t len = -1;
+	if (t->kind != PGM_TARGET_LIVE || !ms->prog->modules[ms->index].is_main)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf)
+		len = dwelf_elf_gnu_build_id(elf, &id);
+	if (len > 0 && (size_t)len <= size)
+		memcpy(buf, id, (size_t)len);
+	elf_end(elf);
+	close(fd);
+	return len > 0 && (size_t)len <= size ? (size_t)len : 0;
+}
+
+/*
  * Opens `path` if it is the file `mod` ran, by build-id when the process's
  * build-id is known.  A mismatch is remembered and warned about once.
  */
@@ -106,7 +133,10 @@ static int open_candidate(struct module_state *ms, Dwfl_Module *mod, const char 
 	if (fd < 0)
 		return -1;
 	const unsigned char *want;
+	unsigned char running[64];
 	size_t want_len = pgm_module_build_id(mod, &want);
+	if (!want_len && (want_len = live_exe_build_id(ms, running, sizeof(running))))
+		want = running;
 	char have_hex[129];
 	if (want_len && !pgm_file_build_id_matches(fd, want, want_len, have_hex)) {
 		char want_hex[129];

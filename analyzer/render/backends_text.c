@@ -41,26 +41,73 @@ static void one_line(char *buf, size_t len, const char *s, size_t width)
 	buf[o] = '\0';
 }
 
-static void print_backend(FILE *out, const struct pgm_backend *b, bool brief)
+/*
+ * Tables whose columns are as wide as their widest cell (at least as wide as
+ * `min`), so a long application name or wait event shifts the columns after
+ * it on every row alike.  Each row is formatted twice: to measure, then to print.
+ */
+struct table {
+	size_t n_cols;
+	const int *min;          /* per column; 0: free text, never padded (the last) */
+	int width[12];
+};
+
+static void table_measure(struct table *t, const char *const *cells)
 {
-	char wait[96] = "", blocked[128] = "", query[QUERY_WIDTH + 1], leader[16] = "";
+	for (size_t i = 0; i < t->n_cols; i++) {
+		int len = (int)strlen(cells[i]);
+		if (t->width[i] < t->min[i])
+			t->width[i] = t->min[i];
+		if (len > t->width[i])
+			t->width[i] = len;
+	}
+}
+
+/* A row, without trailing blanks after its last non-empty cell. */
+static void table_print(FILE *out, const struct table *t, const char *const *cells)
+{
+	size_t n = t->n_cols;
+	while (n > 1 && !*cells[n - 1])
+		n--;
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%-*s", i ? " " : "  ", t->min[i] && i + 1 < n ? t->width[i] : 0, cells[i]);
+	fputc('\n', out);
+}
+
+enum { B_PID, B_TYPE, B_STATE, B_WAIT, B_LEADER, B_BLOCKED, B_CORE, B_APP, B_QUERY, B_COLS };
+static const char *const backend_titles[B_COLS] = {
+	"PID", "TYPE", "STATE", "WAIT", "LEADER", "BLOCKED", "CORE", "APPLICATION", "QUERY",
+};
+static const int backend_min[B_COLS] = { 7, 28, 20, 26, 6, 8, 5, 20, 0 };
+
+struct backend_cells {
+	char pid[16], wait[96], blocked[128], leader[16], query[QUERY_WIDTH + 1];
+	const char *cell[B_COLS];
+};
+
+static void backend_cells(const struct pgm_backend *b, struct backend_cells *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->pid, sizeof(c->pid), "%d", b->pid);
 	if (b->wait_event.type)
-		snprintf(wait, sizeof(wait), "%s/%s", b->wait_event.type, b->wait_event.name);
+		snprintf(c->wait, sizeof(c->wait), "%s/%s", b->wait_event.type, b->wait_event.name);
 	for (size_t i = 0; b->hwlock && b->hwlock->holders_known && i < b->hwlock->n_holders; i++) {
-		size_t used = strlen(blocked);
-		snprintf(blocked + used, sizeof(blocked) - used, "%s%d", i ? "," : "", b->hwlock->holders[i].pid);
+		size_t used = strlen(c->blocked);
+		snprintf(c->blocked + used, sizeof(c->blocked) - used, "%s%d", i ? "," : "", b->hwlock->holders[i].pid);
 	}
 	if (b->leader_pid)
-		snprintf(leader, sizeof(leader), "%d", b->leader_pid);
-	const char *type = b->prepared_xact ? "prepared transaction" : b->backend_type ? b->backend_type : b->status_known || b->status_changing ? "?" : "(no status entry)";
-	const char *state = b->status_changing ? "(changing)" : b->state ? b->state : "";
-	fprintf(out, "  %-7d %-28s %-20s %-26s %-6s %-8s %s", b->pid, type, state, wait, leader, blocked,
-		b->core ? "core " : "     ");
-	if (!brief) {
-		one_line(query, sizeof(query), b->prepared_xact ? b->gid : b->query, QUERY_WIDTH);
-		fprintf(out, " %-20s %s", b->application_name ? b->application_name : "", query);
-	}
-	fputc('\n', out);
+		snprintf(c->leader, sizeof(c->leader), "%d", b->leader_pid);
+	one_line(c->query, sizeof(c->query), b->prepared_xact ? b->gid : b->query, QUERY_WIDTH);
+	c->cell[B_PID] = c->pid;
+	c->cell[B_TYPE] = b->prepared_xact ? "prepared transaction" : b->backend_type ? b->backend_type
+			: b->status_known || b->status_changing ? "?" : "(no status entry)";
+	c->cell[B_STATE] = b->status_changing ? "(changing)" : b->state ? b->state : "";
+	c->cell[B_WAIT] = c->wait;
+	c->cell[B_LEADER] = c->leader;
+	c->cell[B_BLOCKED] = c->blocked;
+	c->cell[B_CORE] = b->core ? "core" : "";
+	c->cell[B_APP] = b->application_name ? b->application_name : "";
+	c->cell[B_QUERY] = c->query;
 }
 
 static bool in_graph(const struct pgm_graph *g, int32_t pid)
@@ -81,17 +128,26 @@ static bool worth_a_line(const struct pgm_instance *inst, const struct pgm_backe
 
 static void print_backends(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
 {
+	/* brief: up to CORE */
+	struct table t = { .n_cols = st->brief ? B_CORE + 1 : B_COLS, .min = backend_min };
+	struct backend_cells c;
 	size_t hidden = 0;
-	heading(out, st, "Backends", inst->n_backends);
-	fprintf(out, "  %-7s %-28s %-20s %-26s %-6s %-8s %s", "PID", "TYPE", "STATE", "WAIT", "LEADER", "BLOCKED", "CORE ");
-	if (!st->brief)
-		fprintf(out, " %-20s %s", "APPLICATION", "QUERY");
-	fputc('\n', out);
+	table_measure(&t, backend_titles);
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		if (st->brief && !worth_a_line(inst, &inst->backends[i]))
+			continue;
+		backend_cells(&inst->backends[i], &c);
+		table_measure(&t, c.cell);
+	}
+	heading(out, st, "Backends", inst->n_backends);
+	table_print(out, &t, backend_titles);
+	for (size_t i = 0; i < inst->n_backends; i++) {
+		if (st->brief && !worth_a_line(inst, &inst->backends[i])) {
 			hidden++;
-		else
-			print_backend(out, &inst->backends[i], st->brief);
+			continue;
+		}
+		backend_cells(&inst->backends[i], &c);
+		table_print(out, &t, c.cell);
 	}
 	if (hidden)
 		fprintf(out, "  (and %zu background processes: pgmortem backends shows them)\n", hidden);
@@ -107,29 +163,48 @@ static void append_column(void *arg, const struct pgm_field *x)
 		snprintf(buf + used, len - used, "%s%s=%" PRIu64, used ? " " : "", x->key, x->u);
 }
 
-static void print_tag(FILE *out, const struct pgm_lock_tag *t)
+enum { L_PID, L_TYPE, L_OBJECT, L_MODE, L_GRANTED, L_FASTPATH, L_VXACT, L_COLS };
+static const char *const lock_titles[L_COLS] = {
+	"PID", "LOCKTYPE", "OBJECT", "MODE", "GRANTED", "FASTPATH", "VXACT",
+};
+static const int lock_min[L_COLS] = { 7, 14, 44, 24, 7, 8, 0 };
+
+struct lock_cells {
+	char pid[16], object[160];
+	const char *cell[L_COLS];
+};
+
+static void lock_cells(const struct pgm_lock_row *l, struct lock_cells *c)
 {
-	char buf[160] = "";
-	pgm_lock_tag_fields(t, false, append_column, buf);
-	fprintf(out, " %-44s", buf);
+	memset(c, 0, sizeof(*c));
+	if (l->pid)
+		snprintf(c->pid, sizeof(c->pid), "%d", l->pid);
+	pgm_lock_tag_fields(&l->tag, false, append_column, c->object);
+	c->cell[L_PID] = c->pid;
+	c->cell[L_TYPE] = l->tag.locktype;
+	c->cell[L_OBJECT] = c->object;
+	c->cell[L_MODE] = l->mode;
+	c->cell[L_GRANTED] = l->granted ? "yes" : "NO";
+	c->cell[L_FASTPATH] = l->fastpath ? "yes" : "";
+	c->cell[L_VXACT] = l->virtualtransaction ? l->virtualtransaction : "";
 }
 
 static void print_locks(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
 {
+	struct table t = { .n_cols = L_COLS, .min = lock_min };
+	struct lock_cells c;
+	table_measure(&t, lock_titles);
+	for (size_t i = 0; i < inst->n_locks; i++) {
+		lock_cells(&inst->locks[i], &c);
+		table_measure(&t, c.cell);
+	}
 	heading(out, st, "Locks", inst->n_locks);
 	if (!inst->locks_known)
 		fputs("  the shared lock table could not be walked (see Problems)\n", out);
-	fprintf(out, "  %-7s %-14s %-44s %-24s %-7s %-8s %s\n", "PID", "LOCKTYPE", "OBJECT", "MODE", "GRANTED",
-		"FASTPATH", "VXACT");
+	table_print(out, &t, lock_titles);
 	for (size_t i = 0; i < inst->n_locks; i++) {
-		const struct pgm_lock_row *l = &inst->locks[i];
-		char pid[16] = "";
-		if (l->pid)
-			snprintf(pid, sizeof(pid), "%d", l->pid);
-		fprintf(out, "  %-7s %-14s", pid, l->tag.locktype);
-		print_tag(out, &l->tag);
-		fprintf(out, " %-24s %-7s %-8s %s\n", l->mode, l->granted ? "yes" : "NO", l->fastpath ? "yes" : "",
-			l->virtualtransaction ? l->virtualtransaction : "");
+		lock_cells(&inst->locks[i], &c);
+		table_print(out, &t, c.cell);
 	}
 }
 

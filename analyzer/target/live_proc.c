@@ -121,10 +121,12 @@ struct pgm_error *live_read_identity(struct live_target *lt)
 	struct pgm_error *err = live_read_file(proc_path(t->pid, "auxv", path, sizeof(path)), &auxv, &len);
 	if (err) {
 		int errnum = err->errnum;
+		char what[80];
 		pgm_error_destroy(err);
 		if (errnum == ENOENT || errnum == ESRCH)
 			return live_no_such_process();
-		return live_permission_error(t->pid, lt->facts.uid, "reading /proc/PID/auxv", errnum);
+		snprintf(what, sizeof(what), "reading %s", path);
+		return live_permission_error(t->pid, lt->facts.uid, what, errnum);
 	}
 	t->auxv = (uint8_t *)auxv;
 	t->auxv_len = len;

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -122,14 +123,34 @@ static const char *machine_name(unsigned machine)
 	}
 }
 
+struct pgm_error *pgm_core_check_header(const void *buf, size_t len)
+{
+	const uint8_t *id = buf;
+	if (len == 0)
+		return pgm_error_create(PGM_ERR_FORMAT, "empty file, not a core");
+	if (len < SELFMAG || memcmp(id, ELFMAG, SELFMAG) != 0)
+		return pgm_error_create(PGM_ERR_FORMAT, "not an ELF file (no ELF magic)");
+	if (len < sizeof(Elf64_Ehdr))
+		return pgm_error_create(PGM_ERR_FORMAT, "truncated in the ELF header (file has %zu of %zu bytes)",
+					len, sizeof(Elf64_Ehdr));
+	/* e_type sits at the same offset in both classes */
+	uint16_t type;
+	memcpy(&type, id + offsetof(Elf64_Ehdr, e_type), sizeof(type));
+	if (id[EI_DATA] == ELFDATA2MSB)
+		type = (uint16_t)(type >> 8 | type << 8);
+	if (type != ET_CORE)
+		return pgm_error_create(PGM_ERR_FORMAT, "not a core file (ELF type %s)",
+					type == ET_EXEC ? "ET_EXEC, an executable"
+					: type == ET_DYN ? "ET_DYN, a shared object or PIE"
+					: type == ET_REL ? "ET_REL, an object file"
+							 : "unknown");
+	return NULL;
+}
+
+/* A core, but one of a machine or ELF flavour pgmortem does not read. */
 static struct pgm_error *check_ident(const struct core_target *core)
 {
 	const uint8_t *id = core->map;
-	if (core->size < SELFMAG || memcmp(id, ELFMAG, SELFMAG) != 0)
-		return pgm_error_create(PGM_ERR_FORMAT, "not an ELF file (no ELF magic)");
-	if (core->size < EI_NIDENT)
-		return pgm_error_create(PGM_ERR_FORMAT, "truncated in the ELF header (file has %zu bytes)",
-					core->size);
 	if (id[EI_CLASS] == ELFCLASS32)
 		return pgm_error_create(PGM_ERR_UNSUPPORTED,
 					"32-bit (ELFCLASS32) core: architecture not supported, only x86_64");
@@ -145,20 +166,12 @@ static struct pgm_error *check_ident(const struct core_target *core)
 
 static struct pgm_error *check_ehdr(const struct core_target *core, Elf64_Ehdr *eh)
 {
-	struct pgm_error *err = check_ident(core);
+	struct pgm_error *err = pgm_core_check_header(core->map, core->size);
+	if (!err)
+		err = check_ident(core);
 	if (err)
 		return err;
-	if (core->size < sizeof(*eh))
-		return pgm_error_create(PGM_ERR_FORMAT,
-					"truncated in the ELF header (file has %zu of %zu bytes)",
-					core->size, sizeof(*eh));
 	memcpy(eh, core->map, sizeof(*eh));
-	if (eh->e_type != ET_CORE)
-		return pgm_error_create(PGM_ERR_FORMAT, "not a core file (ELF type %s)",
-					eh->e_type == ET_EXEC ? "ET_EXEC, an executable"
-					: eh->e_type == ET_DYN ? "ET_DYN, a shared object or PIE"
-					: eh->e_type == ET_REL ? "ET_REL, an object file"
-							       : "unknown");
 	if (eh->e_machine != EM_X86_64)
 		return pgm_error_create(PGM_ERR_UNSUPPORTED,
 					"architecture %s (e_machine %u) not supported, only x86_64",

@@ -262,9 +262,12 @@ static struct pgm_error *open_mem(struct live_target *lt)
 	lt->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (lt->mem_fd >= 0)
 		return NULL;
-	if (errno == ENOENT || errno == ESRCH)
+	int errnum = errno;
+	if (errnum == ENOENT || errnum == ESRCH)
 		return live_no_such_process();
-	return live_permission_error(lt->base.pid, lt->facts.uid, "opening /proc/PID/mem", errno);
+	char what[80];
+	snprintf(what, sizeof(what), "opening %s", path);
+	return live_permission_error(lt->base.pid, lt->facts.uid, what, errnum);
 }
 
 static struct pgm_error *live_attach(struct live_target *lt, const struct pgm_live_options *opts)

@@ -95,9 +95,11 @@ enum pgm_batch_problem {
 	PGM_PROBLEM_NONE,
 	PGM_PROBLEM_CRASH,     /* died of a signal while running (not in a recognised wait) */
 	PGM_PROBLEM_STUCK,     /* waits on a condition variable, LWLock or heavyweight lock */
+	PGM_PROBLEM_BLOCKER,   /* waits on nobody, and other processes of its instance wait on it
+				  (a root of the wait-for graph); set by pgm_batch_analyze() */
 };
 
-/* "crash", "stuck", NULL for none */
+/* "crash", "stuck", "blocker", NULL for none */
 const char *pgm_batch_problem_name(enum pgm_batch_problem p);
 
 /*

@@ -147,6 +147,15 @@ bool pgm_target_auxv(const struct pgm_target *t, uint64_t type, uint64_t *ret);
 void pgm_target_destroy(struct pgm_target *t);
 
 /*
+ * Whether the first `len` bytes of a file (all of it if shorter than an ELF
+ * header) can start a core: NULL, or the PGM_ERR_FORMAT error saying what
+ * the file is instead ("empty file, not a core", "not an ELF file (no ELF
+ * magic)", "not a core file (ELF type ET_DYN, a shared object or PIE)").
+ * pgm_target_core_open() refuses with the same words.
+ */
+struct pgm_error *pgm_core_check_header(const void *buf, size_t len);
+
+/*
  * Core-file backend: mmaps the core and parses program headers and notes
  * (NT_PRSTATUS per thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE).
  * A malformed file is one PGM_ERR_FORMAT error naming the problem.

@@ -19,6 +19,8 @@ require() {
 if [[ -z ${PGMORTEM_SCENARIO_DIR:-} ]]; then
     PGMORTEM_SCENARIO_DIR=$(mktemp -d /tmp/pgm-scenarios.XXXXXX)
     export PGMORTEM_SCENARIO_DIR
+    echo "note: this test's scenario cores go to $PGMORTEM_SCENARIO_DIR and stay there:" \
+         "remove it when done, or set PGMORTEM_SCENARIO_DIR to share one directory" >&2
 fi
 
 # scenario NAME PG  -> prints the scenario's output directory, running the

@@ -1,0 +1,144 @@
+/*
+ * The text tables of `pgmortem backends` and `locks`: a column is as wide as
+ * its widest cell, so a long application name, state or lock object shifts
+ * the columns after it on every row alike, and no line ends in blanks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pgmortem/instance.h"
+#include "render/backends_render.h"
+
+static void add_backend(struct pgm_instance *inst, int32_t pid, const char *type, const char *state,
+			const char *app, const char *query)
+{
+	struct pgm_backend *b = &inst->backends[inst->n_backends++];
+	b->pid = pid;
+	b->backend_type = strdup(type);
+	b->status_known = true;
+	b->state = strdup(state);
+	b->application_name = strdup(app);
+	b->query = strdup(query);
+}
+
+static void add_lock(struct pgm_instance *inst, int32_t pid, const char *mode, bool tuple)
+{
+	struct pgm_lock_row *l = &inst->locks[inst->n_locks++];
+	l->pid = pid;
+	l->mode = strdup(mode);
+	l->granted = true;
+	l->virtualtransaction = strdup("3/6");
+	l->tag.locktype = strdup(tuple ? "tuple" : "relation");
+	l->tag.has_database = l->tag.has_relation = true;
+	l->tag.database = 16384;
+	l->tag.relation = 2147483647;
+	l->tag.has_page = l->tag.has_tuple = tuple;
+	l->tag.page = 4294967295u;
+	l->tag.tuple = 65535;
+}
+
+static struct pgm_instance *instance(void)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	assert_non_null(inst);
+	inst->source_path = strdup("core.100");
+	inst->backends = calloc(3, sizeof(*inst->backends));
+	inst->locks = calloc(2, sizeof(*inst->locks));
+	assert_non_null(inst->backends);
+	assert_non_null(inst->locks);
+	inst->backends_known = inst->locks_known = true;
+	add_backend(inst, 100, "client backend", "active", "psql", "select 1");
+	/* NAMEDATALEN - 1 characters, and the longest state pg_stat_activity has */
+	add_backend(inst, 2000001, "client backend", "idle in transaction (aborted)",
+		    "an-application-name-of-the-longest-length-postgresql-allows-63ch", "select 2");
+	add_backend(inst, 102, "autovacuum worker", "", "", "");
+	add_lock(inst, 100, "AccessShareLock", false);
+	add_lock(inst, 2000001, "ShareUpdateExclusiveLock", true);
+	return inst;
+}
+
+/* not inlined: GCC 12 takes the memstream's buffer for a dangling local */
+__attribute__((noinline)) static char *render(const struct pgm_instance *inst, bool locks)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	struct pgm_instance_style st = { .locks = locks };
+	pgm_render_instance_text(m, inst, &st);
+	fclose(m);
+	return buf;
+}
+
+/* The start of the line that contains `word`. */
+static const char *line_with(const char *text, const char *word)
+{
+	const char *p = strstr(text, word);
+	assert_non_null(p);
+	while (p > text && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+static size_t column_of(const char *line, const char *word)
+{
+	const char *end = strchr(line, '\n'), *p = strstr(line, word);
+	assert_non_null(p);
+	assert_true(p < end);
+	return (size_t)(p - line);
+}
+
+/* A cell that must start, on the line that holds `row`, where `title` does in the header. */
+struct under {
+	const char *title, *row, *cell;
+};
+
+static void expect_table(bool locks, const char *header, const struct under *u, size_t n)
+{
+	struct pgm_instance *inst = instance();
+	char *text = render(inst, locks);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(column_of(line_with(text, u[i].row), u[i].cell),
+				 column_of(line_with(text, header), u[i].title));
+	assert_null(strstr(text, " \n"));
+	free(text);
+	pgm_instance_destroy(inst);
+}
+
+static void backends_columns_follow_the_longest_cell(void **state)
+{
+	(void)state;
+	static const char long_row[] = "an-application-name";
+	static const struct under u[] = {
+		{ "APPLICATION", "psql", "psql" }, { "APPLICATION", long_row, long_row },
+		{ "QUERY", "psql", "select 1" }, { "QUERY", long_row, "select 2" },
+		{ "STATE", "psql", "active" }, { "STATE", long_row, "idle in transaction" },
+	};
+	expect_table(false, "APPLICATION", u, sizeof(u) / sizeof(u[0]));
+}
+
+static void locks_columns_follow_the_longest_cell(void **state)
+{
+	(void)state;
+	static const char rel_row[] = "AccessShareLock", tuple_row[] = "ShareUpdateExclusiveLock";
+	static const struct under u[] = {
+		{ "MODE", rel_row, rel_row }, { "MODE", tuple_row, tuple_row },
+		{ "VXACT", rel_row, "3/6" }, { "VXACT", tuple_row, "3/6" },
+	};
+	expect_table(true, "LOCKTYPE", u, sizeof(u) / sizeof(u[0]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(backends_columns_follow_the_longest_cell),
+		cmocka_unit_test(locks_columns_follow_the_longest_cell),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
