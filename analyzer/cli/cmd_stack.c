@@ -173,14 +173,16 @@ int cmd_stack(int argc, char **argv)
 	int status = parse_args(argc, argv, &common, &core);
 	if (status >= 0)
 		return status;
-	struct pgm_target *target;
-	struct pgm_error *err = pgm_target_core_open(core, common.sysroot, &target);
-	if (err) {
-		cli_report_error(core, err);
-		pgm_error_destroy(err);
-		return EXIT_UNUSABLE;
+	/* a core, or a bundle: each of its captures in turn */
+	struct cli_targets targets = { 0 };
+	status = cli_open_path(core, &common, &targets);
+	for (size_t i = 0; i < targets.n; i++) {
+		if (i && common.format != CLI_FORMAT_JSON)
+			fputc('\n', stdout);
+		int s = show_stacks(core, targets.items[i].target, &common);
+		status = s > status ? s : status;
+		pgm_target_destroy(targets.items[i].target);
 	}
-	status = show_stacks(core, target, &common);
-	pgm_target_destroy(target);
+	free(targets.items);
 	return status;
 }
