@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"Several cores of one instance (same cluster, postmaster and shared memory segment)\n"
 	"are merged: each adds its process's private state, so the holder of an LWLock is\n"
 	"named when its core is given.  Cores of different instances are shown apart.\n"
+	"A support bundle (pgmortem bundle) stands for the cores it was made from.\n"
 	"\n"
 	"Options:\n"
 	"  -e, --exe EXE        the postgres executable (default: found from the core)\n"

@@ -8,7 +8,7 @@
 #include "pgmortem/target.h"
 
 static const char usage_text[] =
-	"usage: pgmortem stack CORE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
+	"usage: pgmortem stack CORE|BUNDLE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
 	"                      [--format text|json]\n"
 	"\n"
 	"Prints the stack of every thread in CORE the way gdb's `bt` does, inline\n"

@@ -158,7 +158,8 @@ static bool put_varint(struct out *o, uint64_t v)
 /*
  * Overwrites the bytes of r (already copied to `dst`) that private ranges
  * cover: "<redacted>" from each range's start, cut to leave a NUL, then
- * NULs.  Ranges are applied by start, so a later text keeps its own mark.
+ * NULs (only NULs for an empty text).  Ranges are applied by start, so a
+ * later text keeps its own mark.
  */
 static size_t redact_range(const struct pgm_read_range *r, uint8_t *dst,
 			   const struct pgm_read_range *priv, size_t n_priv)
@@ -172,6 +173,9 @@ static size_t redact_range(const struct pgm_read_range *r, uint8_t *dst,
 		size_t mark = priv[i].end - priv[i].start - 1;
 		if (mark > strlen(REDACTED))
 			mark = strlen(REDACTED);
+		/* an empty text stays empty: only what follows its NUL (older texts) goes */
+		if (priv[i].start >= r->start && r->data[priv[i].start - r->start] == 0)
+			mark = 0;
 		for (uint64_t x = lo; x < hi; x++)
 			dst[x - r->start] = x - priv[i].start < mark ? (uint8_t)REDACTED[x - priv[i].start] : 0;
 		hits++;

@@ -82,7 +82,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 static struct pgm_error *read_whole(const char *path, uint8_t **ret, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return pgm_error_errno(errno, "open");
 	struct stat st;
@@ -291,13 +291,18 @@ static struct pgm_error *load_parts(struct pgm_bundle_file *b, const uint8_t *fi
 	return err;
 }
 
+/* Only regular files are opened: opening a FIFO blocks, a tape rewinds. */
 bool pgm_bundle_file_is_bundle(const char *path)
 {
 	char magic[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return false;
-	bool yes = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	bool yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		   read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
 		   memcmp(magic, PGM_BUNDLE_MAGIC, sizeof(magic)) == 0;
 	close(fd);
 	return yes;
