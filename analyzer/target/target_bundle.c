@@ -355,7 +355,8 @@ static struct pgm_error *load_identity(json_object *p, struct bundle_target *bt)
 		return err;
 	}
 	t->pid = (int32_t)pid;
-	bt->origin.kind = kind && strcmp(kind, "live") == 0 ? PGM_TARGET_LIVE : PGM_TARGET_CORE;
+	bt->origin.kind = !kind || !strcmp(kind, "core") ? PGM_TARGET_CORE
+			  : !strcmp(kind, "live") ? PGM_TARGET_LIVE : PGM_TARGET_MEMORY;
 	if (!kind || (strcmp(kind, "live") && strcmp(kind, "core") && strcmp(kind, "memory")))
 		err = pgm_error_create(PGM_ERR_FORMAT, "bad \"kind\"");
 	if (!err && !t->path && !(t->path = strdup("?")))

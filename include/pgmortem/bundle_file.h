@@ -90,7 +90,7 @@ struct pgm_bundle_file;
 struct pgm_bundle_origin {
 	const char *bundle_path;     /* the bundle file, as opened */
 	size_t capture;              /* this capture's index in it */
-	enum pgm_target_kind kind;   /* PGM_TARGET_CORE or PGM_TARGET_LIVE */
+	enum pgm_target_kind kind;   /* PGM_TARGET_CORE, _LIVE, or _MEMORY (tests) */
 	bool redacted;               /* private texts were overwritten (pgmortem/bundle.h) */
 };
 
