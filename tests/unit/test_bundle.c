@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -346,6 +347,36 @@ static void swapped_part_is_a_hash_mismatch(void **state)
 	free(fb);
 }
 
+/*
+ * The fuzzing harness (fuzz/fuzz_bundle.c) over its seeds, as fuzz/replay.c
+ * runs it when not fuzzing: real bundles, whole and as parts.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fuzz_harness_replays_seeds(void **state)
+{
+	(void)state;
+	const char *dir_path = getenv("PGM_FUZZ_BUNDLE_SEEDS");
+	if (!dir_path)
+		skip();
+	DIR *d = opendir(dir_path);
+	assert_non_null(d);
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", dir_path, e->d_name);
+		uint8_t *buf = slurp(path, &len);
+		assert_int_equal(LLVMFuzzerTestOneInput(buf, len), 0);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +385,7 @@ int main(void)
 		cmocka_unit_test(redaction_overwrites_private_texts),
 		cmocka_unit_test(every_damage_is_refused),
 		cmocka_unit_test(swapped_part_is_a_hash_mismatch),
+		cmocka_unit_test(fuzz_harness_replays_seeds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
