@@ -151,8 +151,10 @@ static bool hash_matches(const uint8_t *data, size_t len, const uint8_t want[32]
 
 static struct pgm_error *read_manifest(struct pgm_bundle_file *b, const uint8_t *file, size_t len)
 {
-	if (len < PGM_BUNDLE_HEADER_SIZE || memcmp(file, PGM_BUNDLE_MAGIC, 8) != 0)
+	if (len < 8 || memcmp(file, PGM_BUNDLE_MAGIC, 8) != 0)
 		return bad("header: not a pgmortem bundle (bad magic)");
+	if (len < PGM_BUNDLE_HEADER_SIZE)
+		return bad("header: truncated (%zu bytes of %d)", len, PGM_BUNDLE_HEADER_SIZE);
 	uint32_t version = get_u32(file + 8), hsize = get_u32(file + 12);
 	if (version != PGM_BUNDLE_VERSION)
 		return bad("header: format version %" PRIu32 ", this pgmortem reads version %d", version,
