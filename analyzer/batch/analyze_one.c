@@ -144,7 +144,8 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 		pgm_error_destroy(err);
 		err = e2;
 	}
-	if (prog && r && opts->debuginfo_cache)
+	/* a bundle's module paths are its maker's, never files to open here */
+	if (prog && r && opts->debuginfo_cache && !in->bundle)
 		pgm_batch_cache_debuginfo(prog, opts->debuginfo_cache);
 	pgm_report_destroy(r);
 	pgm_program_destroy(prog);
