@@ -14,6 +14,7 @@
 
 #include "pgmortem/analyze.h"
 #include "pgmortem/batch.h"
+#include "pgmortem/bundle_file.h"
 #include "render/report_render.h"
 
 static struct pgm_error *failed(const char *message, struct json_object **ret)
@@ -45,6 +46,17 @@ static struct pgm_error *open_core(const struct pgm_batch_input *in, uint64_t ca
 		return pgm_error_wrap(err, "decompression");
 	snprintf(path, path_len, "/proc/self/fd/%d", *mfd);
 	return NULL;
+}
+
+static struct pgm_error *open_bundle_capture(const struct pgm_batch_input *in, struct pgm_target **ret)
+{
+	struct pgm_bundle_file *b;
+	struct pgm_error *err = pgm_bundle_file_open(in->path, &b);
+	if (err)
+		return err;
+	err = pgm_target_bundle_open(b, in->capture, ret);
+	pgm_bundle_file_release(b);
+	return err;
 }
 
 static void set_source_path(json_object *analysis, const char *path)
@@ -124,6 +136,8 @@ static struct pgm_error *describe(const struct pgm_batch_input *in, struct pgm_t
 	json_object_object_add(o, "signature", json_object_new_string(sig));
 	json_object_object_add(o, "problem", problem_name ? json_object_new_string(problem_name) : NULL);
 	json_object_object_add(o, "compression", json_object_new_string(pgm_compression_name(in->compression)));
+	if (in->bundle)
+		json_object_object_add(o, "bundle_capture", json_object_new_int64((int64_t)in->capture));
 	json_object_object_add(o, "layout_cache", json_object_new_string(cache));
 	if (note)
 		json_object_object_add(o, "layout_cache_note", json_object_new_string(note));
@@ -146,7 +160,9 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 	struct pgm_program *prog = NULL;
 	struct pgm_report *r = NULL;
 	struct pgm_error *err = open_core(in, opts->decompress_cap, &mfd, path, sizeof(path));
-	if (!err)
+	if (!err && in->bundle)
+		err = open_bundle_capture(in, &t);
+	else if (!err)
 		err = pgm_target_core_open(path, opts->program.sysroot, &t);
 	if (!err)
 		err = pgm_program_create(t, &opts->program, &prog);
@@ -162,7 +178,8 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 		pgm_error_destroy(err);
 		err = e2;
 	}
-	if (analyzed && opts->debuginfo_cache)
+	/* a bundle's module paths are its maker's, never files to open here */
+	if (analyzed && opts->debuginfo_cache && !in->bundle)
 		pgm_batch_cache_debuginfo(prog, opts->debuginfo_cache);
 	pgm_report_destroy(r);
 	pgm_program_destroy(prog);

@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "pgmortem/batch.h"
+#include "pgmortem/bundle_file.h"
 
 #define MAX_DEPTH 64
 
 struct file_id {
 	dev_t dev;
 	ino_t ino;
+	size_t capture;   /* of a bundle: its captures are inputs of one file */
 };
 
 struct walk {
@@ -50,9 +52,30 @@ static struct pgm_error *add(struct walk *w, const char *path, const struct stat
 	char *copy = strdup(path);
 	if (!copy)
 		return pgm_error_destroy(why), &pgm_enomem;
-	w->files[in->n] = st ? (struct file_id){ st->st_dev, st->st_ino } : (struct file_id){ 0, 0 };
-	in->items[in->n++] = (struct pgm_batch_input){ copy, explicit_path, c, why };
+	w->files[in->n] = st ? (struct file_id){ st->st_dev, st->st_ino, 0 } : (struct file_id){ 0, 0, 0 };
+	in->items[in->n++] = (struct pgm_batch_input){ copy, explicit_path, c, why, false, 0 };
 	return NULL;
+}
+
+/* Each capture of the bundle at path is an input; a bad bundle is one failed input. */
+static struct pgm_error *add_bundle(struct walk *w, const char *path, const struct stat *st, bool explicit_path)
+{
+	struct pgm_bundle_file *b;
+	struct pgm_error *why = pgm_bundle_file_open(path, &b);
+	if (why == &pgm_enomem)
+		return why;
+	size_t n = why ? 1 : pgm_bundle_file_captures(b);
+	struct pgm_error *err = NULL;
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!(err = add(w, path, st, explicit_path, PGM_COMPRESSION_NONE, i ? NULL : why))) {
+			w->out->items[w->out->n - 1].bundle = true;
+			w->out->items[w->out->n - 1].capture = i;
+			w->files[w->out->n - 1].capture = i;
+		}
+	}
+	if (!why)
+		pgm_bundle_file_release(b);
+	return err;
 }
 
 /* Never opens a FIFO or a device (opening a tape rewinds it); reads only regular files. */
@@ -82,6 +105,8 @@ static struct pgm_error *add_file(struct walk *w, const char *path, const struct
 				  bool explicit_path)
 {
 	enum pgm_compression c = PGM_COMPRESSION_NONE;
+	if (pgm_bundle_file_is_bundle(path))
+		return add_bundle(w, path, st, explicit_path);
 	struct pgm_error *why = probe_path(path, &c);
 	if (why == &pgm_enomem)
 		return why;
@@ -99,6 +124,8 @@ static int compare_ids(const void *a, const void *b)
 		return x->dev < y->dev ? -1 : 1;
 	if (x->ino != y->ino)
 		return x->ino < y->ino ? -1 : 1;
+	if (x->capture != y->capture)
+		return x->capture < y->capture ? -1 : 1;
 	return x < y ? -1 : x > y;   /* the first in input order first */
 }
 
@@ -116,7 +143,8 @@ static struct pgm_error *drop_duplicates(struct walk *w)
 	for (size_t i = 1; i < in->n; i++) {
 		size_t k = (size_t)(order[i] - w->files);
 		const struct file_id *a = order[i - 1], *b = order[i];
-		drop[k] = b->ino && a->dev == b->dev && a->ino == b->ino && !in->items[k].explicit_path;
+		drop[k] = b->ino && a->dev == b->dev && a->ino == b->ino && a->capture == b->capture &&
+			  !in->items[k].explicit_path;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < in->n; i++) {

@@ -42,6 +42,7 @@ struct cli_common {
 	const char *layout_cache;                 /* set by cli_common_layout_cache() */
 	bool color;                               /* TTY and no NO_COLOR */
 	bool renders_program_warnings;            /* the command prints them (stack): not again on stderr */
+	bool record_reads;                        /* pgmortem bundle: targets record what is read */
 };
 
 /* getopt_long ids for the shared options; commands add theirs above 0x200. */
@@ -147,11 +148,19 @@ int cmd_locks(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 struct pgm_live_options;
 /* pgmortem live --instance PID (cmd_live_instance.c). */
 int cli_live_instance(int32_t pid, const struct cli_common *common,
 		      const struct pgm_live_options *lopts, bool full_stack);
+
+/*
+ * The processes of PID's instance: PID first, then every other child of
+ * its postmaster, by pid.  *ret (malloc'ed, the caller frees it) has the
+ * count returned; 0 if none were found.
+ */
+size_t cli_instance_pids(int32_t pid, int32_t **ret);
 
 /* pgmortem live PID without --instance (cmd_live.c): the exit status. */
 int cli_live_run(int32_t pid, const struct cli_common *common,
@@ -194,8 +203,29 @@ struct cli_instances {
 	struct pgm_instance **instances;   /* one per group, in the order of their first core */
 	size_t n_instances;
 };
+/* Each path is a core or a bundle (by content): a bundle gives each of its captures. */
 int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
 		       struct cli_instances *s);
+/* Targets opened already (live processes), each with its label for messages. */
+struct cli_target {
+	struct pgm_target *target;
+	const char *label;
+};
+struct cli_targets {
+	struct cli_target *items;
+	size_t n;
+};
+/*
+ * The targets of `path`, appended to out: a core, or each capture of a
+ * bundle (recognised by content).  Errors are reported on stderr; returns
+ * EXIT_COMPLETE or EXIT_UNUSABLE.
+ */
+int cli_open_path(const char *path, const struct cli_common *common, struct cli_targets *out);
+/* Appends t (destroyed if out of memory); label must outlive the instances. */
+struct pgm_error *cli_targets_add(struct cli_targets *l, struct pgm_target *t, const char *label);
+/* The same as cli_instances_open over opened targets, which it takes over. */
+int cli_instances_build(struct cli_targets *targets, const struct cli_common *common, bool locks,
+			struct cli_instances *s);
 void cli_instances_close(struct cli_instances *s);
 /* The DWARF view `types` and `print` read: of CORE's program, or of EXE alone. */
 struct cli_dwarf {

@@ -26,7 +26,8 @@
 #define MERGED \
 	"Several cores of one instance (same cluster, postmaster and shared memory segment)\n" \
 	"are merged: each adds its process's private state, so the holder of an LWLock is\n" \
-	"named when its core is given.  Cores of different instances are shown apart.\n"
+	"named when its core is given.  Cores of different instances are shown apart.\n" \
+	"A support bundle (pgmortem bundle) stands for the cores it was made from.\n"
 #define EXIT_CODES \
 	"Exit codes: 0 complete, 1 partial (entries skipped or memory missing),\n" \
 	"2 nothing usable (not a core, unreadable), 64 usage error.\n"

@@ -47,7 +47,7 @@ static bool same_exe(int32_t a, int32_t b)
 }
 
 /* PID first, then every other child of its postmaster, by pid. */
-static size_t instance_pids(int32_t pid, int32_t **ret)
+size_t cli_instance_pids(int32_t pid, int32_t **ret)
 {
 	int32_t pm = parent_of(pid);
 	if (!pm || !same_exe(pid, pm))
@@ -159,7 +159,7 @@ int cli_live_instance(int32_t pid, const struct cli_common *common, const struct
 		cli_error("process %d: no such process", (int)pid);
 		return EXIT_UNUSABLE;
 	}
-	size_t n = instance_pids(pid, &pids);
+	size_t n = cli_instance_pids(pid, &pids);
 	/* PID comes first, unless it is the postmaster: then only its children are listed */
 	if (!n || pids[0] != pid) {
 		free(pids);

@@ -8,6 +8,8 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "pg/pg.h"
+#include "pgmortem/bundle_file.h"
 #include "pgmortem/print.h"
 #include "pgmortem/value.h"
 
@@ -27,6 +29,10 @@ static const char usage_text[] =
 	"  condition_variable.c:cv_sleep_target   a file-static of one file\n"
 	"  'frame 14 query_string'   a parameter or local of frame 14 (gdb's\n"
 	"                            numbering, inline frames included)\n"
+	"\n"
+	"CORE may be a support bundle (pgmortem bundle; its first capture): it answers\n"
+	"the globals of pgmortem's layout table and the frame variables its analysis\n"
+	"read, as integers (no types without the binaries); other expressions say so.\n"
 	"\n"
 	"Options:\n"
 	"  -e, --exe EXE       the executable, if the core's recorded path is gone\n"
@@ -194,12 +200,123 @@ static size_t print_all(struct session *s, char **exprs, size_t n, enum cli_form
 	return failed;
 }
 
+/* ---- a bundle: globals of pgmortem's layout table and the frame variables it kept ---- */
+
+static const char bundle_limits[] =
+	"a bundle answers the globals of pgmortem's layout table (MyProcPid, "
+	"InterruptHoldoffCount, ProcGlobal, ...) and the frame variables its analysis "
+	"read, from the memory that analysis read; anything else needs the core and the binaries";
+
+/* A global of layout.def by name: its address and size; or the frame variable the analysis kept. */
+static struct pgm_error *bundle_value(struct pgm_program *prog, size_t thread, const char *expr,
+				      uint64_t *addr, uint64_t *size, uint64_t *value)
+{
+	const struct pgm_pg_layout *l;
+	long frame;
+	const char *name = split_frame(expr, &frame);
+	struct pgm_error *err = pgm_pg_program_layout(prog, &l);
+	if (err)
+		return err;
+	if (frame >= 0) {
+		struct pgm_stack *stack;
+		if (thread >= pgm_program_target(prog)->n_threads)
+			return pgm_error_create(PGM_ERR_USAGE, "no thread %zu in the bundle's capture", thread);
+		if ((err = pgm_program_unwind(prog, thread, &stack)))
+			return err;
+		*addr = 0;
+		*size = 8;
+		err = pgm_pg_frame_pointer(prog, stack, (size_t)frame, name, value);
+		pgm_stack_destroy(stack);
+		return err;
+	}
+	for (size_t g = 0; g < PGM_G_COUNT; g++) {
+		if (strcmp(pgm_pg_global_name(g), name) || !l->globals[g].found)
+			continue;
+		struct pgm_pg pg = { pgm_program_target(prog), l, 0 };
+		*addr = l->globals[g].address;
+		*size = l->globals[g].size;
+		if (*size > 8)
+			return pgm_error_create(PGM_ERR_UNSUPPORTED, "%s is %" PRIu64 " bytes: %s", name, *size,
+						bundle_limits);
+		return pgm_pg_read_global(&pg, g, value);
+	}
+	return pgm_error_create(PGM_ERR_LOOKUP, "%s", bundle_limits);
+}
+
+static struct json_object *bundle_json(const char *expr, uint64_t addr, uint64_t size, uint64_t value,
+				       const struct pgm_error *err)
+{
+	struct json_object *o = json_object_new_object();
+	char hex[32];
+	json_object_object_add(o, "expression", json_object_new_string(expr));
+	if (err) {
+		json_object_object_add(o, "error", json_object_new_string(err->message));
+		return o;
+	}
+	snprintf(hex, sizeof(hex), "0x%" PRIx64, addr);
+	json_object_object_add(o, "address", addr ? json_object_new_string(hex) : NULL);
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "value", json_object_new_uint64(value));
+	return o;
+}
+
+/* Without types, a value is its bytes as an integer: hex for pointer-sized ones. */
+static int print_bundle(const struct print_args *a, struct pgm_program *prog)
+{
+	size_t failed = 0;
+	struct json_object *values = json_object_new_array();
+	for (size_t i = 0; i < a->n_exprs; i++) {
+		uint64_t addr = 0, size = 0, value = 0;
+		struct pgm_error *err = bundle_value(prog, a->thread, a->exprs[i], &addr, &size, &value);
+		if (a->common.format == CLI_FORMAT_JSON)
+			json_object_array_add(values, bundle_json(a->exprs[i], addr, size, value, err));
+		else if (err)
+			cli_report_error(a->exprs[i], err);
+		else
+			printf(size == 8 ? "%s = 0x%" PRIx64 "\n" : "%s = %" PRIu64 "\n", a->exprs[i], value);
+		failed += err != NULL;
+		pgm_error_destroy(err);
+	}
+	if (a->common.format == CLI_FORMAT_JSON) {
+		struct json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "schema", json_object_new_int(1));
+		json_object_object_add(doc, "values", json_object_get(values));
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	}
+	json_object_put(values);
+	return failed == 0 ? EXIT_COMPLETE : failed < a->n_exprs ? EXIT_PARTIAL : EXIT_UNUSABLE;
+}
+
+/* The first capture of the bundle at a->core. */
+static int run_bundle(const struct print_args *a)
+{
+	struct cli_targets targets = { 0 };
+	struct pgm_program *prog = NULL;
+	int rc = cli_open_path(a->core, &a->common, &targets);
+	struct pgm_error *err = targets.n ? pgm_program_create(targets.items[0].target, NULL, &prog) : NULL;
+	if (err) {
+		cli_report_error(a->core, err);
+		pgm_error_destroy(err);
+		rc = EXIT_UNUSABLE;
+	} else if (prog) {
+		rc = print_bundle(a, prog);
+	}
+	pgm_program_destroy(prog);
+	for (size_t i = 0; i < targets.n; i++)
+		pgm_target_destroy(targets.items[i].target);
+	free(targets.items);
+	return rc;
+}
+
 int cmd_print(int argc, char **argv)
 {
 	struct print_args a = { 0 };
 	int status = parse_args(argc, argv, &a);
 	if (status >= 0)
 		return status;
+	if (pgm_bundle_file_is_bundle(a.core))
+		return run_bundle(&a);
 	struct session s = { .thread = a.thread };
 	if (!cli_dwarf_open(a.core, &a.common, &s.d))
 		return EXIT_UNUSABLE;

@@ -8,7 +8,7 @@
 #include "pgmortem/target.h"
 
 static const char usage_text[] =
-	"usage: pgmortem stack CORE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
+	"usage: pgmortem stack CORE|BUNDLE [-e EXE] [--debug-dir DIR]... [--sysroot DIR]\n"
 	"                      [--format text|json]\n"
 	"\n"
 	"Prints the stack of every thread in CORE the way gdb's `bt` does, inline\n"
@@ -17,7 +17,8 @@ static const char usage_text[] =
 	"demand\" for gcore), which executable and build-id it ran, and what is\n"
 	"missing (files, debuginfo) with how to supply it.  Without debuginfo,\n"
 	"functions are named from the symbol table (.symtab, else .dynsym) and\n"
-	"unnamed code is shown as module+0xoffset.\n"
+	"unnamed code is shown as module+0xoffset.  A support bundle shows the stacks\n"
+	"its maker unwound, capture after capture (JSON: one document each).\n"
 	"\n"
 	"Options:\n"
 	"  -e, --exe EXE       the executable, if its recorded path is gone or holds\n"
@@ -167,14 +168,16 @@ int cmd_stack(int argc, char **argv)
 	int status = parse_args(argc, argv, &common, &core);
 	if (status >= 0)
 		return status;
-	struct pgm_target *target;
-	struct pgm_error *err = pgm_target_core_open(core, common.sysroot, &target);
-	if (err) {
-		cli_report_error(core, err);
-		pgm_error_destroy(err);
-		return EXIT_UNUSABLE;
+	/* a core, or a bundle: each of its captures in turn */
+	struct cli_targets targets = { 0 };
+	status = cli_open_path(core, &common, &targets);
+	for (size_t i = 0; i < targets.n; i++) {
+		if (i && common.format != CLI_FORMAT_JSON)
+			fputc('\n', stdout);
+		int s = show_stacks(core, targets.items[i].target, &common);
+		status = s > status ? s : status;
+		pgm_target_destroy(targets.items[i].target);
 	}
-	status = show_stacks(core, target, &common);
-	pgm_target_destroy(target);
+	free(targets.items);
 	return status;
 }

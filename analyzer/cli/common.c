@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "pgmortem/analyze.h"
+#include "pgmortem/bundle_file.h"
 
 void cli_common_init(struct cli_common *common)
 {
@@ -44,7 +45,7 @@ int cli_parse_common(struct cli_common *common, int opt, const char *arg,
 	case OPT_DEBUGINFOD:
 		/* libdebuginfod reads its servers from the environment only */
 		if (setenv("DEBUGINFOD_URLS", arg, 1) != 0) {
-			fprintf(stderr, "pgmortem: --debuginfod: cannot set DEBUGINFOD_URLS\n");
+			cli_error("--debuginfod: cannot set DEBUGINFOD_URLS");
 			return -1;
 		}
 		return 1;
@@ -270,12 +271,19 @@ void cli_dwarf_close(struct cli_dwarf *d)
 
 /* ---- several cores, grouped by instance ---- */
 
-static int open_core(struct cli_core *c, const struct cli_common *common)
+/*
+ * Everything an analysis of a capture needs, in the order every command
+ * does it (a bundle replays exactly these reads: pgmortem bundle records
+ * them here).
+ */
+static int analyze_capture(struct cli_core *c, const struct cli_common *common)
 {
 	struct pgm_program_options popts;
 	cli_program_options(common, &popts);
 	popts.symbols_only_libraries = true;   /* the analysis needs only PostgreSQL's DWARF */
-	struct pgm_error *err = pgm_target_core_open(c->path, common->sysroot, &c->target);
+	struct pgm_error *err = NULL;
+	if (common->record_reads && !c->target->read_log)
+		err = pgm_target_record_start(c->target);
 	if (!err)
 		err = pgm_program_create(c->target, &popts, &c->program);
 	if (!err)
@@ -332,21 +340,78 @@ static void group_cores(struct cli_instances *s)
 	}
 }
 
+int cli_open_path(const char *path, const struct cli_common *common, struct cli_targets *out)
+{
+	struct pgm_error *err;
+	if (!pgm_bundle_file_is_bundle(path)) {
+		struct pgm_target *t;
+		if (!(err = pgm_target_core_open(path, common->sysroot, &t)) && !(err = cli_targets_add(out, t, path)))
+			return EXIT_COMPLETE;
+	} else {
+		struct pgm_bundle_file *b;
+		if (!(err = pgm_bundle_file_open(path, &b))) {
+			for (size_t i = 0; !err && i < pgm_bundle_file_captures(b); i++) {
+				struct pgm_target *t;
+				if (!(err = pgm_target_bundle_open(b, i, &t)))
+					err = cli_targets_add(out, t, path);
+			}
+			pgm_bundle_file_release(b);
+		}
+		if (!err)
+			return EXIT_COMPLETE;
+	}
+	cli_report_error(path, err);
+	pgm_error_destroy(err);
+	return EXIT_UNUSABLE;
+}
+
+struct pgm_error *cli_targets_add(struct cli_targets *l, struct pgm_target *t, const char *label)
+{
+	struct cli_target *grown = realloc(l->items, (l->n + 1) * sizeof(*grown));
+	if (!grown) {
+		pgm_target_destroy(t);
+		return &pgm_enomem;
+	}
+	l->items = grown;
+	l->items[l->n++] = (struct cli_target){ t, label };
+	return NULL;
+}
+
 int cli_instances_open(char **paths, size_t n, const struct cli_common *common, bool locks,
 		       struct cli_instances *s)
 {
+	struct cli_targets targets = { 0 };
 	int rc = EXIT_COMPLETE;
+	for (size_t i = 0; i < n; i++)
+		if (cli_open_path(paths[i], common, &targets) != EXIT_COMPLETE)
+			rc = EXIT_UNUSABLE;
+	int rc2 = cli_instances_build(&targets, common, locks, s);
+	return rc2 != EXIT_COMPLETE ? rc2 : rc;
+}
+
+int cli_instances_build(struct cli_targets *targets, const struct cli_common *common, bool locks,
+			struct cli_instances *s)
+{
+	int rc = EXIT_COMPLETE;
+	size_t n = targets->n;
 	memset(s, 0, sizeof(*s));
-	s->cores = calloc(n, sizeof(*s->cores));
-	s->instances = calloc(n, sizeof(*s->instances));
-	if (!s->cores || !s->instances)
+	s->cores = calloc(n + 1, sizeof(*s->cores));
+	s->instances = calloc(n + 1, sizeof(*s->instances));
+	if (!s->cores || !s->instances) {
+		for (size_t i = 0; i < n; i++)
+			pgm_target_destroy(targets->items[i].target);
+		free(targets->items);
 		return cli_error("out of memory"), EXIT_UNUSABLE;
+	}
 	s->n_cores = n;
 	for (size_t i = 0; i < n; i++) {
-		s->cores[i].path = paths[i];
-		if (open_core(&s->cores[i], common) != EXIT_COMPLETE)
+		s->cores[i].path = targets->items[i].label;
+		s->cores[i].target = targets->items[i].target;
+		if (analyze_capture(&s->cores[i], common) != EXIT_COMPLETE)
 			rc = EXIT_UNUSABLE;
 	}
+	free(targets->items);
+	memset(targets, 0, sizeof(*targets));
 	group_cores(s);
 	/* decided before any report moves into its instance */
 	bool *first = calloc(n + 1, sizeof(*first));

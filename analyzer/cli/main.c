@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, "many cores at once, in parallel: JSON Lines, grouped problems, JUnit" },
 	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
 	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },
+	{ "bundle", cmd_bundle, "a small, private file of what the analysis read: analyzable anywhere, no binaries" },
 	{ "gdb", cmd_gdb, "the helper of share/pgmortem/pgmortem.gdb: pgmortem inside gdb, no Python" },
 };
 
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 	fputs("usage: pgmortem COMMAND [OPTIONS] ...\n"
 	      "       pgmortem CORE [OPTIONS]      (pgmortem analyze CORE)\n"
 	      "       pgmortem PID [OPTIONS]       (pgmortem live PID)\n\n"
-	      "Explains why a PostgreSQL backend is stuck, from a core file or a live process.\n\n"
+	      "Explains why a PostgreSQL backend is stuck, from a core file, a support bundle\n"
+	      "or a live process.\n\n"
 	      "Commands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);

@@ -490,6 +490,8 @@ struct pgm_error *pgm_program_create(struct pgm_target *target,
 				     struct pgm_program **ret)
 {
 	static const struct pgm_program_options no_opts;
+	if (target->kind == PGM_TARGET_BUNDLE)
+		return pgm_program_bundle_create(target, opts, ret);
 	struct pgm_program *prog = calloc(1, sizeof(*prog));
 	if (!prog)
 		return &pgm_enomem;
@@ -515,6 +517,7 @@ void pgm_program_destroy(struct pgm_program *prog)
 	if (!prog)
 		return;
 	destroy_attachments(prog);   /* they may hold on to the Dwfl */
+	pgm_program_bundle_free(prog->bundle);
 	if (prog->dwfl)
 		dwfl_end(prog->dwfl);
 	for (size_t i = 0; i < prog->n_modules; i++) {

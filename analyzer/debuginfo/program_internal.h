@@ -59,6 +59,7 @@ struct debuginfod_fetch {
 };
 
 struct unwind_walk;
+struct pgm_program_bundle;
 
 struct pgm_program {
 	/* libdwfl keeps a pointer to this and to debuginfo_path: both live here. */
@@ -88,6 +89,7 @@ struct pgm_program {
 	struct program_attachment *attachments;  /* pgm_program_attach, newest first */
 	bool attached;              /* dwfl_attach_state done */
 	struct unwind_walk *walk;   /* the unwind in progress, for memory_read */
+	struct pgm_program_bundle *bundle;   /* made on a bundle's target; then dwfl is NULL */
 };
 
 /* Appends a formatted warning; false only when out of memory. */
@@ -206,5 +208,16 @@ size_t pgm_tail_calls(struct pgm_program *prog, const struct pgm_module *caller_
  */
 struct pgm_error *pgm_stack_expand(struct pgm_program *prog, const struct phys_frame *phys,
 				   size_t n_phys, struct pgm_stack *stack);
+
+/*
+ * A program on a bundle's target (program_bundle.c): modules and stacks
+ * from the bundle's parts, no files, no libdwfl.  pgm_program_create()
+ * and pgm_program_unwind() hand over to these for such a target.
+ */
+struct pgm_error *pgm_program_bundle_create(struct pgm_target *target, const struct pgm_program_options *opts,
+					    struct pgm_program **ret);
+struct pgm_error *pgm_program_bundle_unwind(struct pgm_program *prog, size_t thread_index,
+					    struct pgm_stack **ret);
+void pgm_program_bundle_free(struct pgm_program_bundle *b);
 
 #endif

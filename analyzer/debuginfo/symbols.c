@@ -147,6 +147,8 @@ struct pgm_error *pgm_program_find_symbol(struct pgm_program *prog, const char *
 {
 	bool found = false;
 	struct pgm_error *err = NULL;
+	if (!prog->dwfl)
+		return pgm_error_create(PGM_ERR_LOOKUP, "symbol %s: symbol tables are not in a bundle", name);
 	if (prog->main)
 		err = find_in_module(prog, &prog->states[prog->main - prog->modules], name, ret,
 				     &found);
@@ -291,7 +293,7 @@ const char *pgm_program_symbol_at(struct pgm_program *prog, Dwfl_Module *mod, ui
 struct pgm_error *pgm_program_symbolize(struct pgm_program *prog, uint64_t addr,
 					struct pgm_symbol *ret, uint64_t *offset)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(prog->dwfl, addr);
+	Dwfl_Module *mod = prog->dwfl ? dwfl_addrmodule(prog->dwfl, addr) : NULL;
 	if (!mod)
 		return pgm_error_create(PGM_ERR_LOOKUP, "no module at 0x%" PRIx64, addr);
 	uint64_t off;

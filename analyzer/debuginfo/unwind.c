@@ -337,6 +337,8 @@ struct pgm_error *pgm_program_unwind(struct pgm_program *prog, size_t thread_ind
 	if (thread_index >= t->n_threads)
 		return pgm_error_create(PGM_ERR_USAGE, "no thread %zu: the target has %zu",
 					thread_index, t->n_threads);
+	if (prog->bundle)
+		return pgm_program_bundle_unwind(prog, thread_index, ret);
 	struct pgm_error *err = attach(prog);
 	if (err)
 		return err;

@@ -235,7 +235,7 @@ void pgm_report_destroy(struct pgm_report *r)
 {
 	if (!r)
 		return;
-	free(r->source_kind); free(r->source_path); free(r->cmdline); free(r->crash_function);
+	free(r->source_kind); free(r->source_path); free(r->bundle_path); free(r->cmdline); free(r->crash_function);
 	free(r->pg_version); free(r->executable); free(r->build_id);
 	free(r->backend_type); free(r->query);
 	pgm_wait_event_deinit(&r->wait_event);

@@ -86,7 +86,7 @@ static char *read_query(const struct pgm_pg *pg)
 	if (!err && be)
 		err = pgm_pg_read_member(pg, be, PGM_M_PgBackendStatus_activity_raw, &ptr);
 	if (!err && be && ptr)
-		err = pgm_target_read_text(pg->target, ptr, PGM_PG_MAX_STRING, &q);
+		err = pgm_target_read_private_text(pg->target, ptr, PGM_PG_MAX_STRING, &q);
 	bool from_status = !err && be && ptr;
 	/* either source will do: the query stays unknown (NULL) only if both fail */
 	pgm_error_destroy(err);
@@ -94,7 +94,7 @@ static char *read_query(const struct pgm_pg *pg)
 		return q;
 	err = pgm_pg_read_global(pg, PGM_G_debug_query_string, &ptr);
 	if (!err && ptr)
-		err = pgm_target_read_text(pg->target, ptr, PGM_PG_MAX_STRING, &q);
+		err = pgm_target_read_private_text(pg->target, ptr, PGM_PG_MAX_STRING, &q);
 	pgm_error_destroy(err);
 	return q;
 }

@@ -137,13 +137,14 @@ static struct pgm_error *read_status_slots(const struct pgm_pg *pg, uint64_t n_p
 	return NULL;
 }
 
+/* Texts of the status entry (the query, the application name) identify people: private. */
 static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m, size_t max)
 {
 	uint64_t p;
 	char *s = NULL;
 	struct pgm_error *err = pgm_pg_read_member(pg, base, m, &p);
 	if (!err && p)
-		err = pgm_target_read_text(pg->target, p, max, &s);
+		err = pgm_target_read_private_text(pg->target, p, max, &s);
 	/* an unreadable text is shown as unknown (NULL), like pg_stat_activity's own NULLs */
 	pgm_error_destroy(err);
 	return s;

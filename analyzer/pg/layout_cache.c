@@ -30,6 +30,7 @@
 #include "debuginfo/elf_file.h"
 #include "pg/layout.h"
 #include "pgmortem/dwarf.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #define FORMAT_NAME "pgmortem-layout"
@@ -441,20 +442,6 @@ static int mkdir_p(const char *dir)
 	return rc;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Written to a temporary file in the same directory, then renamed over. */
 static struct pgm_error *write_file(const char *dir, const char *path, const char *text)
 {
@@ -467,7 +454,7 @@ static struct pgm_error *write_file(const char *dir, const char *path, const cha
 	struct pgm_error *err = NULL;
 	if (fd < 0)
 		err = pgm_error_errno(errno, "mkstemp %s", tmp);
-	else if (!write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1))
+	else if (!pgm_write_all(fd, text, strlen(text)) || !pgm_write_all(fd, "\n", 1))
 		err = pgm_error_errno(errno, "write %s", tmp);
 	if (fd >= 0 && close(fd) < 0 && !err)
 		err = pgm_error_errno(errno, "close %s", tmp);

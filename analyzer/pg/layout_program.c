@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg/bundle_parts.h"
 #include "pg/layout.h"
 #include "pg/pg.h"
 #include "pgmortem/dwarf.h"
@@ -14,6 +15,7 @@
 /* The program's layout and how it was obtained, attached to the program. */
 struct layout_slot {
 	char *cache_dir;         /* NULL: no cache */
+	struct pgm_frame_vars *bundle_vars;   /* a bundle's frame_vars part */
 	struct pgm_pg_layout *layout;   /* NULL until first needed */
 	enum pgm_pg_layout_cache_result result;
 	char *note;
@@ -23,6 +25,7 @@ static void slot_free(void *data)
 {
 	struct layout_slot *slot = data;
 	pgm_pg_layout_destroy(slot->layout);
+	pgm_frame_vars_destroy(slot->bundle_vars);
 	free(slot->cache_dir);
 	free(slot->note);
 	free(slot);
@@ -33,7 +36,23 @@ static void dwarf_free(void *data)
 	pgm_dwarf_destroy(data);
 }
 
-static const char layout_key, dwarf_key;
+static const char layout_key, dwarf_key, frame_vars_key;
+
+static bool is_bundle(struct pgm_program *prog)
+{
+	return pgm_program_target(prog)->kind == PGM_TARGET_BUNDLE;
+}
+
+/* A bundle's layout and frame variables, from its parts: no DWARF, no cache. */
+static struct pgm_error *load_bundle(struct pgm_program *prog, struct layout_slot *slot)
+{
+	struct pgm_error *err = pgm_pg_bundle_layout(prog, &slot->layout);
+	if (!err && (err = pgm_frame_vars_load(prog, &slot->bundle_vars))) {
+		pgm_pg_layout_destroy(slot->layout);
+		slot->layout = NULL;
+	}
+	return err;
+}
 
 static struct pgm_error *program_slot(struct pgm_program *prog, struct layout_slot **ret)
 {
@@ -73,7 +92,9 @@ struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct p
 {
 	struct layout_slot *slot;
 	struct pgm_error *err = program_slot(prog, &slot);
-	if (!err && !slot->layout)
+	if (!err && !slot->layout && is_bundle(prog))
+		err = load_bundle(prog, slot);
+	else if (!err && !slot->layout)
 		err = pgm_pg_layout_resolve_cached(prog, slot->cache_dir, &slot->layout, &slot->result,
 						   &slot->note);
 	if (!err)
@@ -96,8 +117,18 @@ struct pgm_error *pgm_pg_program_dwarf(struct pgm_program *prog, struct pgm_dwar
 	return NULL;
 }
 
-struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
-				       size_t frame, const char *name, uint64_t *ret)
+/* What the analyses of prog asked, noted for the bundle writer. */
+static struct pgm_frame_vars *noted_vars(struct pgm_program *prog)
+{
+	struct pgm_frame_vars *vars = pgm_program_attached(prog, &frame_vars_key);
+	if (!vars && (vars = pgm_frame_vars_create()) &&
+	    !pgm_program_attach(prog, &frame_vars_key, vars, pgm_frame_vars_destroy))
+		vars = NULL;
+	return vars;
+}
+
+static struct pgm_error *read_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
+					    size_t frame, const char *name, uint64_t *ret)
 {
 	struct pgm_dwarf *dw;
 	struct pgm_error *err = pgm_pg_program_dwarf(prog, &dw);
@@ -114,4 +145,35 @@ struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pg
 	if (!err)
 		*ret = value;
 	return err;
+}
+
+struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
+				       size_t frame, const char *name, uint64_t *ret)
+{
+	uint64_t value = 0;
+	struct pgm_error *err;
+	if (is_bundle(prog)) {
+		const struct pgm_pg_layout *layout;
+		struct layout_slot *slot;
+		if ((err = pgm_pg_program_layout(prog, &layout)))
+			return err;
+		slot = pgm_program_attached(prog, &layout_key);
+		err = pgm_frame_vars_answer(slot->bundle_vars, stack->tid, frame, name, &value);
+	} else {
+		err = read_frame_pointer(prog, stack, frame, name, &value);
+	}
+	/* noted on a bundle's program too: a bundle made from a bundle keeps them */
+	struct pgm_frame_vars *vars = err == &pgm_enomem ? NULL : noted_vars(prog);
+	if (!vars || pgm_frame_vars_note(vars, stack->tid, frame, name, value, err) == &pgm_enomem) {
+		pgm_error_destroy(err);
+		return &pgm_enomem;
+	}
+	if (!err)
+		*ret = value;
+	return err;
+}
+
+struct pgm_error *pgm_pg_bundle_encode_frame_vars(struct pgm_program *prog, char **ret)
+{
+	return pgm_frame_vars_encode(pgm_program_attached(prog, &frame_vars_key), ret);
 }

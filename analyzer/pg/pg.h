@@ -11,6 +11,11 @@
  * report record such failures in r->missing (memory the capture lacks) or
  * r->diagnosis (a damaged structure) and carry on: only out of memory is
  * returned, unless a comment says otherwise.
+ *
+ * Texts that identify people or data (query texts, application names,
+ * client addresses, user and database names) are read with
+ * pgm_target_read_private_text, never pgm_target_read_text: a redacted
+ * bundle leaves out exactly what was read that way.
  */
 #ifndef PGMORTEM_PG_H
 #define PGMORTEM_PG_H

@@ -11,6 +11,7 @@
 
 #include "analysis/analysis.h"
 #include "pg/pg.h"
+#include "pgmortem/bundle_file.h"
 #include "pgmortem/analyze.h"
 #include "util/text.h"
 
@@ -26,7 +27,8 @@ static bool is_crash(const struct pgm_target *t)
 
 static const char *source_kind(const struct pgm_target *t)
 {
-	return t->kind == PGM_TARGET_LIVE ? "live" : t->kind == PGM_TARGET_CORE ? "core" : "memory";
+	enum pgm_target_kind k = t->origin ? t->origin->kind : t->kind;
+	return k == PGM_TARGET_LIVE ? "live" : k == PGM_TARGET_CORE ? "core" : "memory";
 }
 
 static struct pgm_error *fill_source(struct pgm_program *prog, struct pgm_report *r)
@@ -46,8 +48,10 @@ static struct pgm_error *fill_source(struct pgm_program *prog, struct pgm_report
 	if ((err = pgm_model_strdup(&r->source_kind, source_kind(t))) ||
 	    (err = pgm_model_strdup(&r->source_path, t->path ? t->path : "")) ||
 	    (err = pgm_model_strdup(&r->cmdline, t->cmdline)) ||
-	    (err = pgm_model_strdup(&r->executable, main ? (main->path ? main->path : main->name) : NULL)))
+	    (err = pgm_model_strdup(&r->executable, main ? (main->path ? main->path : main->name) : NULL)) ||
+	    (t->origin && (err = pgm_model_strdup(&r->bundle_path, t->origin->bundle_path))))
 		return err;
+	r->bundle_redacted = t->origin && t->origin->redacted;
 	if (main && main->build_id_len && !(r->build_id = pgm_hex_dup(main->build_id, main->build_id_len)))
 		return &pgm_enomem;
 	return NULL;

@@ -182,6 +182,13 @@ static json_object *source_json(const struct pgm_report *r)
 	json_object_object_add(o, "signal_number", r->signal ? json_object_new_int(r->signal) : NULL);
 	json_object_object_add(o, "fault_address", r->has_fault_address ? hex(r->fault_address) : NULL);
 	json_object_object_add(o, "on_demand", json_object_new_boolean(r->on_demand));
+	json_object *b = NULL;
+	if (r->bundle_path) {
+		b = json_object_new_object();
+		json_object_object_add(b, "path", json_object_new_string(r->bundle_path));
+		json_object_object_add(b, "redacted", json_object_new_boolean(r->bundle_redacted));
+	}
+	json_object_object_add(o, "bundle", b);
 	return o;
 }
 

@@ -165,6 +165,10 @@ static void print_source(FILE *out, const struct pgm_report *r, const struct pgm
 	else
 		fprintf(out, "  %-20s %s (killed by %s)\n", "capture", r->source_path,
 			pgm_signal_name(r->signal, sig, sizeof(sig)));
+	if (r->bundle_path)
+		fprintf(out, "  %-20s %s%s\n", "bundle", r->bundle_path,
+			r->bundle_redacted ? " (redacted: query texts, application names, client "
+					     "addresses, user and database names)" : "");
 	if (r->query)
 		fprintf(out, "  %-20s %s\n", "query", r->query);
 }

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "pgmortem/bundle_file.h"
 #include "pgmortem/render.h"
 #include "util/text.h"
 
@@ -58,6 +59,7 @@ static const char *kind_name(enum pgm_target_kind kind)
 	case PGM_TARGET_CORE: return "core";
 	case PGM_TARGET_LIVE: return "live";
 	case PGM_TARGET_MEMORY: return "memory";
+	case PGM_TARGET_BUNDLE: return "bundle";
 	}
 	return "unknown";
 }
@@ -82,11 +84,17 @@ struct json_object *pgm_source_json(const struct pgm_target *t)
 	if (!obj)
 		return NULL;
 	bool ok = true;
-	put(obj, "kind", str(kind_name(t->kind), &ok), &ok);
+	put(obj, "kind", str(kind_name(t->origin ? t->origin->kind : t->kind), &ok), &ok);
 	put(obj, "path", str(t->path, &ok), &ok);
 	put(obj, "pid", t->pid ? json_object_new_int(t->pid) : NULL, &ok);
 	put(obj, "cmdline", str(t->cmdline, &ok), &ok);
 	put_signal(obj, t, &ok);
+	struct json_object *b = t->origin ? json_object_new_object() : NULL;
+	if (b) {
+		put(b, "path", str(t->origin->bundle_path, &ok), &ok);
+		put(b, "redacted", json_object_new_boolean(t->origin->redacted), &ok);
+	}
+	put(obj, "bundle", b, &ok);
 	return finish(obj, ok);
 }
 

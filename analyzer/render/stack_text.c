@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "pgmortem/bundle_file.h"
 #include "pgmortem/render.h"
 #include "util/text.h"
 
@@ -108,6 +109,8 @@ static void render_header(FILE *out, const struct pgm_stack_report *r)
 	if (t->cmdline)
 		fprintf(out, ", %s", t->cmdline);
 	fputc('\n', out);
+	if (t->origin)
+		fprintf(out, "bundle %s%s\n", t->origin->bundle_path, t->origin->redacted ? " (redacted)" : "");
 	render_cause(out, t);
 	if (r->program)
 		render_executable(out, r->program);

@@ -14,7 +14,10 @@ struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf
 		return NULL;
 	if (addr + len < addr)
 		return pgm_error_fault(addr);
-	return t->ops->read(t, addr, buf, len);
+	struct pgm_error *err = t->ops->read(t, addr, buf, len);
+	if (t->read_log)
+		pgm_read_log_note(t, addr, buf, len, err);
+	return err;
 }
 
 struct pgm_error *pgm_target_read_u64(struct pgm_target *t, uint64_t addr, uint64_t *ret)
@@ -91,16 +94,40 @@ struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, si
 	return NULL;
 }
 
-struct pgm_error *pgm_target_read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret)
+/* The text at addr, and how far its reads went (for the read log's private marks). */
+static struct pgm_error *read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret,
+				   uint64_t *read_end)
 {
+	enum { CHUNK = 64 };   /* pgm_target_read_string's */
 	char *raw;
 	bool truncated;
 	struct pgm_error *err = pgm_target_read_string(t, addr, max, &raw, &truncated);
-	if (err)
+	if (err) {
+		bool part = pgm_error_is_read_failure(err) && err->address > addr && err->address - addr <= max;
+		*read_end = part ? err->address : addr;
 		return err;
+	}
+	size_t len = truncated ? max : strlen(raw) + 1;
+	uint64_t end = (addr + len + CHUNK - 1) / CHUNK * CHUNK;
+	*read_end = end - addr < max ? end : addr + max;
 	*ret = pgm_text_from_bytes(raw, max);
 	free(raw);
 	return *ret ? NULL : &pgm_enomem;
+}
+
+struct pgm_error *pgm_target_read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret)
+{
+	uint64_t end;
+	return read_text(t, addr, max, ret, &end);
+}
+
+struct pgm_error *pgm_target_read_private_text(struct pgm_target *t, uint64_t addr, size_t max,
+					       char **ret)
+{
+	uint64_t end;
+	struct pgm_error *err = read_text(t, addr, max, ret, &end);
+	pgm_read_log_note_private(t, addr, end);
+	return err;
 }
 
 const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr)
@@ -190,4 +217,5 @@ void pgm_target_free_fields(struct pgm_target *t)
 	for (size_t i = 0; i < t->n_warnings; i++)
 		free(t->warnings[i]);
 	free(t->warnings);
+	pgm_read_log_destroy(t->read_log);
 }

@@ -34,4 +34,19 @@ struct pgm_error *pgm_target_warn(struct pgm_target *t, const char *fmt, ...)
  */
 void pgm_target_free_fields(struct pgm_target *t);
 
+struct pgm_bundle_file;
+/* Another reference to b, for a target opened from it (bundle_file.c). */
+void pgm_bundle_file_retain(struct pgm_bundle_file *b);
+/* The path b was opened from. */
+const char *pgm_bundle_file_path(const struct pgm_bundle_file *b);
+
+/*
+ * The read log's side of pgm_target_read() (read_log.c): records the
+ * outcome of one read of t while t->read_log is set.
+ */
+void pgm_read_log_note(struct pgm_target *t, uint64_t addr, const void *buf, size_t len,
+		       const struct pgm_error *err);
+/* Marks [start, end) private while recording; nothing otherwise. */
+void pgm_read_log_note_private(struct pgm_target *t, uint64_t start, uint64_t end);
+
 #endif

@@ -120,6 +120,23 @@ struct pgm_error *pgm_error_wrap(struct pgm_error *err, const char *fmt, ...)
 	return err;
 }
 
+struct pgm_error *pgm_error_clone(const struct pgm_error *err)
+{
+	if (err == &pgm_enomem)
+		return &pgm_enomem;
+	struct pgm_error *c = pgm_error_create(err->code, "%s", err->message);
+	if (c == &pgm_enomem)
+		return c;
+	c->errnum = err->errnum;
+	c->address = err->address;
+	c->map_start = err->map_start;
+	if (err->mapping && !(c->mapping = strdup(err->mapping))) {
+		pgm_error_destroy(c);
+		return &pgm_enomem;
+	}
+	return c;
+}
+
 bool pgm_error_is_read_failure(const struct pgm_error *err)
 {
 	return err && (err->code == PGM_ERR_NOT_CAPTURED || err->code == PGM_ERR_FAULT);

@@ -14,6 +14,9 @@ void pgm_hex_format(const uint8_t *bytes, size_t n, char *out);
 /* The same, allocated ("" for n == 0); NULL when out of memory.  The caller frees it. */
 char *pgm_hex_dup(const uint8_t *bytes, size_t n);
 
+/* Parses exactly 2 * n lowercase hex digits of `hex` into out; false if they are not. */
+bool pgm_hex_parse(const char *hex, uint8_t *out, size_t n);
+
 /*
  * Bytes from a target's memory as text: valid UTF-8 is kept, except control
  * characters other than tab and newline; every byte of an invalid or

@@ -68,6 +68,8 @@ struct pgm_batch_input {
 	bool explicit_path;        /* named on the command line, not found in a walk */
 	enum pgm_compression compression;
 	struct pgm_error *error;   /* why it is not a core; NULL for a core */
+	bool bundle;               /* a support bundle (pgmortem/bundle_file.h): one input per capture */
+	size_t capture;            /* which capture of the bundle */
 };
 
 struct pgm_batch_inputs {

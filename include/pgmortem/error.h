@@ -73,6 +73,9 @@ struct pgm_error *pgm_error_libelf(const char *call);
 struct pgm_error *pgm_error_wrap(struct pgm_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A copy of err (&pgm_enomem if out of memory); the caller owns it. */
+struct pgm_error *pgm_error_clone(const struct pgm_error *err);
+
 /* True for errors that describe memory the capture lacks or never had. */
 bool pgm_error_is_read_failure(const struct pgm_error *err);
 

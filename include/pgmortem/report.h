@@ -270,8 +270,10 @@ struct pgm_diagnosis {
 
 struct pgm_report {
 	/* source */
-	char *source_kind;       /* "core", "live", "memory" */
-	char *source_path;
+	char *source_kind;       /* "core", "live", "memory": for a bundle, its capture's */
+	char *source_path;       /* for a bundle, the capture's path where it was made */
+	char *bundle_path;       /* the bundle the capture was read from, NULL if none */
+	bool bundle_redacted;    /* that bundle's private texts were redacted */
 	int32_t pid;
 	char *cmdline;
 	int signal;              /* 0 if none */

@@ -21,11 +21,14 @@
 #include "pgmortem/error.h"
 
 struct pgm_target;
+struct pgm_read_log;
+struct pgm_bundle_origin;
 
 enum pgm_target_kind {
 	PGM_TARGET_CORE,
 	PGM_TARGET_LIVE,
 	PGM_TARGET_MEMORY,
+	PGM_TARGET_BUNDLE,    /* one capture of a support bundle (pgmortem/bundle_file.h) */
 };
 
 /* x86_64 general registers, in struct user_regs_struct order. */
@@ -117,6 +120,11 @@ struct pgm_target {
 	 */
 	char **warnings;
 	size_t n_warnings;
+
+	/* What reads return, while recording (pgm_target_record_start); else NULL. */
+	struct pgm_read_log *read_log;
+	/* A bundle's capture: where it came from (pgmortem/bundle_file.h); else NULL. */
+	const struct pgm_bundle_origin *origin;
 };
 
 /* Reads `len` bytes at `addr`; see pgm_target_ops.read. */
@@ -136,6 +144,71 @@ struct pgm_error *pgm_target_read_string(struct pgm_target *t, uint64_t addr, si
  * util/text.h).  For names and query texts meant for people.
  */
 struct pgm_error *pgm_target_read_text(struct pgm_target *t, uint64_t addr, size_t max, char **ret);
+
+/*
+ * The same, for texts that identify people or data (query texts,
+ * application names, client addresses, user and database names): while
+ * recording, the bytes read are marked private in the read log, so that a
+ * redacted bundle leaves them out.
+ */
+struct pgm_error *pgm_target_read_private_text(struct pgm_target *t, uint64_t addr, size_t max,
+					       char **ret);
+
+/*
+ * ---- The read log ----
+ *
+ * pgm_target_read() is the single entry of every read of a target's
+ * memory.  While recording, it copies what each read returned into the
+ * target's read log (the first value read of a byte wins, for live
+ * processes whose memory changes), and remembers the error of each read
+ * that failed at the address it failed at, so that a replay of the same
+ * reads gets the same bytes and the same errors.  A bundle is written
+ * from the log: the memory the analysis read, and nothing else.
+ *
+ * The log is bounded (PGM_READ_LOG_MAX_* distinct bytes, failures and
+ * private texts); past a bound it stops growing and says so
+ * (pgm_read_log_overflow).
+ */
+#define PGM_READ_LOG_MAX_BYTES (256u << 20)
+#define PGM_READ_LOG_MAX_FAILURES 4096u
+#define PGM_READ_LOG_MAX_PRIVATE (1u << 20)
+
+/* One range of bytes read; `data` holds end - start bytes. */
+struct pgm_read_range {
+	uint64_t start, end;
+	uint8_t *data;
+};
+
+/* A read that failed: the first address it could not read, and why. */
+struct pgm_read_failure {
+	uint64_t address;
+	struct pgm_error *err;
+};
+
+/* Starts recording reads of t (PGM_ERR_USAGE if it already is). */
+struct pgm_error *pgm_target_record_start(struct pgm_target *t);
+/*
+ * Stops recording and hands over the log (the caller frees it with
+ * pgm_read_log_destroy); NULL if t was not recording.
+ */
+struct pgm_read_log *pgm_target_record_stop(struct pgm_target *t);
+void pgm_read_log_destroy(struct pgm_read_log *log);
+/*
+ * The bytes read, as ranges sorted by start, neither overlapping nor
+ * adjacent; owned by the log.  NULL with *n = 0 when empty; &pgm_enomem
+ * through *err if merging ran out of memory.
+ */
+const struct pgm_read_range *pgm_read_log_ranges(struct pgm_read_log *log, size_t *n,
+						 struct pgm_error **err);
+/*
+ * The ranges marked private (pgm_target_read_private_text), without data,
+ * sorted by start; they may overlap (each text keeps its own start).
+ */
+const struct pgm_read_range *pgm_read_log_private(struct pgm_read_log *log, size_t *n);
+/* The failed reads, in the order they happened; owned by the log. */
+const struct pgm_read_failure *pgm_read_log_failures(const struct pgm_read_log *log, size_t *n);
+/* NULL, or the error saying which bound the log reached (PGM_ERR_LIMIT). */
+const struct pgm_error *pgm_read_log_overflow(const struct pgm_read_log *log);
 
 /* The mapping containing addr, or NULL. */
 const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr);
