@@ -83,7 +83,7 @@ static char *bufio_what(const struct pgm_report *r)
 	if (!w->buffer.known)
 		return w->aio.known ? format("%s", aio) : format("the I/O of a buffer (which one is unknown from this capture)");
 	pgm_buffer_words(&w->buffer, buf, sizeof(buf));
-	return format("the end of the I/O on %s%s%s", buf, *aio ? ": " : "", aio);
+	return format("the I/O in progress on %s%s%s", buf, *aio ? ": " : "", aio);
 }
 
 static char *io_what(const struct pgm_report *r)
@@ -223,7 +223,8 @@ static struct pgm_error *pin_holders_line(struct pgm_report *r)
 	char list[512];
 	if (r->wait.holders_known && r->wait.n_holders) {
 		holder_list(&r->wait, list, sizeof(list));
-		return add_line(r, format("Pinned by %s (their own captures show the pins).", list));
+		return add_line(r, format("Pinned by %s (the pins are in %s own capture%s).", list,
+					  r->wait.n_holders == 1 ? "its" : "their", r->wait.n_holders == 1 ? "" : "s"));
 	}
 	list[0] = '\0';
 	for (size_t i = 0; i < p->n_candidates; i++) {
@@ -291,16 +292,23 @@ struct pgm_error *pgm_storage_held_line(struct pgm_report *r)
 	if (!err && u->io_in_progress && u->io_buffer.known) {
 		char buf[384];
 		pgm_buffer_words(&u->io_buffer, buf, sizeof(buf));
-		err = add_line(r, format("It does the %s of %s (BM_IO_IN_PROGRESS): processes needing it wait for it.",
-					 u->io_for_input ? "read" : "write", buf));
+		err = add_line(r, format("It is %s %s (BM_IO_IN_PROGRESS): whoever needs that buffer waits for it.",
+					 u->io_for_input ? "reading" : "writing out", buf));
 	}
 	return err;
+}
+
+/* An LSN as pg_stat_replication shows it, "none" for its NULL. */
+static const char *lsn_words(uint64_t lsn, char *buf)
+{
+	return lsn ? pgm_lsn_format(lsn, buf) : "none";
 }
 
 struct pgm_error *pgm_storage_walsender_line(struct pgm_report *r)
 {
 	const struct pgm_walsender *ws = &r->walsender;
-	if (!ws->known)
+	/* a walsender that has not started streaming (a replication command's) has no positions to tell */
+	if (!ws->known || (!ws->sent && ws->state && strcmp(ws->state, "startup") == 0))
 		return NULL;
 	char sent[PGM_LSN_LEN], write[PGM_LSN_LEN], flush[PGM_LSN_LEN], replay[PGM_LSN_LEN], slot[96] = "";
 	if (ws->slot)
@@ -309,8 +317,8 @@ struct pgm_error *pgm_storage_walsender_line(struct pgm_report *r)
 			(ws->got_stopping.known && ws->got_stopping.value);
 	uint64_t confirmed = ws->flush ? ws->flush : ws->write;
 	struct pgm_error *err = add_line(r, format("Walsender%s, %s: sent up to %s; the receiver confirmed write %s, "
-		"flush %s, replay %s.", slot, ws->state ? ws->state : "state unknown", pgm_lsn_format(ws->sent, sent),
-		pgm_lsn_format(ws->write, write), pgm_lsn_format(ws->flush, flush), pgm_lsn_format(ws->replay, replay)));
+		"flush %s, replay %s.", slot, ws->state ? ws->state : "state unknown", lsn_words(ws->sent, sent),
+		lsn_words(ws->write, write), lsn_words(ws->flush, flush), lsn_words(ws->replay, replay)));
 	if (err || !stopping)
 		return err;
 	if (confirmed >= ws->sent)
@@ -318,5 +326,5 @@ struct pgm_error *pgm_storage_walsender_line(struct pgm_report *r)
 					  "rest of the WAL."));
 	return add_line(r, format("Shutting down: it exits only when the receiver confirms up to %s (it has confirmed "
 				  "%s); a receiver that stopped replying holds the shutdown.", sent,
-				  pgm_lsn_format(confirmed, flush)));
+				  lsn_words(confirmed, flush)));
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "model/model.h"
 #include "pg/storage.h"
@@ -148,7 +149,7 @@ static struct pgm_error *from_frames(struct pgm_program *prog, const struct pgm_
 
 static bool is_wal_event(const struct pgm_report *r)
 {
-	return r->wait_event.name && strncmp(r->wait_event.name, "WAL", 3) == 0;
+	return r->wait_event.name && strncasecmp(r->wait_event.name, "WAL", 3) == 0;   /* "WALWrite"; 17+: "WalWrite" */
 }
 
 struct pgm_error *pgm_pg_read_io_wait(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
