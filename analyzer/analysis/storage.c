@@ -151,7 +151,7 @@ static char *holder_evidence(const struct pgm_wait *w, const struct pgm_holder *
 	switch (h->how) {
 	case PGM_HOLDER_PIN:
 		pgm_buffer_words(&w->pin.buffer, buf, sizeof(buf));
-		return format("pins %s (%s, PrivateRefCount in its capture%s%s)", buf, h->mode ? h->mode : "?",
+		return format("pins %s: %s, PrivateRefCount in its capture%s%s", buf, h->mode ? h->mode : "?",
 			      h->core ? " " : "", h->core ? h->core : "");
 	case PGM_HOLDER_IO:
 		pgm_buffer_words(&w->bufio.buffer, buf, sizeof(buf));
