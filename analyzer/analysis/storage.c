@@ -151,14 +151,14 @@ static char *holder_evidence(const struct pgm_wait *w, const struct pgm_holder *
 	switch (h->how) {
 	case PGM_HOLDER_PIN:
 		pgm_buffer_words(&w->pin.buffer, buf, sizeof(buf));
-		return format("pins %s: %s, PrivateRefCount in its capture%s%s", buf, h->mode ? h->mode : "?",
-			      h->core ? " " : "", h->core ? h->core : "");
+		return format("pins %s, as PrivateRefCount in its capture%s%s shows", buf, h->core ? " " : "",
+			      h->core ? h->core : "");
 	case PGM_HOLDER_IO:
 		pgm_buffer_words(&w->bufio.buffer, buf, sizeof(buf));
 		if (w->bufio.aio.known)
-			return format("owns the asynchronous I/O %" PRIu32 " on %s (%s)%s", w->bufio.aio.index, buf,
-				      w->bufio.aio.state ? w->bufio.aio.state : "?",
-				      w->bufio.aio.synchronous ? ", which it executes itself" : "");
+			return format("owns asynchronous I/O %" PRIu32 " (%s) on %s%s", w->bufio.aio.index,
+				      w->bufio.aio.state ? w->bufio.aio.state : "?", buf,
+				      w->bufio.aio.synchronous ? " and executes it itself" : "");
 		return format("does the I/O on %s (InProgressBuf in its capture%s%s)", buf, h->core ? " " : "",
 			      h->core ? h->core : "");
 	case PGM_HOLDER_SLOT:
@@ -248,7 +248,10 @@ static struct pgm_error *io_holders_line(struct pgm_report *r)
 	char list[512];
 	if (r->wait.holders_known && r->wait.n_holders) {
 		holder_list(&r->wait, list, sizeof(list));
-		return add_line(r, format("The I/O is %s %s.", r->wait.bufio.aio.known ? "owned by" : "done by", list));
+		const struct pgm_aio_handle *a = &r->wait.bufio.aio;
+		if (a->known && !a->synchronous)
+			return add_line(r, format("The I/O belongs to %s; an I/O worker or the kernel executes it.", list));
+		return add_line(r, format("The I/O is done by %s.", list));
 	}
 	if (r->wait.bufio.aio.known)
 		return NULL;

@@ -55,14 +55,17 @@ static void print_candidates(FILE *out, const struct pgm_wait *w)
 	fputc('\n', out);
 }
 
-static void print_buffer_line(FILE *out, const char *label, const struct pgm_buffer *b, const char *what)
+static void print_buffer_line(FILE *out, const char *label, const struct pgm_buffer *b, const char *what,
+			      int32_t self)
 {
 	char words[384];
 	pgm_buffer_words(b, words, sizeof(words));
 	fprintf(out, "  %-20s %s%s", label, what, words);
 	if (b->state_known)
 		fprintf(out, "; shared refcount %" PRIu32 "%s", b->refcount, b->io_in_progress ? ", I/O in progress" : "");
-	if (b->state_known && b->pin_count_waiter && b->waiter_pid > 0)
+	if (b->state_known && b->pin_count_waiter && b->waiter_pid == self)
+		fputs("; this process waits to clean it up", out);
+	else if (b->state_known && b->pin_count_waiter && b->waiter_pid > 0)
 		fprintf(out, "; PID %d waits to clean it up", b->waiter_pid);
 	fputc('\n', out);
 }
@@ -77,12 +80,12 @@ static void print_buffers(FILE *out, const struct pgm_report *r, const struct pg
 	for (size_t i = 0; i < u->n_pins; i++) {
 		char what[32];
 		snprintf(what, sizeof(what), "%d pin%s on ", u->pins[i].refcount, u->pins[i].refcount == 1 ? "" : "s");
-		print_buffer_line(out, i ? "" : "pinned", &u->pins[i].buffer, what);
+		print_buffer_line(out, i ? "" : "pinned", &u->pins[i].buffer, what, r->pid);
 	}
 	if (u->pins_truncated)
 		fprintf(out, "  %-20s more than %d: the rest are not shown\n", "", PGM_MAX_PINS);
 	if (u->io_in_progress)
-		print_buffer_line(out, "I/O in progress", &u->io_buffer, u->io_for_input ? "read of " : "write of ");
+		print_buffer_line(out, "I/O in progress", &u->io_buffer, u->io_for_input ? "read of " : "write of ", r->pid);
 }
 
 static void print_walsender(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
@@ -116,8 +119,8 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 	if (w->kind == PGM_WAIT_BUFFER_PIN && w->pin.candidates_known)
 		print_candidates(out, w);
 	for (size_t i = 0; w->holders_known && i < w->n_holders; i++)
-		fprintf(out, "  %-20s %d %s%s%s\n", i ? "" : "held by", w->holders[i].pid,
-			w->holders[i].mode ? w->holders[i].mode : "",
+		fprintf(out, "  %-20s %d%s%s%s%s\n", i ? "" : "held by", w->holders[i].pid,
+			w->holders[i].mode ? " " : "", w->holders[i].mode ? w->holders[i].mode : "",
 			w->holders[i].evidence ? " — " : "", w->holders[i].evidence ? w->holders[i].evidence : "");
 }
 

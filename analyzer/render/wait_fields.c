@@ -123,7 +123,7 @@ void pgm_buffer_fields(const struct pgm_buffer *b, pgm_field_fn *fn, void *arg)
 	}
 	addr(fn, arg, "state", b->state);
 	if (b->state_known) {
-		unum(fn, arg, "refcount", b->refcount);
+		unum(fn, arg, "shared_refcount", b->refcount);
 		unum(fn, arg, "usage_count", b->usage_count);
 		flag(fn, arg, "dirty", b->dirty);
 		flag(fn, arg, "valid", b->valid);
