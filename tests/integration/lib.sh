@@ -50,3 +50,18 @@ pg_bin() {
         *) echo "$("$PGMORTEM_SOURCE_ROOT/tests/pg/build-postgres" "$1")/bin" ;;
     esac
 }
+
+# pg_lsn N -> N (a number, as gdb records an XLogRecPtr) in pg_lsn notation, "null" for 0
+pg_lsn() {
+    local v=$1
+    if [[ $v == 0 || $v == null ]]; then echo null; return; fi
+    printf '%X/%X\n' $((v >> 32)) $((v & 0xFFFFFFFF))
+}
+
+# check LABEL EXPECTED ACTUAL: counts a mismatch in $failures
+check() {
+    if [[ "$2" != "$3" ]]; then
+        echo "  mismatch: $1: truth '$2', pgmortem '$3'" >&2
+        failures=$((failures + 1))
+    fi
+}

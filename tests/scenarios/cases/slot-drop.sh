@@ -16,6 +16,7 @@ scenario_slot_drop() {
     "$BINDIR/pg_recvlogical" -h "$TMP" -p "$PORT" -U "$PGM_USER" -d postgres -S pgm_slot --start \
         -o proto_version=1 -o publication_names=pgm_pub -f /dev/null >"$TMP/recvlogical.log" 2>&1 &
     register client $!
+    disown $!   # killed at cleanup: no job notice
     wait_sql "pg_recvlogical did not start streaming from pgm_slot" 20 \
         "select active from pg_replication_slots where slot_name = 'pgm_slot'"
     H=$(psql_obs "select active_pid from pg_replication_slots where slot_name = 'pgm_slot'")

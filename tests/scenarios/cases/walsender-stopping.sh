@@ -29,6 +29,7 @@ scenario_walsender_stopping() {
         -o proto_version=1 -o publication_names=pgm_pub -f /dev/null >"$TMP/recvlogical.log" 2>&1 &
     R=$!
     register client "$R"
+    disown "$R"   # killed at cleanup: no job notice
     wait_sql "pg_recvlogical did not start streaming from pgm_slot" 20 \
         "select active from pg_replication_slots where slot_name = 'pgm_slot'"
     H=$(psql_obs "select active_pid from pg_replication_slots where slot_name = 'pgm_slot'")
@@ -40,7 +41,7 @@ scenario_walsender_stopping() {
     truth_collect
     truth_replication
     role walsender "$H"
-    role receiver "$R"
+    tj '.receiver = {program: "pg_recvlogical", pid: $p}' --argjson p "$R"
     kill -STOP "$R"
     # WAL the stopped receiver will never confirm
     psql_obs "insert into q values (13)" >/dev/null

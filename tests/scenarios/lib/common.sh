@@ -118,6 +118,7 @@ scen_sweep() {
     # 3. frozen file systems thaw first, or nothing writing to them can stop
     sweep_kind "$reg" thaw fsfreeze -u
     # 4. the clusters (the scenario's and a template being built)
+    sweep_kind "$reg" cluster stop_cluster_in
     stop_cluster_in "$dir/template"
     stop_cluster_in "$dir"
     # 5. file systems the scenario mounted, and their loop devices
@@ -305,7 +306,12 @@ SH
 
     # Template (shared by an `all` run, or private).
     local tpl=${PGM_TEMPLATE:-}
-    if [[ -z $tpl || ! -d $tpl/data || ($need_big == 1 && ! -f $tpl/.big) ]]; then
+    if [[ -n $tpl && ! -e $tpl && -n ${PGM_TEMPLATE_KEEP:-} ]]; then
+        # PGM_TEMPLATE_KEEP: a template made once and kept for the runs that follow
+        log "creating cluster template $tpl for later runs (big table: $need_big)"
+        register cluster "$tpl"
+        template_create "$tpl" "$need_big"
+    elif [[ -z $tpl || ! -d $tpl/data || ($need_big == 1 && ! -f $tpl/.big) ]]; then
         tpl=$TMP/template
         log "creating cluster template (big table: $need_big)"
         template_create "$tpl" "$need_big"
