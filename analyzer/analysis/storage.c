@@ -309,7 +309,7 @@ static const char *lsn_words(uint64_t lsn, char *buf)
 
 struct pgm_error *pgm_storage_walsender_line(struct pgm_report *r)
 {
-	const struct pgm_walsender *ws = &r->walsender;
+	const struct pgm_my_walsender *ws = &r->walsender;
 	/* a walsender that has not started streaming (a replication command's) has no positions to tell */
 	if (!ws->known || (!ws->sent && ws->state && strcmp(ws->state, "startup") == 0))
 		return NULL;
@@ -321,7 +321,7 @@ struct pgm_error *pgm_storage_walsender_line(struct pgm_report *r)
 	uint64_t confirmed = ws->flush ? ws->flush : ws->write;
 	struct pgm_error *err = add_line(r, format("Walsender%s, %s: sent up to %s; the receiver confirmed write %s, "
 		"flush %s, replay %s.", slot, ws->state ? ws->state : "state unknown", lsn_words(ws->sent, sent),
-		lsn_words(ws->write, write), lsn_words(ws->flush, flush), lsn_words(ws->replay, replay)));
+		lsn_words(ws->write, write), lsn_words(ws->flush, flush), lsn_words(ws->apply, replay)));
 	if (err || !stopping)
 		return err;
 	if (confirmed >= ws->sent)

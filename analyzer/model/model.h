@@ -30,7 +30,7 @@ void pgm_replication_slot_deinit(struct pgm_replication_slot *s);
 /* The facts of the buffer, I/O and slot kinds in w (called by pgm_wait_deinit). */
 void pgm_storage_wait_deinit(struct pgm_wait *w);
 void pgm_buffer_usage_deinit(struct pgm_buffer_usage *u);
-void pgm_walsender_deinit(struct pgm_walsender *ws);
+void pgm_my_walsender_deinit(struct pgm_my_walsender *ws);
 /* Adds a pin candidate (mode copied); NULL or &pgm_enomem. */
 struct pgm_error *pgm_pin_add_candidate(struct pgm_buffer_pin_wait *p, int32_t pid, const char *mode);
 /* Appends a pin (its buffer moved in: *b is zeroed); NULL or &pgm_enomem. */

@@ -250,7 +250,7 @@ void pgm_report_destroy(struct pgm_report *r)
 	free(r->group);
 	interrupts_free(&r->interrupts);
 	pgm_buffer_usage_deinit(&r->buffers);
-	pgm_walsender_deinit(&r->walsender);
+	pgm_my_walsender_deinit(&r->walsender);
 	for (size_t i = 0; i < r->n_stacks; i++)
 		pgm_stack_destroy(r->stacks[i]);
 	free(r->stacks);

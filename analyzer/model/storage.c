@@ -71,7 +71,7 @@ void pgm_buffer_usage_deinit(struct pgm_buffer_usage *u)
 	memset(u, 0, sizeof(*u));
 }
 
-void pgm_walsender_deinit(struct pgm_walsender *ws)
+void pgm_my_walsender_deinit(struct pgm_my_walsender *ws)
 {
 	free(ws->state);
 	free(ws->slot);

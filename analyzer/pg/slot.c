@@ -154,7 +154,7 @@ struct pgm_error *pgm_pg_read_slot_wait(const struct pgm_pg *pg, uint64_t cv, co
 	return pgm_wait_add_holder(&r->wait, s->active_pid, -1, PGM_HOLDER_SLOT, NULL, NULL);
 }
 
-struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, struct pgm_walsender *ws)
+struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, struct pgm_my_walsender *ws)
 {
 	uint64_t state;
 	struct pgm_error *err;
@@ -162,7 +162,7 @@ struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, s
 	    (err = pgm_pg_read_member(pg, walsnd, PGM_M_WalSnd_sentPtr, &ws->sent)) ||
 	    (err = pgm_pg_read_member(pg, walsnd, PGM_M_WalSnd_write, &ws->write)) ||
 	    (err = pgm_pg_read_member(pg, walsnd, PGM_M_WalSnd_flush, &ws->flush)) ||
-	    (err = pgm_pg_read_member(pg, walsnd, PGM_M_WalSnd_apply, &ws->replay)))
+	    (err = pgm_pg_read_member(pg, walsnd, PGM_M_WalSnd_apply, &ws->apply)))
 		return err;
 	ws->known = true;
 	/* as pg_stat_replication.state says it */
@@ -172,7 +172,7 @@ struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, s
 struct pgm_error *pgm_pg_read_walsender(const struct pgm_pg *pg, struct pgm_report *r)
 {
 	uint64_t walsnd = 0, slot = 0, stopping = 0;
-	struct pgm_walsender *ws = &r->walsender;
+	struct pgm_my_walsender *ws = &r->walsender;
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_MyWalSnd, &walsnd);
 	if (err || walsnd == 0) {
 		pgm_error_destroy(err);   /* not a walsender (or a build without them): nothing to say */

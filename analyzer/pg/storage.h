@@ -133,11 +133,12 @@ struct pgm_error *pgm_pg_read_slot_wait(const struct pgm_pg *pg, uint64_t cv, co
  * A walsender's own entry: MyWalSnd's state and positions, its slot and
  * got_STOPPING, into r->walsender.  Nothing for other processes.
  *
- * The interface to the WalSndCtl reader (pg/walsender.c, another file): an
- * entry of WalSndCtl->walsnds is decoded by pgm_pg_read_walsnd, so that a
- * walsender named by its pid can be described the same way.
+ * pgm_pg_read_walsnd decodes one WalSnd (state, sent/write/flush/apply) at
+ * `walsnd`, wherever it is: MyWalSnd here, or an entry of the
+ * WalSndCtl->walsnds array that the sync-rep reader walks (pg/walsender.c),
+ * so that both describe a walsender the same way.
  */
 struct pgm_error *pgm_pg_read_walsender(const struct pgm_pg *pg, struct pgm_report *r);
-struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, struct pgm_walsender *ws);
+struct pgm_error *pgm_pg_read_walsnd(const struct pgm_pg *pg, uint64_t walsnd, struct pgm_my_walsender *ws);
 
 #endif

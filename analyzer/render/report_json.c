@@ -120,12 +120,12 @@ static json_object *buffers_json(const struct pgm_report *r)
 	return o;
 }
 
-static json_object *walsender_json(const struct pgm_walsender *ws)
+static json_object *walsender_json(const struct pgm_my_walsender *ws)
 {
 	if (!ws->known)
 		return NULL;
 	json_object *o = json_object_new_object();
-	pgm_walsender_fields(ws, add_field, o);
+	pgm_my_walsender_fields(ws, add_field, o);
 	return o;
 }
 

@@ -93,7 +93,7 @@ static void print_walsender(FILE *out, const struct pgm_report *r, const struct 
 	if (!r->walsender.known)
 		return;
 	heading(out, st, "Walsender");
-	pgm_walsender_fields(&r->walsender, print_field, out);
+	pgm_my_walsender_fields(&r->walsender, print_field, out);
 }
 
 static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)

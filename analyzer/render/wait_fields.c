@@ -188,7 +188,7 @@ void pgm_slot_fields(const struct pgm_replication_slot *s, pgm_field_fn *fn, voi
 		unum(fn, arg, "catalog_xmin", s->catalog_xmin);
 }
 
-void pgm_walsender_fields(const struct pgm_walsender *ws, pgm_field_fn *fn, void *arg)
+void pgm_my_walsender_fields(const struct pgm_my_walsender *ws, pgm_field_fn *fn, void *arg)
 {
 	if (!ws->known)
 		return;
@@ -196,7 +196,7 @@ void pgm_walsender_fields(const struct pgm_walsender *ws, pgm_field_fn *fn, void
 	lsn(fn, arg, "sent_lsn", ws->sent);
 	lsn(fn, arg, "write_lsn", ws->write);
 	lsn(fn, arg, "flush_lsn", ws->flush);
-	lsn(fn, arg, "replay_lsn", ws->replay);
+	lsn(fn, arg, "replay_lsn", ws->apply);
 	str(fn, arg, "slot_name", ws->slot);
 	if (ws->got_stopping.known)
 		flag(fn, arg, "got_stopping", ws->got_stopping.value != 0);

@@ -34,6 +34,6 @@ void pgm_buffer_fields(const struct pgm_buffer *b, pgm_field_fn *fn, void *arg);
 /* A replication slot's facts, named like pg_replication_slots' columns where it has them. */
 void pgm_slot_fields(const struct pgm_replication_slot *s, pgm_field_fn *fn, void *arg);
 /* A walsender's facts, named like pg_stat_replication's columns. */
-void pgm_walsender_fields(const struct pgm_walsender *ws, pgm_field_fn *fn, void *arg);
+void pgm_my_walsender_fields(const struct pgm_my_walsender *ws, pgm_field_fn *fn, void *arg);
 
 #endif

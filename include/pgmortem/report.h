@@ -394,11 +394,16 @@ struct pgm_buffer_usage {
 };
 #define PGM_MAX_PINS 256
 
-/* A walsender's WalSnd entry and its own state (walsender_private.h, walsender.c). */
-struct pgm_walsender {
+/*
+ * This process's own walsender state: its WalSnd entry (MyWalSnd), its
+ * slot and whether it was told to stop (walsender_private.h, walsender.c).
+ * Every walsender's entry, as the WalSndCtl array holds it, is a different
+ * fact of the instance.
+ */
+struct pgm_my_walsender {
 	bool known;              /* MyWalSnd was read */
 	char *state;             /* pg_stat_replication.state: "streaming", "stopping" */
-	uint64_t sent, write, flush, replay;   /* LSNs; 0: none yet */
+	uint64_t sent, write, flush, apply;    /* LSNs (apply: pg_stat_replication.replay_lsn); 0: none yet */
 	char *slot;              /* MyReplicationSlot's name, NULL without one */
 	struct pgm_counter got_stopping;   /* got_STOPPING: told to finish and exit (shutdown) */
 };
@@ -437,7 +442,7 @@ struct pgm_report {
 	struct pgm_interrupts interrupts;
 	/* buffers, storage and replication */
 	struct pgm_buffer_usage buffers;
-	struct pgm_walsender walsender;   /* backend_type "walsender" only */
+	struct pgm_my_walsender walsender;   /* backend_type "walsender" only */
 
 	struct pgm_stack **stacks;   /* one per thread, owned */
 	size_t n_stacks;

@@ -65,3 +65,13 @@ check() {
         failures=$((failures + 1))
     fi
 }
+
+# check_activity LABEL REPORT TRUTH PID: the report's backend type, wait event and
+# query are what pg_stat_activity showed for PID
+check_activity() {
+    local l=$1 r=$2 t=$3 p=$4 f
+    for f in backend_type:backend_type wait_event_type:wait_event.type wait_event:wait_event.name query:query; do
+        check "$l ${f%%:*}" "$(jq -r --argjson p "$p" ".pg_stat_activity[] | select(.pid == \$p) | .${f%%:*} // \"null\"" "$t")" \
+            "$(jq -r ".backend.${f#*:} // \"null\"" <<<"$r")"
+    done
+}

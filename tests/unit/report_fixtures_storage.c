@@ -177,7 +177,7 @@ struct pgm_report *fixture_replication_slot(void)
 	r->wait.holders = calloc(1, sizeof(*r->wait.holders));
 	r->wait.holders[0] = (struct pgm_holder){ .pid = 4500, .procno = -1, .how = PGM_HOLDER_SLOT };
 	r->wait.n_holders = 1;
-	r->walsender = (struct pgm_walsender){ .known = true, .state = S("startup"),
+	r->walsender = (struct pgm_my_walsender){ .known = true, .state = S("startup"),
 					       .got_stopping = { true, 0 } };
 	return r;
 }
@@ -191,7 +191,7 @@ struct pgm_report *fixture_walsender_stopping(void)
 	free(r->backend_type);
 	r->backend_type = S("walsender");
 	waiting(r, PGM_WAIT_LATCH, 0, "START_REPLICATION SLOT \"pgm_slot\" LOGICAL 0/0");
-	r->walsender = (struct pgm_walsender){ .known = true, .state = S("stopping"), .sent = 0x14DD830,
+	r->walsender = (struct pgm_my_walsender){ .known = true, .state = S("stopping"), .sent = 0x14DD830,
 		.write = 0x14DD7C0, .flush = 0x14DD5A8, .slot = S("pgm_slot"), .got_stopping = { true, 1 } };
 	return r;
 }

@@ -413,13 +413,13 @@ static void walsender_positions(void **state)
 	struct fixture *f = fixture_create(true, 180006, NULL);
 	struct pgm_report *r = pgm_report_create();
 	assert_null(pgm_pg_read_walsender(&f->pg, r));
-	const struct pgm_walsender *ws = &r->walsender;
+	const struct pgm_my_walsender *ws = &r->walsender;
 	assert_true(ws->known);
 	assert_string_equal(ws->state, "stopping");
 	assert_int_equal(ws->sent, 0x14DD830);
 	assert_int_equal(ws->write, 0x14DD7C0);
 	assert_int_equal(ws->flush, 0x14DD5A8);
-	assert_int_equal(ws->replay, 0);
+	assert_int_equal(ws->apply, 0);
 	assert_string_equal(ws->slot, "pgm_slot");
 	assert_true(ws->got_stopping.known);
 	assert_int_equal(ws->got_stopping.value, 1);
