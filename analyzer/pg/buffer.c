@@ -339,8 +339,9 @@ static struct pgm_error *candidates(const struct pgm_pg *pg, struct pgm_report *
 	for (size_t i = 0; !err && p->candidates_known && i < scratch->n_locks; i++) {
 		const struct pgm_lock_row *l = &scratch->locks[i];
 		bool seen = false;
+		/* a prepared transaction (pid 0) holds locks but no pins */
 		if (!l->granted || !l->tag.has_relation || l->tag.relation != p->buffer.relation.oid ||
-		    l->tag.database != p->buffer.database || l->pid == r->pid)
+		    l->tag.database != p->buffer.database || l->pid == r->pid || l->pid == 0)
 			continue;
 		for (size_t k = 0; k < p->n_candidates; k++)
 			seen |= p->candidates[k].pid == l->pid;
