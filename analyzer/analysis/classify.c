@@ -14,6 +14,11 @@ struct stack_rule {
  * specific primitives come before the generic latch wait.
  */
 static const struct stack_rule stack_rules[] = {
+	/* buffers and slots sleep on a latch or a condition variable: the caller says which object */
+	{ "LockBufferForCleanup", PGM_WAIT_BUFFER_PIN },
+	{ "WaitIO", PGM_WAIT_BUFFER_IO },
+	{ "pgaio_io_wait", PGM_WAIT_BUFFER_IO },
+	{ "ReplicationSlotAcquire", PGM_WAIT_REPLICATION_SLOT },
 	{ "ConditionVariableSleep", PGM_WAIT_CONDITION_VARIABLE },
 	{ "ConditionVariableTimedSleep", PGM_WAIT_CONDITION_VARIABLE },
 	{ "LWLockAcquire", PGM_WAIT_LWLOCK },
@@ -65,16 +70,28 @@ static bool innermost_is_sleeping(const struct pgm_stack *stack)
 	return false;
 }
 
+/* Events that name their object's kind better than their class does (as pg_stat_activity names them). */
+static const struct { const char *event; enum pgm_wait_kind kind; } event_rules[] = {
+	{ "BufferIO", PGM_WAIT_BUFFER_IO },
+	{ "AioIoCompletion", PGM_WAIT_BUFFER_IO },
+	{ "ReplicationSlotDrop", PGM_WAIT_REPLICATION_SLOT },
+};
+
 static enum pgm_wait_kind from_wait_event(const struct pgm_wait_event *we)
 {
 	if (!we->known)
 		return PGM_WAIT_UNKNOWN;
+	for (size_t i = 0; we->name && i < sizeof(event_rules) / sizeof(event_rules[0]); i++)
+		if (strcmp(we->name, event_rules[i].event) == 0)
+			return event_rules[i].kind;
 	switch (pgm_wait_event_class(we)) {
+	case PGM_WAIT_CLASS_BUFFERPIN: return PGM_WAIT_BUFFER_PIN;
 	case PGM_WAIT_CLASS_NONE: return PGM_WAIT_NONE;
 	case PGM_WAIT_CLASS_LWLOCK: return PGM_WAIT_LWLOCK;
 	case PGM_WAIT_CLASS_LOCK: return PGM_WAIT_HEAVYWEIGHT_LOCK;
 	case PGM_WAIT_CLASS_CLIENT: return PGM_WAIT_SOCKET;
 	case PGM_WAIT_CLASS_TIMEOUT: return PGM_WAIT_TIMEOUT;
+	case PGM_WAIT_CLASS_IO: return PGM_WAIT_IO;
 	default: return PGM_WAIT_LATCH;
 	}
 }
@@ -93,6 +110,9 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
 	}
 	if (k != PGM_WAIT_UNKNOWN)
 		return k;
+	/* an IO event is reported only around the system call: the stack is in it, not running */
+	if (from_wait_event(we) == PGM_WAIT_IO)
+		return PGM_WAIT_IO;
 	if (stack && stack->n_frames && !innermost_is_sleeping(stack))
 		return PGM_WAIT_NONE;   /* on CPU, whatever it last reported */
 	return from_wait_event(we);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/storage.h"
 #include "model/model.h"
 
 /* "relation 16384 (database 5)": a lock tag as people read it. */
@@ -119,7 +120,7 @@ struct pgm_error *pgm_describe_wait(struct pgm_wait *w)
 		return describe_hwlock(w);
 	if (w->kind == PGM_WAIT_LWLOCK)
 		return describe_lwlock(w);
-	return NULL;
+	return pgm_describe_storage_wait(w);
 }
 
 struct pgm_error *pgm_explain_report(struct pgm_report *r)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/storage.h"
 #include "model/model.h"
 
 static void free_results(struct pgm_graph *g)
@@ -491,7 +492,7 @@ struct pgm_error *pgm_instance_build_graph(struct pgm_instance *inst)
 	struct pgm_error *err;
 	pgm_graph_deinit(&inst->graph);
 	if ((err = hwlock_edges(inst)) || (err = lwlock_edges(inst)) || (err = cv_edges(inst)) ||
-	    (err = parallel_edges(inst)))
+	    (err = parallel_edges(inst)) || (err = pgm_storage_edges(inst)))
 		return err;
 	return pgm_graph_analyze(&inst->graph);
 }

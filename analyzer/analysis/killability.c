@@ -17,7 +17,8 @@
 static bool latch_based(enum pgm_wait_kind k)
 {
 	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LATCH || k == PGM_WAIT_SOCKET ||
-	       k == PGM_WAIT_TIMEOUT || k == PGM_WAIT_HEAVYWEIGHT_LOCK;
+	       k == PGM_WAIT_TIMEOUT || k == PGM_WAIT_HEAVYWEIGHT_LOCK ||
+	       k == PGM_WAIT_BUFFER_PIN || k == PGM_WAIT_BUFFER_IO || k == PGM_WAIT_REPLICATION_SLOT;
 }
 
 static struct pgm_error *set_verdict(struct pgm_interrupts *in, enum pgm_killable k, const char *text)
@@ -90,6 +91,10 @@ struct pgm_error *pgm_assess_killability(struct pgm_report *r)
 					 "acted on once the section ends");
 	if (in->interrupt_holdoff.value > 0 && latch_based(k))
 		return held_off_while_sleeping(r);
+	if (k == PGM_WAIT_IO)
+		return set_verdict(in, PGM_KILLABLE_DEFERRED,
+			"deferred: it is inside a system call on a file; the signal is acted on when the call "
+			"returns, and while the kernel blocks it (state D) not even SIGKILL ends it");
 	if (k == PGM_WAIT_LWLOCK)
 		return set_verdict(in, PGM_KILLABLE_DEFERRED,
 			"deferred: an LWLock sleep is not interrupted by signals; a cancel or terminate is "

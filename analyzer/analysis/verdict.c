@@ -2,8 +2,9 @@
  * The verdict: lines in words, first in the report, always in this order:
  *   who it is and what it waits on;
  *   who is queued with it and who can release it;
- *   who blocks it (locks);
- *   what it holds that others may wait for;
+ *   who blocks it (locks; pins, the I/O, the slot's user);
+ *   what it holds that others may wait for (LWLocks; pins, an I/O);
+ *   a walsender's positions;
  *   who holds a parallel scan it waits on (told by another core);
  *   whether a cancel or terminate will be served.
  */
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/storage.h"
 
 static char *who(const struct pgm_report *r)
 {
@@ -91,6 +93,10 @@ static char *what(const struct pgm_report *r)
 	case PGM_WAIT_TIMEOUT: return event_what(r, "a timeout");
 	case PGM_WAIT_LATCH: return event_what(r, "its latch");
 	case PGM_WAIT_NONE: return running_what(r);
+	case PGM_WAIT_BUFFER_PIN:
+	case PGM_WAIT_BUFFER_IO:
+	case PGM_WAIT_IO:
+	case PGM_WAIT_REPLICATION_SLOT: return pgm_storage_what(r);
 	default: return event_what(r, "something this capture does not show");
 	}
 }
@@ -192,7 +198,8 @@ static struct pgm_error *killability_line(struct pgm_report *r)
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
 {
 	static struct pgm_error *(*const lines[])(struct pgm_report *) = {
-		what_line, queue_line, holders_line, held_line, advancer_line, killability_line,
+		what_line, queue_line, holders_line, pgm_storage_holders_line, held_line, pgm_storage_held_line,
+		pgm_storage_walsender_line, advancer_line, killability_line,
 	};
 	pgm_report_clear_verdict(r);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

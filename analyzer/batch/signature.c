@@ -25,6 +25,12 @@ static const char *const wait_plumbing[] = {
 	NULL,
 };
 
+/* A cleanup lock's wait: the site is the caller that needs the lock (lazy_scan_heap …). */
+static const char *const pin_plumbing[] = {
+	"WaitEventSetWaitBlock", "WaitEventSetWait", "WaitLatch", "ProcWaitForSignal", "LockBufferForCleanup",
+	NULL,
+};
+
 /* Functions that report a failure rather than cause it. */
 static const char *const error_reporting[] = {
 	"ExceptionalCondition", "errfinish", "elog_finish", "pg_re_throw", "errstart",
@@ -74,11 +80,18 @@ static bool stack_waits(const struct pgm_stack *s)
 	return false;
 }
 
+/* Buffers, storage and replication: each is a wait on another process or the kernel. */
+static bool is_stuck_storage(enum pgm_wait_kind k)
+{
+	return k == PGM_WAIT_BUFFER_PIN || k == PGM_WAIT_BUFFER_IO || k == PGM_WAIT_IO ||
+	       k == PGM_WAIT_REPLICATION_SLOT;
+}
+
 static bool is_wait_kind(enum pgm_wait_kind k)
 {
 	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
 	       k == PGM_WAIT_HEAVYWEIGHT_LOCK || k == PGM_WAIT_LATCH ||
-	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT;
+	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT || is_stuck_storage(k);
 }
 
 /*
@@ -117,7 +130,14 @@ static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *
 	case PGM_WAIT_LATCH:
 	case PGM_WAIT_SOCKET:
 	case PGM_WAIT_TIMEOUT:
+	case PGM_WAIT_BUFFER_IO:       /* BufferIO, AioIoCompletion */
+	case PGM_WAIT_IO:              /* DataFileRead, WALWrite, … */
+	case PGM_WAIT_REPLICATION_SLOT:
 		rc = asprintf(&sig, "%s:%s", kind, event ? event : where ? where : "?");
+		break;
+	case PGM_WAIT_BUFFER_PIN:      /* lazy_scan_heap: who needed the cleanup lock */
+		where = site(s, pin_plumbing);
+		rc = asprintf(&sig, "%s:%s", kind, where ? where : event ? event : "?");
 		break;
 	default:
 		if (!where)
@@ -150,7 +170,7 @@ struct pgm_error *pgm_batch_signature(const struct pgm_report *r, char **sig,
 		*sig = crash_signature(r, s);
 	} else {
 		bool stuck = k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
-			     k == PGM_WAIT_HEAVYWEIGHT_LOCK;
+			     k == PGM_WAIT_HEAVYWEIGHT_LOCK || is_stuck_storage(k);
 		*problem = stuck ? PGM_PROBLEM_STUCK : PGM_PROBLEM_NONE;
 		*sig = wait_signature(r, s);
 	}

@@ -160,6 +160,9 @@ const char *pgm_edge_kind_name(enum pgm_edge_kind k)
 	case PGM_EDGE_LWLOCK: return "lwlock";
 	case PGM_EDGE_CV: return "cv";
 	case PGM_EDGE_PARALLEL: return "parallel";
+	case PGM_EDGE_BUFFER_PIN: return "buffer_pin";
+	case PGM_EDGE_BUFFER_IO: return "buffer_io";
+	case PGM_EDGE_SLOT: return "replication_slot";
 	}
 	return "unknown";
 }

@@ -21,4 +21,19 @@ void pgm_wait_event_deinit(struct pgm_wait_event *we);
 /* Frees everything a wait owns; the wait is zeroed. */
 void pgm_wait_deinit(struct pgm_wait *w);
 
+/* ---- buffers, storage and replication (model/storage.c) ---- */
+
+void pgm_buffer_deinit(struct pgm_buffer *b);
+/* A deep copy of src into *dst (zeroed on failure); NULL or &pgm_enomem. */
+struct pgm_error *pgm_buffer_copy(struct pgm_buffer *dst, const struct pgm_buffer *src);
+void pgm_replication_slot_deinit(struct pgm_replication_slot *s);
+/* The facts of the buffer, I/O and slot kinds in w (called by pgm_wait_deinit). */
+void pgm_storage_wait_deinit(struct pgm_wait *w);
+void pgm_buffer_usage_deinit(struct pgm_buffer_usage *u);
+void pgm_my_walsender_deinit(struct pgm_my_walsender *ws);
+/* Adds a pin candidate (mode copied); NULL or &pgm_enomem. */
+struct pgm_error *pgm_pin_add_candidate(struct pgm_buffer_pin_wait *p, int32_t pid, const char *mode);
+/* Appends a pin (its buffer moved in: *b is zeroed); NULL or &pgm_enomem. */
+struct pgm_error *pgm_buffer_usage_add_pin(struct pgm_buffer_usage *u, int32_t refcount, struct pgm_buffer *b);
+
 #endif

@@ -162,6 +162,10 @@ const char *pgm_wait_kind_name(enum pgm_wait_kind kind)
 		[PGM_WAIT_SOCKET] = "socket",
 		[PGM_WAIT_TIMEOUT] = "timeout",
 		[PGM_WAIT_CRASHED] = "crashed",
+		[PGM_WAIT_BUFFER_PIN] = "buffer_pin",
+		[PGM_WAIT_BUFFER_IO] = "buffer_io",
+		[PGM_WAIT_IO] = "io",
+		[PGM_WAIT_REPLICATION_SLOT] = "replication_slot",
 	};
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "unknown";
 }
@@ -209,6 +213,7 @@ void pgm_wait_deinit(struct pgm_wait *w)
 	free(w->lwlock.mode);
 	pgm_lock_tag_deinit(&w->hwlock.tag);
 	free(w->hwlock.mode);
+	pgm_storage_wait_deinit(w);
 	free(w->waiters);
 	for (size_t i = 0; i < w->n_holders; i++) {
 		free(w->holders[i].mode);
@@ -244,6 +249,8 @@ void pgm_report_destroy(struct pgm_report *r)
 		pgm_wait_event_deinit(&r->group[i].wait_event);
 	free(r->group);
 	interrupts_free(&r->interrupts);
+	pgm_buffer_usage_deinit(&r->buffers);
+	pgm_my_walsender_deinit(&r->walsender);
 	for (size_t i = 0; i < r->n_stacks; i++)
 		pgm_stack_destroy(r->stacks[i]);
 	free(r->stacks);

@@ -35,12 +35,7 @@ struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t s
 	return pgm_pg_note_failure(r, "cv-queue-unreadable", "a PGPROC on the condition variable's queue", 0, err);
 }
 
-/*
- * A relcache entry's oid and name.  The entry is private memory of the
- * process, so it is in every capture of it; a read failure here means a
- * damaged pointer, and the relation then stays unnamed (known false).
- */
-static struct pgm_error *read_relation(const struct pgm_pg *pg, uint64_t rel, struct pgm_relation *out)
+struct pgm_error *pgm_pg_read_relation(const struct pgm_pg *pg, uint64_t rel, struct pgm_relation *out)
 {
 	uint64_t oid, form, name_addr;
 	struct pgm_error *err;
@@ -82,8 +77,8 @@ static struct pgm_error *add_scan_relations(const struct pgm_pg *pg, uint64_t in
 	struct pgm_error *err;
 	if (!(err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_indexRelation, &idx)) &&
 	    !(err = pgm_pg_read_member(pg, index_scan, PGM_M_ISD_heapRelation, &heap)) &&
-	    !(err = read_relation(pg, idx, &b->index)))
-		err = read_relation(pg, heap, &b->heap);
+	    !(err = pgm_pg_read_relation(pg, idx, &b->index)))
+		err = pgm_pg_read_relation(pg, heap, &b->heap);
 	return pgm_pg_note_failure(r, "btscan-relation-unreadable", "the scan's relation", index_scan, err);
 }
 

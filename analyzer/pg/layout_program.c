@@ -4,6 +4,7 @@
  * every analysis of it shares them; and frame variables read through that
  * engine.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,4 +177,64 @@ struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pg
 struct pgm_error *pgm_pg_bundle_encode_frame_vars(struct pgm_program *prog, char **ret)
 {
 	return pgm_frame_vars_encode(pgm_program_attached(prog, &frame_vars_key), ret);
+}
+
+static struct pgm_error *read_frame_int(struct pgm_program *prog, const struct pgm_stack *stack, size_t frame,
+					const char *name, int64_t *ret)
+{
+	struct pgm_dwarf *dw;
+	struct pgm_error *err = pgm_pg_program_dwarf(prog, &dw);
+	if (err)
+		return err;
+	struct pgm_variable var;
+	struct pgm_type t;
+	uint8_t valid[8] = { 0 };
+	uint64_t size = 0;
+	int64_t value = 0;
+	if (!(err = pgm_frame_variable_find(dw, stack, frame, name, &var))) {
+		pgm_type_strip(&var.type, &t);
+		if (pgm_type_kind(&t) != PGM_TYPE_INT && pgm_type_kind(&t) != PGM_TYPE_ENUM)
+			err = pgm_error_create(PGM_ERR_USAGE, "%s in frame %zu is not an integer", name, frame);
+	}
+	if (!err && !(err = pgm_type_size(dw, &t, &size)) && (size == 0 || size > 8))
+		err = pgm_error_create(PGM_ERR_USAGE, "%s in frame %zu has size %" PRIu64, name, frame, size);
+	if (!err)
+		err = pgm_location_read(&var.loc, &var.ctx, &value, valid, size);
+	if (!err && memchr(valid, 0, size))
+		err = pgm_error_create(PGM_ERR_OPTIMIZED_OUT, "%s is not available in frame %zu", name, frame);
+	if (err)
+		return err;
+	/* sign-extend from the variable's size (little-endian) */
+	if (size < 8 && pgm_type_encoding(&t) != PGM_INT_UNSIGNED && (value >> (size * 8 - 1)) & 1)
+		value = (int64_t)((uint64_t)value | ~((1ULL << (size * 8)) - 1));
+	*ret = value;
+	return NULL;
+}
+
+/* The same bookkeeping as pgm_pg_frame_pointer: a bundle answers, every program notes. */
+struct pgm_error *pgm_pg_frame_int(struct pgm_program *prog, const struct pgm_stack *stack, size_t frame,
+				   const char *name, int64_t *ret)
+{
+	uint64_t value = 0;
+	struct pgm_error *err;
+	if (is_bundle(prog)) {
+		const struct pgm_pg_layout *layout;
+		struct layout_slot *slot;
+		if ((err = pgm_pg_program_layout(prog, &layout)))
+			return err;
+		slot = pgm_program_attached(prog, &layout_key);
+		err = pgm_frame_vars_answer(slot->bundle_vars, stack->tid, frame, name, &value);
+	} else {
+		int64_t v = 0;
+		err = read_frame_int(prog, stack, frame, name, &v);
+		value = (uint64_t)v;
+	}
+	struct pgm_frame_vars *vars = err == &pgm_enomem ? NULL : noted_vars(prog);
+	if (!vars || pgm_frame_vars_note(vars, stack->tid, frame, name, value, err) == &pgm_enomem) {
+		pgm_error_destroy(err);
+		return &pgm_enomem;
+	}
+	if (!err)
+		*ret = (int64_t)value;
+	return err;
 }

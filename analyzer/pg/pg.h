@@ -188,6 +188,14 @@ struct pgm_error *pgm_pg_read_cv(const struct pgm_pg *pg, uint64_t cv, int32_t s
 struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index_scan, uint64_t cv,
 					 struct pgm_report *r);
 
+/*
+ * A relcache entry's oid and name (RelationData at `rel`; 0 leaves *out
+ * unknown).  The entry is private memory of the process, so it is in every
+ * capture of it; a read failure means a damaged pointer, and the relation
+ * then stays unnamed.  The caller frees out->name.
+ */
+struct pgm_error *pgm_pg_read_relation(const struct pgm_pg *pg, uint64_t rel, struct pgm_relation *out);
+
 /* Identity: pid, procno, backend type, leader, database, wait event, query. */
 struct pgm_error *pgm_pg_read_identity(const struct pgm_pg *pg, struct pgm_report *r);
 
@@ -294,5 +302,8 @@ struct pgm_error *pgm_pg_proc_vxid(const struct pgm_pg *pg, uint64_t proc, char 
  */
 struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pgm_stack *stack,
 				       size_t frame, const char *name, uint64_t *ret);
+/* The same for an integer (or enum) variable, sign-extended unless unsigned. */
+struct pgm_error *pgm_pg_frame_int(struct pgm_program *prog, const struct pgm_stack *stack, size_t frame,
+				   const char *name, int64_t *ret);
 
 #endif

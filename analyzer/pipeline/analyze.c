@@ -12,6 +12,7 @@
 #include "analysis/analysis.h"
 #include "pg/pg.h"
 #include "pgmortem/bundle_file.h"
+#include "pg/storage.h"
 #include "pgmortem/analyze.h"
 #include "util/text.h"
 
@@ -188,12 +189,68 @@ static void mark_group_queue(struct pgm_report *r)
 	}
 }
 
+/* ---- buffers, storage and replication ---- */
+
+/* cv_sleep_target, 0 when unset or unreadable (the decoders then use what else they have). */
+static uint64_t sleep_target(const struct pgm_pg *pg)
+{
+	uint64_t cv = 0;
+	pgm_error_destroy(pgm_pg_read_global(pg, PGM_G_cv_sleep_target, &cv));
+	return cv;
+}
+
+/* A pointer argument of the innermost `function` frame, 0 when unknown (optimized out, no stack). */
+static struct pgm_error *frame_arg(struct pgm_program *prog, const struct pgm_report *r, const char *function,
+				   const char *name, uint64_t *ret)
+{
+	*ret = 0;
+	int f = main_stack(r) ? pgm_stack_find_function(main_stack(r), function) : -1;
+	if (f < 0)
+		return NULL;
+	struct pgm_error *err = pgm_pg_frame_pointer(prog, main_stack(r), (size_t)f, name, ret);
+	if (err == &pgm_enomem)
+		return err;
+	if (err) {
+		pgm_error_destroy(err);
+		*ret = 0;
+	}
+	return NULL;
+}
+
+/* WaitIO's buffer, or the condition variable it sleeps on (a buffer's, or an AIO handle's). */
+static struct pgm_error *decode_buffer_io(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
+{
+	uint64_t buf;
+	struct pgm_error *err = frame_arg(prog, r, "WaitIO", "buf", &buf);
+	return err ? err : pgm_pg_read_buffer_io_wait(pg, buf, sleep_target(pg), r);
+}
+
+/* The slot's active_cv it sleeps on, or ReplicationSlotAcquire's name. */
+static struct pgm_error *decode_slot(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
+{
+	uint64_t name_addr;
+	char *name = NULL;
+	struct pgm_error *err = frame_arg(prog, r, "ReplicationSlotAcquire", "name", &name_addr);
+	if (!err && name_addr && (err = pgm_target_read_text(pg->target, name_addr, 64, &name)) != &pgm_enomem) {
+		pgm_error_destroy(err);   /* unreadable: the CV alone still finds the slot */
+		err = NULL;
+	}
+	if (!err)
+		err = pgm_pg_read_slot_wait(pg, sleep_target(pg), name, r);
+	free(name);
+	return err;
+}
+
 static struct pgm_error *decode_wait(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
 	switch (r->wait.kind) {
 	case PGM_WAIT_CONDITION_VARIABLE: return decode_cv(prog, pg, r);
 	case PGM_WAIT_HEAVYWEIGHT_LOCK: return decode_hwlock(pg, r);
 	case PGM_WAIT_LWLOCK: return decode_lwlock(prog, pg, r);
+	case PGM_WAIT_BUFFER_PIN: return pgm_pg_read_pin_wait(pg, r);
+	case PGM_WAIT_BUFFER_IO: return decode_buffer_io(prog, pg, r);
+	case PGM_WAIT_IO: return pgm_pg_read_io_wait(prog, pg, r);
+	case PGM_WAIT_REPLICATION_SLOT: return decode_slot(prog, pg, r);
 	default: return NULL;
 	}
 }
@@ -210,6 +267,9 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 			"of the same version");
 	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
+		return err;
+	/* what it holds of buffers first: a pin wait counts its own pins */
+	if ((err = pgm_pg_read_buffer_usage(pg, r)) || (err = pgm_pg_read_walsender(pg, r)))
 		return err;
 	r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
 	if ((err = decode_wait(prog, pg, r)))

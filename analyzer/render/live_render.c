@@ -33,6 +33,20 @@ static void print_kernel_stack(FILE *out, const struct pgm_live_facts *f)
 	}
 }
 
+/* The system call and its file: where an IO wait is, as the kernel sees it. */
+static void print_syscall(FILE *out, const struct pgm_live_facts *f)
+{
+	if (f->syscall_nr < 0)
+		return;
+	if (f->syscall_name)
+		fprintf(out, "  %-20s %s (%" PRId64 ")", "system call", f->syscall_name, f->syscall_nr);
+	else
+		fprintf(out, "  %-20s %" PRId64, "system call", f->syscall_nr);
+	if (f->syscall_fd >= 0)
+		fprintf(out, " on fd %d: %s", (int)f->syscall_fd, f->syscall_file ? f->syscall_file : "(not readable)");
+	fputc('\n', out);
+}
+
 static void print_times(FILE *out, const struct pgm_live_facts *f)
 {
 	if (f->off_cpu_s >= 0)
@@ -71,6 +85,7 @@ static void print_live(FILE *out, const struct pgm_live_facts *f, const struct p
 			f->tracer_comm ? f->tracer_comm : "?", f->tracer_cmdline ? ": " : "",
 			f->tracer_cmdline ? f->tracer_cmdline : "");
 	row(out, "wchan", f->wchan ? f->wchan : "none (running, or not sleeping in the kernel)");
+	print_syscall(out, f);
 	print_kernel_stack(out, f);
 	print_times(out, f);
 	print_freeze(out, f);
@@ -111,6 +126,10 @@ json_object *pgm_live_facts_json(const struct pgm_live_facts *f)
 	json_object_object_add(o, "wchan", str_or_null(f->wchan));
 	json_object_object_add(o, "kernel_stack", str_or_null(f->kernel_stack));
 	json_object_object_add(o, "kernel_stack_unavailable", str_or_null(f->kernel_stack_why));
+	json_object_object_add(o, "syscall", f->syscall_nr >= 0 ? json_object_new_int64(f->syscall_nr) : NULL);
+	json_object_object_add(o, "syscall_name", str_or_null(f->syscall_name));
+	json_object_object_add(o, "syscall_fd", f->syscall_fd >= 0 ? json_object_new_int(f->syscall_fd) : NULL);
+	json_object_object_add(o, "syscall_file", str_or_null(f->syscall_file));
 	json_object_object_add(o, "off_cpu_s", f->off_cpu_s >= 0 ? json_object_new_double(f->off_cpu_s) : NULL);
 	json_object_object_add(o, "age_s", json_object_new_double(f->age_s));
 	json_object_object_add(o, "cpu_s", json_object_new_double(f->cpu_s));

@@ -71,6 +71,64 @@ static json_object *missing_json(const struct pgm_report *r)
 	return a;
 }
 
+/* ---- buffers, storage and replication ---- */
+
+static json_object *candidates_json(const struct pgm_wait *w)
+{
+	if (w->kind != PGM_WAIT_BUFFER_PIN || !w->pin.candidates_known)
+		return NULL;
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < w->pin.n_candidates; i++) {
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "pid", json_object_new_int(w->pin.candidates[i].pid));
+		json_object_object_add(x, "mode", str_or_null(w->pin.candidates[i].mode));
+		json_object_array_add(a, x);
+	}
+	return a;
+}
+
+static json_object *buffer_json(const struct pgm_buffer *b)
+{
+	json_object *o = json_object_new_object();
+	pgm_buffer_fields(b, add_field, o);
+	return o;
+}
+
+/* What the process holds of the shared buffers: its pins, the I/O it does. */
+static json_object *buffers_json(const struct pgm_report *r)
+{
+	const struct pgm_buffer_usage *u = &r->buffers;
+	if (!u->pins_known && !u->io_known)
+		return NULL;
+	json_object *o = json_object_new_object(), *pins = NULL;
+	if (u->pins_known) {
+		pins = json_object_new_array();
+		for (size_t i = 0; i < u->n_pins; i++) {
+			json_object *x = buffer_json(&u->pins[i].buffer);
+			json_object_object_add(x, "private_refcount", json_object_new_int(u->pins[i].refcount));
+			json_object_array_add(pins, x);
+		}
+	}
+	json_object_object_add(o, "pins", pins);
+	json_object_object_add(o, "pins_truncated", json_object_new_boolean(u->pins_truncated));
+	json_object *io = NULL;
+	if (u->io_known && u->io_in_progress) {
+		io = buffer_json(&u->io_buffer);
+		json_object_object_add(io, "for_input", json_object_new_boolean(u->io_for_input));
+	}
+	json_object_object_add(o, "io_in_progress", io);
+	return o;
+}
+
+static json_object *walsender_json(const struct pgm_my_walsender *ws)
+{
+	if (!ws->known)
+		return NULL;
+	json_object *o = json_object_new_object();
+	pgm_my_walsender_fields(ws, add_field, o);
+	return o;
+}
+
 static json_object *wait_json(const struct pgm_report *r)
 {
 	const struct pgm_wait *w = &r->wait;
@@ -104,6 +162,8 @@ static json_object *wait_json(const struct pgm_report *r)
 		}
 	}
 	json_object_object_add(o, "holders", hs);
+	if (w->kind == PGM_WAIT_BUFFER_PIN)
+		json_object_object_add(o, "candidates", candidates_json(w));
 	json_object_object_add(o, "missing", missing_json(r));
 	return o;
 }
@@ -167,6 +227,10 @@ static json_object *backend_json(const struct pgm_report *r)
 	json_object_object_add(o, "wait", wait_json(r));
 	json_object_object_add(o, "group", group_json(r));
 	json_object_object_add(o, "interrupts", interrupts_json(&r->interrupts));
+	if (r->buffers.pins_known || r->buffers.io_known)
+		json_object_object_add(o, "buffers", buffers_json(r));
+	if (r->walsender.known)
+		json_object_object_add(o, "walsender", walsender_json(&r->walsender));
 	return o;
 }
 

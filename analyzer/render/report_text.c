@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis/storage.h"
 #include "render/report_render.h"
 #include "render/wait_fields.h"
 #include "pgmortem/render.h"
@@ -41,6 +42,60 @@ static void print_wait_event(FILE *out, const char *label, const struct pgm_wait
 		fprintf(out, "  %-20s %s / %s\n", label, we->type, we->name);
 }
 
+/* ---- buffers, storage and replication ---- */
+
+static void print_candidates(FILE *out, const struct pgm_wait *w)
+{
+	fprintf(out, "  %-20s", "candidates");
+	if (!w->pin.n_candidates)
+		fputs(" none (no other process holds a lock on the relation)", out);
+	for (size_t i = 0; i < w->pin.n_candidates; i++)
+		fprintf(out, " %d (%s)%s", w->pin.candidates[i].pid, w->pin.candidates[i].mode ? w->pin.candidates[i].mode : "?",
+			i + 1 < w->pin.n_candidates ? "," : "");
+	fputc('\n', out);
+}
+
+static void print_buffer_line(FILE *out, const char *label, const struct pgm_buffer *b, const char *what,
+			      int32_t self)
+{
+	char words[384];
+	pgm_buffer_words(b, words, sizeof(words));
+	fprintf(out, "  %-20s %s%s", label, what, words);
+	if (b->state_known)
+		fprintf(out, "; shared refcount %" PRIu32 "%s", b->refcount, b->io_in_progress ? ", I/O in progress" : "");
+	if (b->state_known && b->pin_count_waiter && b->waiter_pid == self)
+		fputs("; this process waits to clean it up", out);
+	else if (b->state_known && b->pin_count_waiter && b->waiter_pid > 0)
+		fprintf(out, "; PID %d waits to clean it up", b->waiter_pid);
+	fputc('\n', out);
+}
+
+/* The pins and the I/O the process holds: private, so only its own capture shows them. */
+static void print_buffers(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	const struct pgm_buffer_usage *u = &r->buffers;
+	if (!u->n_pins && !u->io_in_progress)
+		return;
+	heading(out, st, "Buffers");
+	for (size_t i = 0; i < u->n_pins; i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "%d pin%s on ", u->pins[i].refcount, u->pins[i].refcount == 1 ? "" : "s");
+		print_buffer_line(out, i ? "" : "pinned", &u->pins[i].buffer, what, r->pid);
+	}
+	if (u->pins_truncated)
+		fprintf(out, "  %-20s more than %d: the rest are not shown\n", "", PGM_MAX_PINS);
+	if (u->io_in_progress)
+		print_buffer_line(out, "I/O in progress", &u->io_buffer, u->io_for_input ? "read of " : "write of ", r->pid);
+}
+
+static void print_walsender(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
+{
+	if (!r->walsender.known)
+		return;
+	heading(out, st, "Walsender");
+	pgm_my_walsender_fields(&r->walsender, print_field, out);
+}
+
 static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
 	const struct pgm_wait *w = &r->wait;
@@ -61,9 +116,11 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 				w->waiters[i].is_self ? " [this process]" : "", i + 1 < w->n_waiters ? "," : "");
 		fputc('\n', out);
 	}
+	if (w->kind == PGM_WAIT_BUFFER_PIN && w->pin.candidates_known)
+		print_candidates(out, w);
 	for (size_t i = 0; w->holders_known && i < w->n_holders; i++)
-		fprintf(out, "  %-20s %d %s%s%s\n", i ? "" : "held by", w->holders[i].pid,
-			w->holders[i].mode ? w->holders[i].mode : "",
+		fprintf(out, "  %-20s %d%s%s%s%s\n", i ? "" : "held by", w->holders[i].pid,
+			w->holders[i].mode ? " " : "", w->holders[i].mode ? w->holders[i].mode : "",
 			w->holders[i].evidence ? " — " : "", w->holders[i].evidence ? w->holders[i].evidence : "");
 }
 
@@ -184,6 +241,8 @@ void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct 
 	if (r->is_backend) {
 		print_wait(out, r, st);
 		print_group(out, r, st);
+		print_buffers(out, r, st);
+		print_walsender(out, r, st);
 		print_interrupts(out, &r->interrupts, st);
 	}
 	print_missing(out, r, st);

@@ -29,4 +29,11 @@ void pgm_wait_fields(const struct pgm_wait *w, pgm_field_fn *fn, void *arg);
 /* The pg_locks columns of a tag, in pg_locks' order; `all` also gives absent ones (str NULL, type STR). */
 void pgm_lock_tag_fields(const struct pgm_lock_tag *t, bool all, pgm_field_fn *fn, void *arg);
 
+/* A shared buffer's facts (a pin wait's, a buffer I/O's, a pinned buffer's), in order. */
+void pgm_buffer_fields(const struct pgm_buffer *b, pgm_field_fn *fn, void *arg);
+/* A replication slot's facts, named like pg_replication_slots' columns where it has them. */
+void pgm_slot_fields(const struct pgm_replication_slot *s, pgm_field_fn *fn, void *arg);
+/* A walsender's facts, named like pg_stat_replication's columns. */
+void pgm_my_walsender_fields(const struct pgm_my_walsender *ws, pgm_field_fn *fn, void *arg);
+
 #endif

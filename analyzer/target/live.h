@@ -59,6 +59,8 @@ struct pgm_error *live_read_maps(struct live_target *lt);
 struct pgm_error *live_read_smaps(struct live_target *lt);
 /* State, tracer, times, wchan, kernel stack: before the stop. */
 struct pgm_error *live_read_facts(struct live_target *lt);
+/* live_syscall.c: the system call it sleeps in and the file behind its fd (before the stop). */
+void live_read_syscall(struct live_target *lt);
 /* PGM_ERR_OS with errnum ESRCH: "no such process" (callers name the pid). */
 struct pgm_error *live_no_such_process(void);
 /* Why `pid` may not be traced or read: uid, yama, capabilities. */

@@ -403,6 +403,7 @@ struct pgm_error *live_read_facts(struct live_target *lt)
 	if (err || (err = read_stat(lt)))
 		return err;
 	read_off_cpu(lt);
+	live_read_syscall(lt);
 	f->wchan = read_line(lt->base.pid, "wchan");
 	if (f->wchan && (!*f->wchan || strcmp(f->wchan, "0") == 0)) {
 		free(f->wchan);

@@ -114,6 +114,7 @@ static void free_facts(struct pgm_live_facts *f)
 	free(f->frozen);
 	free(f->after_resume);
 	free(f->not_stopped_why);
+	free(f->syscall_file);
 }
 
 static void live_destroy(struct pgm_target *t)
@@ -186,9 +187,11 @@ static struct pgm_error *describe(struct live_target *lt, const struct pgm_live_
 	struct pgm_live_facts *f = &lt->facts;
 	const char *after = f->regs_given
 		? "everything, the stack included, while the tracer holds the process"
-		: !f->stopped
+		: !f->stopped && f->tracer_pid
 		? "everything, without stopping the process (no registers, no stack); its tracer may "
 		  "hold it stopped (state t)"
+		: !f->stopped
+		? "everything, without stopping the process (no registers, no stack)"
 		: opts->freeze_private
 		? "shared memory only (the main shared memory segment, DSM segments)"
 		: "the heap and other private memory, shared memory (the main segment, DSM segments); "
@@ -215,6 +218,17 @@ static struct pgm_error *traced_by(struct live_target *lt, const struct pgm_live
 	if (r < 0)
 		return &pgm_enomem;
 	return opts->given_regs ? NULL : pgm_target_warn(&lt->base, "%s", f->not_stopped_why);
+}
+
+/* Blocked in the kernel: a stop would wait for the kernel to let it go, perhaps forever. */
+static struct pgm_error *in_disk_sleep(struct live_target *lt)
+{
+	struct pgm_live_facts *f = &lt->facts;
+	if (asprintf(&f->not_stopped_why, "in uninterruptible sleep (state D%s%s): not stopped, since ptrace "
+		     "could stop it only when the kernel lets it go; registers and stack are not available, "
+		     "memory is read without stopping it", f->wchan ? ", in " : "", f->wchan ? f->wchan : "") < 0)
+		return f->not_stopped_why = NULL, &pgm_enomem;
+	return pgm_target_warn(&lt->base, "%s", f->not_stopped_why);
 }
 
 /* The state letter of thread `tid` of the process (/proc/PID/task/TID/stat), 0 if unknown. */
@@ -280,7 +294,9 @@ static struct pgm_error *live_attach(struct live_target *lt, const struct pgm_li
 		return err;
 	if (lt->facts.tracer_pid && !(err = traced_by(lt, opts)))
 		err = live_copy_unstopped(lt, opts);
-	else if (!lt->facts.tracer_pid)
+	else if (!lt->facts.tracer_pid && lt->facts.state == 'D' && !(err = in_disk_sleep(lt)))
+		err = live_copy_unstopped(lt, opts);
+	else if (!lt->facts.tracer_pid && lt->facts.state != 'D')
 		err = live_freeze(lt, opts);
 	if (!err && lt->facts.tracer_pid && opts->given_regs)
 		err = add_given_thread(lt, opts);
@@ -302,6 +318,8 @@ struct pgm_error *pgm_target_live_attach(int32_t pid, const struct pgm_live_opti
 	lt->base.fd = -1;
 	lt->mem_fd = -1;
 	lt->facts.off_cpu_s = -1;
+	lt->facts.syscall_nr = -1;
+	lt->facts.syscall_fd = -1;
 	struct pgm_error *err = asprintf(&lt->base.path, "/proc/%d", (int)pid) < 0 ? &pgm_enomem : NULL;
 	if (!err)
 		err = live_attach(lt, opts ? opts : &defaults);

@@ -35,6 +35,11 @@
  * gdb's or gcore's attach, the stop interrupts a blocking system call, which
  * the process sees as EINTR or a restart (PostgreSQL retries both).
  *
+ * A process in uninterruptible sleep (state D: blocked in the kernel,
+ * typically on I/O) is not stopped either: ptrace could stop it only when
+ * the kernel lets it go, which may be never.  It is read like a traced one,
+ * without registers; facts.syscall_* and the kernel stack say where it is.
+ *
  * A process that already has a tracer (gdb) cannot be stopped by us: the
  * target then has no threads (no registers, no stack), every read goes to
  * the process directly, and facts.tracer_* name who holds it.  That is not
@@ -93,6 +98,17 @@ struct pgm_live_facts {
 	int32_t ppid;
 	uint32_t uid;
 
+	/*
+	 * The system call it is in, from /proc/PID/syscall before the stop
+	 * (root, or the right to ptrace it): -1 when none (running, or not
+	 * readable).  For calls on a file descriptor, the descriptor and what
+	 * /proc/PID/fd/N links to.
+	 */
+	int64_t syscall_nr;
+	const char *syscall_name;    /* "pwrite64"; static, NULL when not in the table */
+	int32_t syscall_fd;          /* -1 when the call takes none */
+	char *syscall_file;          /* "/data/pg_wal/000000010000000000000001" */
+
 	int32_t tracer_pid;      /* another tracer (TracerPid), 0 if none */
 	char *tracer_comm;       /* its /proc/N/comm, NULL if unknown */
 	char *tracer_cmdline;    /* its command line, spaces for NULs, NULL if unknown */
@@ -105,7 +121,7 @@ struct pgm_live_facts {
 	size_t n_threads_stopped;
 	char *frozen;            /* "registers, stacks (132 KiB), executable data (410 KiB)" */
 	char *after_resume;      /* what reads after the resume cover, in words */
-	char *not_stopped_why;   /* "traced by PID 123 (gdb)", NULL if stopped */
+	char *not_stopped_why;   /* "traced by PID 123 (gdb)", "in uninterruptible sleep (D)", NULL if stopped */
 	bool regs_given;         /* not stopped, but the tracer's registers were used (given_regs) */
 };
 

@@ -109,6 +109,11 @@ enum pgm_wait_kind {
 	PGM_WAIT_SOCKET,             /* client socket read/write */
 	PGM_WAIT_TIMEOUT,            /* pg_sleep, timed waits */
 	PGM_WAIT_CRASHED,            /* the process died of a signal */
+	/* buffers, storage and replication */
+	PGM_WAIT_BUFFER_PIN,         /* LockBufferForCleanup: for the other pins on a buffer to go */
+	PGM_WAIT_BUFFER_IO,          /* for another process's read or write of a buffer to finish */
+	PGM_WAIT_IO,                 /* in a file system call (wait event class IO) */
+	PGM_WAIT_REPLICATION_SLOT,   /* for the process using a replication slot to release it */
 };
 
 /* A process queued on the same object, in queue order. */
@@ -123,6 +128,9 @@ enum pgm_holder_how {
 	PGM_HOLDER_HOLDS,            /* holds a conflicting mode (pg_blocking_pids' hard block) */
 	PGM_HOLDER_QUEUED_AHEAD,     /* queued ahead, requesting a conflicting mode (soft block) */
 	PGM_HOLDER_LWLOCK,           /* its own capture shows the LWLock in its held_lwlocks */
+	PGM_HOLDER_PIN,              /* its own capture shows a pin on the buffer (PrivateRefCount) */
+	PGM_HOLDER_IO,               /* it does the buffer's I/O (its InProgressBuf, or the AIO handle's owner) */
+	PGM_HOLDER_SLOT,             /* the slot's active_pid */
 };
 
 /* A process that holds the object or is otherwise ahead of this one. */
@@ -188,6 +196,96 @@ struct pgm_hwlock_wait {
 	char *mode;              /* requested: "AccessShareLock" */
 };
 
+/* ---- buffers, storage and replication: the facts of their waits ---- */
+
+/*
+ * A shared buffer as its BufferDesc tells it (buf_internals.h).  The state
+ * word's bits are macros, the same from 9.6 to 18.
+ */
+struct pgm_buffer {
+	bool known;              /* the descriptor was read */
+	int32_t buffer;          /* as PostgreSQL numbers it: buf_id + 1 */
+	uint64_t address;        /* the BufferDesc */
+	bool tag_known;
+	uint32_t tablespace, database, relfilenode;
+	char *fork;              /* "main", "fsm", "vm", "init"; "fork N" when unnamed */
+	uint32_t block;
+	struct pgm_relation relation;  /* from the process's relcache: unknown if it has not opened it */
+	bool state_known;
+	uint32_t state;          /* the raw state word */
+	uint32_t refcount;       /* shared pins: one per process that pins it */
+	uint32_t usage_count;
+	bool locked, dirty, valid, tag_valid, io_in_progress, io_error, pin_count_waiter;
+	bool waiter_known;       /* the pin-count waiter recorded in the header was read */
+	int32_t waiter_procno;   /* wait_backend_pgprocno; -1 where the header records a pid */
+	int32_t waiter_pid;      /* 0 when unknown */
+};
+
+/* A process that may hold the pin: it holds a lock on the buffer's relation (pg_locks). */
+struct pgm_pin_candidate {
+	int32_t pid;
+	char *mode;              /* "AccessShareLock" */
+};
+
+struct pgm_buffer_pin_wait {
+	struct pgm_buffer buffer;          /* PinCountWaitBuf */
+	int32_t own_pins;                  /* this process's private refcount on it, -1 if unknown */
+	/* with one capture: who else has the relation locked, and so may pin it */
+	struct pgm_pin_candidate *candidates;
+	size_t n_candidates;
+	bool candidates_known;             /* the lock table was read */
+};
+
+/* An asynchronous I/O (PostgreSQL 18's PgAioHandle), named by a buffer's io_wref. */
+struct pgm_aio_handle {
+	bool known;              /* the handle was read */
+	uint32_t index;          /* in pgaio_ctl->io_handles */
+	uint64_t address;
+	bool recycled;           /* its generation moved on: that I/O is over */
+	char *state;             /* "PGAIO_HS_SUBMITTED" */
+	char *op;                /* "PGAIO_OP_READV" */
+	bool synchronous;        /* PGAIO_HF_SYNCHRONOUS: its owner executes it itself */
+	int32_t owner_procno;
+	int32_t owner_pid;       /* 0 when unknown */
+};
+
+struct pgm_buffer_io_wait {
+	struct pgm_buffer buffer;          /* the buffer whose BM_IO_IN_PROGRESS it waits out */
+	struct pgm_aio_handle aio;         /* the I/O it waits for (18), when known */
+};
+
+/* A file system call: the descriptor and the file, as the process's memory names them. */
+struct pgm_io_wait {
+	bool fd_known;
+	int32_t fd;
+	char *file;              /* relative to the data directory: "base/5/16384", "pg_wal/0000…" */
+	char *source;            /* where it was read: "FileRead(file=4) frame #2", "openLogFile" */
+};
+
+/* A replication slot (slot.h), as pg_replication_slots shows it. */
+struct pgm_replication_slot {
+	bool known;              /* the slot was read */
+	int32_t index;           /* in ReplicationSlotCtl->replication_slots */
+	uint64_t address;
+	bool in_use;
+	char *name;
+	char *type;              /* "logical" (a database) or "physical" */
+	uint32_t database;
+	char *plugin;            /* NULL for physical slots */
+	char *persistency;       /* "persistent", "ephemeral", "temporary" */
+	int32_t active_pid;      /* 0: nobody uses it */
+	uint64_t restart_lsn, confirmed_flush;   /* 0: invalid (pg_replication_slots' NULL) */
+	uint32_t xmin, catalog_xmin;
+};
+
+/* An LSN in pg_lsn notation, "16/B374D848", into buf (PGM_LSN_LEN bytes); returns buf. */
+#define PGM_LSN_LEN 20
+const char *pgm_lsn_format(uint64_t lsn, char *buf);
+
+struct pgm_slot_wait {
+	struct pgm_replication_slot slot;  /* the slot whose active_cv it sleeps on */
+};
+
 struct pgm_wait {
 	enum pgm_wait_kind kind;
 	uint64_t address;        /* the object, when has_address */
@@ -196,6 +294,10 @@ struct pgm_wait {
 	struct pgm_cv_wait cv;
 	struct pgm_lwlock_wait lwlock;
 	struct pgm_hwlock_wait hwlock;
+	struct pgm_buffer_pin_wait pin;
+	struct pgm_buffer_io_wait bufio;
+	struct pgm_io_wait io;
+	struct pgm_slot_wait slot;
 	/* the queue and who is ahead of it */
 	struct pgm_waiter *waiters;
 	size_t n_waiters;
@@ -268,6 +370,44 @@ struct pgm_diagnosis {
 	char *message;
 };
 
+/* A buffer this process pins, with its private refcount. */
+struct pgm_pin {
+	int32_t refcount;
+	struct pgm_buffer buffer;
+};
+
+/*
+ * What the process holds of the shared buffers, from its private memory
+ * (PrivateRefCountArray and its overflow hash; InProgressBuf up to 15):
+ * another process's capture cannot tell it, so naming the process that
+ * pins a buffer, or reads it, takes this process's capture.
+ */
+struct pgm_buffer_usage {
+	bool pins_known;         /* the private refcounts were read */
+	struct pgm_pin *pins;
+	size_t n_pins;
+	bool pins_truncated;     /* more than PGM_MAX_PINS: the rest are left out */
+	bool io_known;           /* InProgressBuf was read (it exists up to 15) */
+	bool io_in_progress;
+	bool io_for_input;       /* a read (IsForInput), else a write */
+	struct pgm_buffer io_buffer;
+};
+#define PGM_MAX_PINS 256
+
+/*
+ * This process's own walsender state: its WalSnd entry (MyWalSnd), its
+ * slot and whether it was told to stop (walsender_private.h, walsender.c).
+ * Every walsender's entry, as the WalSndCtl array holds it, is a different
+ * fact of the instance.
+ */
+struct pgm_my_walsender {
+	bool known;              /* MyWalSnd was read */
+	char *state;             /* pg_stat_replication.state: "streaming", "stopping" */
+	uint64_t sent, write, flush, apply;    /* LSNs (apply: pg_stat_replication.replay_lsn); 0: none yet */
+	char *slot;              /* MyReplicationSlot's name, NULL without one */
+	struct pgm_counter got_stopping;   /* got_STOPPING: told to finish and exit (shutdown) */
+};
+
 struct pgm_report {
 	/* source */
 	char *source_kind;       /* "core", "live", "memory": for a bundle, its capture's */
@@ -302,6 +442,9 @@ struct pgm_report {
 	struct pgm_group_member *group;
 	size_t n_group;
 	struct pgm_interrupts interrupts;
+	/* buffers, storage and replication */
+	struct pgm_buffer_usage buffers;
+	struct pgm_my_walsender walsender;   /* backend_type "walsender" only */
 
 	struct pgm_stack **stacks;   /* one per thread, owned */
 	size_t n_stacks;

@@ -63,4 +63,27 @@ check_json() {
     "$PGMORTEM_SOURCE_ROOT/tests/lib/check-json" "$@" || rc=$?
     (( rc == 77 )) && skip "python3-jsonschema is not installed (run scripts/setup)"
     (( rc == 0 )) || fail "pgmortem's $1 JSON does not match its schema (above)"
+# pg_lsn N -> N (a number, as gdb records an XLogRecPtr) in pg_lsn notation, "null" for 0
+pg_lsn() {
+    local v=$1
+    if [[ $v == 0 || $v == null ]]; then echo null; return; fi
+    printf '%X/%X\n' $((v >> 32)) $((v & 0xFFFFFFFF))
+}
+
+# check LABEL EXPECTED ACTUAL: counts a mismatch in $failures
+check() {
+    if [[ "$2" != "$3" ]]; then
+        echo "  mismatch: $1: truth '$2', pgmortem '$3'" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+# check_activity LABEL REPORT TRUTH PID: the report's backend type, wait event and
+# query are what pg_stat_activity showed for PID
+check_activity() {
+    local l=$1 r=$2 t=$3 p=$4 f
+    for f in backend_type:backend_type wait_event_type:wait_event.type wait_event:wait_event.name query:query; do
+        check "$l ${f%%:*}" "$(jq -r --argjson p "$p" ".pg_stat_activity[] | select(.pid == \$p) | .${f%%:*} // \"null\"" "$t")" \
+            "$(jq -r ".backend.${f#*:} // \"null\"" <<<"$r")"
+    done
 }

@@ -291,5 +291,14 @@ const struct fixture_case fixture_cases[] = {
 	{ "crashed", crashed },
 	{ "unknown", unknown },
 	{ "no-debuginfo", no_debuginfo },
+	/* buffers, storage and replication (report_fixtures_storage.c) */
+	{ "buffer-pin", fixture_buffer_pin },
+	{ "buffer-pin-holder", fixture_buffer_pin_holder },
+	{ "buffer-pinned", fixture_buffer_pinned },
+	{ "buffer-io", fixture_buffer_io },
+	{ "buffer-io-aio", fixture_buffer_io_aio },
+	{ "io-wal-write", fixture_io_wal_write },
+	{ "replication-slot", fixture_replication_slot },
+	{ "walsender-stopping", fixture_walsender_stopping },
 };
 const size_t n_fixture_cases = sizeof(fixture_cases) / sizeof(fixture_cases[0]);

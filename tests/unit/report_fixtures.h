@@ -24,6 +24,16 @@ struct fixture_case {
 	struct pgm_report *(*build)(void);
 };
 extern const struct fixture_case fixture_cases[];
+
+/* Buffers, storage and replication (report_fixtures_storage.c). */
+struct pgm_report *fixture_buffer_pin(void);          /* VACUUM waits; one capture: candidates */
+struct pgm_report *fixture_buffer_pin_holder(void);   /* the same, the holder named by its capture */
+struct pgm_report *fixture_buffer_pinned(void);       /* the cursor's process, holding the pin */
+struct pgm_report *fixture_buffer_io(void);           /* WaitIO up to 17 */
+struct pgm_report *fixture_buffer_io_aio(void);       /* 18: the AIO handle's owner */
+struct pgm_report *fixture_io_wal_write(void);        /* XLogWrite in pwrite */
+struct pgm_report *fixture_replication_slot(void);    /* DROP_REPLICATION_SLOT … WAIT */
+struct pgm_report *fixture_walsender_stopping(void);  /* a walsender holding the shutdown */
 extern const size_t n_fixture_cases;
 
 #endif

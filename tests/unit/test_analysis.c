@@ -127,6 +127,144 @@ static void another_core_tells_who_holds_the_scan(void **state)
 	pgm_instance_destroy(inst);
 }
 
+/* ---- buffers, storage and replication ---- */
+
+static enum pgm_wait_kind classify_event(const char *const *functions, uint32_t info, const char *name)
+{
+	struct pgm_stack *s = functions ? fixture_stack(functions) : NULL;
+	struct pgm_wait_event we = { .known = true, .info = info, .name = (char *)name };
+	enum pgm_wait_kind k = pgm_classify_wait(s, &we, false);
+	pgm_stack_destroy(s);
+	return k;
+}
+
+/* The stacks the scenarios recorded (gdb), and the events alone when there is no stack. */
+static void storage_waits_are_told_apart(void **state)
+{
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "ProcWaitForSignal",
+					"LockBufferForCleanup", "lazy_scan_heap"), 0x04000000, true, false),
+			 PGM_WAIT_BUFFER_PIN);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitLatch", "ConditionVariableTimedSleep", "ConditionVariableSleep",
+					"WaitIO", "StartBufferIO"), 0x08000002, true, false), PGM_WAIT_BUFFER_IO);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitLatch", "ConditionVariableSleep", "pgaio_io_wait",
+					"pgaio_wref_wait", "WaitReadBuffers"), 0x0A000000, true, false), PGM_WAIT_BUFFER_IO);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitLatch", "ConditionVariableSleep", "ReplicationSlotAcquire",
+					"ReplicationSlotDrop"), 0x08000031, true, false), PGM_WAIT_REPLICATION_SLOT);
+	/* in the kernel: the innermost frame is a system call wrapper, not a sleep primitive */
+	assert_int_equal(classify(STACK("__libc_pwrite64", "XLogWrite", "XLogFlush"), 0x0A000044, true, false),
+			 PGM_WAIT_IO);
+	assert_int_equal(classify(STACK("__libc_pwrite64", "XLogWrite", "XLogFlush"), 0, true, false), PGM_WAIT_NONE);
+	/* a process read without stopping it (state D, or traced) has no stack: the event decides */
+	assert_int_equal(classify(NULL, 0x0A000044, true, false), PGM_WAIT_IO);
+	assert_int_equal(classify(NULL, 0x04000000, true, false), PGM_WAIT_BUFFER_PIN);
+	assert_int_equal(classify_event(NULL, 0x08000002, "BufferIO"), PGM_WAIT_BUFFER_IO);
+	assert_int_equal(classify_event(NULL, 0x0A000000, "AioIoCompletion"), PGM_WAIT_BUFFER_IO);
+	assert_int_equal(classify_event(NULL, 0x08000031, "ReplicationSlotDrop"), PGM_WAIT_REPLICATION_SLOT);
+	/* an LWLock wait reports an LWLock event even when a buffer I/O is why it waits */
+	assert_int_equal(classify(STACK("futex_wait", "PGSemaphoreLock", "LWLockAcquire", "XLogFlush"), 0x01000038,
+				  true, false), PGM_WAIT_LWLOCK);
+}
+
+static void storage_killability(void **state)
+{
+	assert_int_equal(killable(PGM_WAIT_BUFFER_PIN, 0, 0, false), PGM_KILLABLE_YES);
+	assert_int_equal(killable(PGM_WAIT_BUFFER_IO, 0, 0, false), PGM_KILLABLE_YES);
+	assert_int_equal(killable(PGM_WAIT_REPLICATION_SLOT, 0, 0, false), PGM_KILLABLE_YES);
+	assert_int_equal(killable(PGM_WAIT_IO, 0, 0, false), PGM_KILLABLE_DEFERRED);
+	assert_int_equal(killable(PGM_WAIT_BUFFER_PIN, 0, 1, false), PGM_KILLABLE_NO);
+}
+
+static bool has_edge(const struct pgm_graph *g, int32_t from, int32_t to, enum pgm_edge_kind kind)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == from && g->edges[i].to == to && g->edges[i].kind == kind)
+			return true;
+	return false;
+}
+
+/* One capture of the waiter: an edge to the unknown holder, the candidates in words. */
+static void pin_holder_unknown_from_one_capture(void **state)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *w = fixture_buffer_pin();
+	assert_null(pgm_instance_add_report(inst, w));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_null(pgm_explain_instance(inst));
+	assert_true(has_edge(&inst->graph, 4242, PGM_PID_UNKNOWN_HOLDER, PGM_EDGE_BUFFER_PIN));
+	assert_false(w->wait.holders_known);
+	assert_non_null(strstr(w->verdict[1], "candidates, holding a lock on pin: 4300 (AccessShareLock)"));
+	pgm_instance_destroy(inst);
+}
+
+/* The holder's capture shows its pin: the edge, the holder in the waiter's report, twice the same. */
+static void pin_holder_named_by_its_capture(void **state)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *w = fixture_buffer_pin(), *h = fixture_buffer_pinned();
+	assert_null(pgm_instance_add_report(inst, w));
+	assert_null(pgm_instance_add_report(inst, h));
+	for (int round = 0; round < 2; round++) {
+		assert_null(pgm_instance_build_graph(inst));
+		assert_null(pgm_explain_instance(inst));
+	}
+	assert_true(has_edge(&inst->graph, 4242, 4300, PGM_EDGE_BUFFER_PIN));
+	assert_false(has_edge(&inst->graph, 4242, PGM_PID_UNKNOWN_HOLDER, PGM_EDGE_BUFFER_PIN));
+	assert_int_equal(inst->graph.n_roots, 1);
+	assert_int_equal(inst->graph.roots[0], 4300);
+	assert_true(w->wait.holders_known);
+	assert_int_equal(w->wait.n_holders, 1);
+	assert_int_equal(w->wait.holders[0].pid, 4300);
+	assert_string_equal(w->wait.holders[0].mode, "2 pins");
+	assert_string_equal(w->verdict[1], "Pinned by 4300 (the pins are in its own capture).");
+	assert_string_equal(h->verdict[1], "It pins buffer 164 (block 0 of relation pin), which PID 4242 waits to "
+					   "clean up (BM_PIN_COUNT_WAITER).");
+	pgm_instance_destroy(inst);
+}
+
+/* The holder's capture alone: the header names the waiter, so the edge exists without the waiter's core. */
+static void pin_waiter_named_by_the_header(void **state)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	assert_null(pgm_instance_add_report(inst, fixture_buffer_pinned()));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_true(has_edge(&inst->graph, 4242, 4300, PGM_EDGE_BUFFER_PIN));
+	pgm_instance_destroy(inst);
+}
+
+/* Shared memory names an asynchronous I/O's owner and a slot's user: one capture gives the edge. */
+static void owners_in_shared_memory_give_edges(void **state)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *io = fixture_buffer_io_aio(), *slot = fixture_replication_slot();
+	slot->pid = 4243;
+	assert_null(pgm_instance_add_report(inst, io));
+	assert_null(pgm_instance_add_report(inst, slot));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_true(has_edge(&inst->graph, 4242, 4100, PGM_EDGE_BUFFER_IO));
+	assert_true(has_edge(&inst->graph, 4243, 4500, PGM_EDGE_SLOT));
+	pgm_instance_destroy(inst);
+}
+
+/* Up to 17 the reader's InProgressBuf, in its own capture, names who does a buffer's I/O. */
+static void io_doer_named_by_its_capture(void **state)
+{
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *w = fixture_buffer_io();
+	struct pgm_report *d = fixture_report(NULL, 0, NULL, NULL);
+	d->pid = 4100;
+	free(d->source_path);
+	d->source_path = strdup("core.4100");
+	d->buffers.io_known = d->buffers.io_in_progress = d->buffers.io_for_input = true;
+	d->buffers.io_buffer = (struct pgm_buffer){ .known = true, .buffer = 167 };
+	assert_null(pgm_instance_add_report(inst, w));
+	assert_null(pgm_instance_add_report(inst, d));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_null(pgm_explain_instance(inst));
+	assert_true(has_edge(&inst->graph, 4242, 4100, PGM_EDGE_BUFFER_IO));
+	assert_string_equal(w->verdict[1], "The I/O is done by 4100.");
+	pgm_instance_destroy(inst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +273,13 @@ int main(void)
 		cmocka_unit_test(running_and_stackless),
 		cmocka_unit_test(killability_follows_the_counters),
 		cmocka_unit_test(another_core_tells_who_holds_the_scan),
+		cmocka_unit_test(storage_waits_are_told_apart),
+		cmocka_unit_test(storage_killability),
+		cmocka_unit_test(pin_holder_unknown_from_one_capture),
+		cmocka_unit_test(pin_holder_named_by_its_capture),
+		cmocka_unit_test(pin_waiter_named_by_the_header),
+		cmocka_unit_test(owners_in_shared_memory_give_edges),
+		cmocka_unit_test(io_doer_named_by_its_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

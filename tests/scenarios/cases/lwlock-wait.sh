@@ -5,16 +5,11 @@
 scenario_lwlock_wait() {
     session_open holder
     session_open waiter
-    local A=${SESS_PID[holder]} B=${SESS_PID[waiter]} rc=0 page
+    local A=${SESS_PID[holder]} B=${SESS_PID[waiter]} page
 
     page=$(psql_obs "select count(distinct (ctid::text::point)[0]) = 1 from lw where i in (1, 2)")
     [[ $page == t ]] || die "rows 1 and 2 of lw are not on the same page"
-    gdb_hold holder "$A" XLogInsert holder backend,lwlocks,bt || rc=$?
-    if ((rc == 2)); then
-        skip "gdb cannot set a breakpoint on XLogInsert in $BINDIR/postgres"
-    elif ((rc != 0)); then
-        die "holding gdb on $A failed"
-    fi
+    gdb_hold_or_skip holder "$A" XLogInsert holder backend,lwlocks,bt
     session_send holder "update lw set v = 'y' where i = 1;"
     gdb_hold_wait_hit holder 30
     session_send waiter "select * from lw where i = 2;"

@@ -102,6 +102,7 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -TERM "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -TERM "$pid" 2>/dev/null ;;
+                client) pid_is "$pid" pg_recvlogical && kill -TERM "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
         sleep 0.2
@@ -109,14 +110,32 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -KILL "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -KILL "$pid" 2>/dev/null ;;
+                client) pid_is "$pid" pg_recvlogical && kill -KILL "$pid" 2>/dev/null ;;
                 stopped) pid_is "$pid" postgres && kill -CONT "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
     fi
-    # 3. the clusters (the scenario's and a template being built)
+    # 3. frozen file systems thaw first, or nothing writing to them can stop
+    sweep_kind "$reg" thaw fsfreeze -u
+    # 4. the clusters (the scenario's and a template being built)
+    sweep_kind "$reg" cluster stop_cluster_in
     stop_cluster_in "$dir/template"
     stop_cluster_in "$dir"
+    # 5. file systems the scenario mounted, and their loop devices
+    sweep_kind "$reg" umount umount
+    sweep_kind "$reg" loopdev losetup -d
     rm -rf "$dir"
+}
+
+# sweep_kind REGISTRY KIND CMD...: CMD ARG for each "KIND ARG" line; never fails.
+sweep_kind() {
+    local reg=$1 want=$2 kind arg
+    shift 2
+    [[ -f $reg ]] || return 0
+    while read -r kind arg; do
+        if [[ $kind == "$want" ]]; then "$@" "$arg" 2>/dev/null || true; fi
+    done <"$reg"
+    return 0
 }
 
 # stop_cluster_in DIR: immediate stop of a cluster in DIR/data, by its
@@ -228,6 +247,12 @@ template_create() {
         create table lw (i int, v text);
         insert into lw select i, 'x' from generate_series(1, 10) i;
         vacuum (freeze, analyze) q, r, lw;
+        -- buffer-pin: rows left unfrozen, so that VACUUM (FREEZE) needs a cleanup lock
+        create table pin (i int, v text);
+        insert into pin select i, 'x' from generate_series(1, 100) i;
+        -- buffer-io: never read after the cluster starts, so its first read does I/O
+        create table bio (i int, v text);
+        insert into bio select i, 'x' from generate_series(1, 100) i;
 SQL
     if [[ $big == 1 ]]; then
         psql_script "$dir" "$port" >/dev/null <<'SQL' || die "loading table t failed"
@@ -281,13 +306,26 @@ SH
 
     # Template (shared by an `all` run, or private).
     local tpl=${PGM_TEMPLATE:-}
-    if [[ -z $tpl || ! -d $tpl/data || ($need_big == 1 && ! -f $tpl/.big) ]]; then
+    if [[ -n $tpl && ! -e $tpl && -n ${PGM_TEMPLATE_KEEP:-} ]]; then
+        # PGM_TEMPLATE_KEEP: a template made once and kept for the runs that follow
+        log "creating cluster template $tpl for later runs (big table: $need_big)"
+        register cluster "$tpl"
+        template_create "$tpl" "$need_big"
+    elif [[ -z $tpl || ! -d $tpl/data || ($need_big == 1 && ! -f $tpl/.big) ]]; then
         tpl=$TMP/template
         log "creating cluster template (big table: $need_big)"
         template_create "$tpl" "$need_big"
     fi
     DATA=$TMP/data
     cp -a "$tpl/data" "$DATA"
+    # a scenario's own settings (scen_extra_conf in its case file), after the common ones,
+    # and its own preparation of the data directory (scen_prepare_data)
+    if declare -F scen_extra_conf >/dev/null; then
+        scen_extra_conf >>"$DATA/postgresql.conf"
+    fi
+    if declare -F scen_prepare_data >/dev/null; then
+        scen_prepare_data
+    fi
     rm -rf "$TMP/template"
     PORT=$(pick_port)
     cluster_start_dir "$TMP" "$PORT"
@@ -447,6 +485,64 @@ truth_proc() {
 
 role() { tj ".roles.$1 = \$v" --argjson v "$2"; }
 
+# truth_replication: pg_replication_slots and pg_stat_replication, as JSON arrays
+truth_replication() {
+    tj '. += $v' --argjson v "$(psql_obs "select json_build_object(
+        'pg_replication_slots', (select coalesce(json_agg(json_build_object(
+            'slot_name', slot_name, 'plugin', plugin, 'slot_type', slot_type, 'datoid', datoid::bigint,
+            'temporary', temporary, 'active', active, 'active_pid', active_pid,
+            'xmin', xmin::text::bigint, 'catalog_xmin', catalog_xmin::text::bigint,
+            'restart_lsn', restart_lsn::text, 'confirmed_flush_lsn', confirmed_flush_lsn::text)
+            order by slot_name), '[]') from pg_replication_slots),
+        'pg_stat_replication', (select coalesce(json_agg(json_build_object(
+            'pid', pid, 'application_name', application_name, 'state', state,
+            'sent_lsn', sent_lsn::text, 'write_lsn', write_lsn::text, 'flush_lsn', flush_lsn::text,
+            'replay_lsn', replay_lsn::text, 'sync_state', sync_state) order by pid), '[]')
+            from pg_stat_replication))")"
+}
+
+# truth_kernel PID ROLE: the kernel's view of a blocked process: its stack
+# (/proc/PID/stack, root) and, for a system call on a file descriptor (the
+# first argument in /proc/PID/syscall), where /proc/PID/fd/N links.
+truth_kernel() {
+    local pid=$1 stack sc arg fd='' link=''
+    stack=$(cat "/proc/$pid/stack" 2>/dev/null || true)
+    sc=$(cat "/proc/$pid/syscall" 2>/dev/null || true)
+    arg=$(cut -s -d' ' -f2 <<<"$sc")
+    [[ $arg == 0x* ]] && fd=$((arg))
+    [[ -n $fd ]] && link=$(readlink "/proc/$pid/fd/$fd" 2>/dev/null || true)
+    tj '.kernel[$p] = {role: $r, stack: $s, syscall: $c, fd: (if $f == "" then null else ($f | tonumber) end),
+                       fd_link: (if $l == "" then null else $l end)}' \
+        --arg p "$pid" --arg r "$2" --arg s "$stack" --arg c "$sc" --arg f "$fd" --arg l "$link"
+}
+
+# loop_fs DIR SIZE_MB: an ext4 file system on a loop device mounted at DIR
+# (owned by the PostgreSQL user), unmounted and detached at cleanup.
+loop_fs() {
+    local dir=$1 img=$TMP/loop.img dev
+    command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null && command -v fsfreeze >/dev/null ||
+        skip "needs losetup, mkfs.ext4 and fsfreeze (util-linux, e2fsprogs)"
+    truncate -s "${2}M" "$img"
+    mkfs.ext4 -q -F "$img" >/dev/null 2>&1 || die "mkfs.ext4 on $img failed"
+    dev=$(losetup -f --show "$img" 2>/dev/null) || skip "no loop device available (losetup -f failed)"
+    register loopdev "$dev"
+    mkdir -p "$dir"
+    mount "$dev" "$dir" 2>/dev/null || skip "cannot mount a loop device here"
+    register umount "$dir"
+    chown "$PGM_USER:" "$dir"
+}
+
+# pg_major: the major version of $BINDIR's server (15, 18)
+pg_major() { "$BINDIR/postgres" --version | sed -E 's/.* ([0-9]+)[.a-z].*/\1/'; }
+
+# truth_relation NAME: .relations.table = {name, oid, relfilenode}, .relations.database_oid
+truth_relation() {
+    tj '.relations = $v' --argjson v "$(psql_obs "select json_build_object('table', json_build_object(
+            'name', '$1', 'oid', '$1'::regclass::oid::bigint,
+            'relfilenode', pg_relation_filenode('$1')::bigint),
+            'database_oid', (select oid::bigint from pg_database where datname = current_database()))")"
+}
+
 # --- gdb ---------------------------------------------------------------------
 
 GDB_BASE=(gdb -nx -batch -iex 'set debuginfod enabled off' -iex 'set auto-load no'
@@ -475,19 +571,37 @@ gdb_record() {
     gdb_merge "$pid" "$role"
 }
 
-# gdb_hold NAME PID FUNCTION ROLE PARTS: background gdb that breaks in FUNCTION,
-# touches $TMP/hold.NAME/hit, waits for .../go, records PARTS (so the record
-# matches the core), gcores the process itself, touches .../gcored, waits for
+# gdb_record_gcore PID ROLE PARTS: attach, record, gcore, detach: the record and
+# the core are of one stop, for facts that move (a walsender's positions).
+gdb_record_gcore() {
+    local pid=$1 role=$2 parts
+    parts=$(gdb_parts "$3")
+    save_maps "$pid"
+    timeout 120 "${GDB_BASE[@]}" -p "$pid" \
+        -ex "source $LIBDIR/pgtruth.py" \
+        -ex "pgm-truth $TMP/gdb.$pid.json $parts" \
+        -ex "gcore $CORES/core.gcore.$pid" \
+        -ex detach -ex quit >"$OUT/gdb.$pid.txt" 2>&1 ||
+        die "gdb on $role $pid failed (see $OUT/gdb.$pid.txt)"
+    [[ -s $CORES/core.gcore.$pid ]] || die "gcore of $role $pid failed (see $OUT/gdb.$pid.txt)"
+    capture_record "$pid" "$role" gcore "cores/core.gcore.$pid" '{"by": "recording gdb"}'
+    gdb_merge "$pid" "$role"
+}
+
+# gdb_hold NAME PID FUNCTION ROLE PARTS [CONDITION]: background gdb that breaks
+# in FUNCTION (if CONDITION, a gdb expression, holds), touches
+# $TMP/hold.NAME/hit, waits for .../go, records PARTS (so the record matches
+# the core), gcores the process itself, touches .../gcored, waits for
 # .../release, detaches.
 gdb_hold() {
-    local name=$1 pid=$2 fn=$3 role=$4 parts d=$TMP/hold.$1
+    local name=$1 pid=$2 fn=$3 role=$4 cond=${6:-} parts d=$TMP/hold.$1
     parts=$(gdb_parts "$5")
     mkdir -p "$d"
     register release "$d/release"
     "${GDB_BASE[@]}" -p "$pid" \
         -ex 'handle SIGUSR1 SIGUSR2 SIGURG SIGPIPE SIGALRM SIGCHLD SIGINT SIGTERM SIGQUIT SIGHUP nostop noprint pass' \
         -ex "source $LIBDIR/pgtruth.py" \
-        -ex "break $fn" \
+        -ex "break $fn${cond:+ if $cond}" \
         -ex continue \
         -ex "shell touch $d/hit" \
         -ex "shell $TMP/waitfile $d/go 300" \
@@ -509,6 +623,18 @@ gdb_hold() {
     fi
     # attached and resumed: traced, and sleeping again (not in tracing stop)
     wait_cmd "gdb did not resume $role $pid after attaching" 30 traced_and_sleeping "$pid" "$gpid"
+}
+
+# gdb_hold_or_skip NAME PID FUNCTION ROLE PARTS [CONDITION]: gdb_hold; the
+# scenario is skipped when gdb cannot break in FUNCTION, fails otherwise.
+gdb_hold_or_skip() {
+    local rc=0
+    gdb_hold "$@" || rc=$?
+    if ((rc == 2)); then
+        skip "gdb cannot set a breakpoint on $3 in $BINDIR/postgres"
+    elif ((rc != 0)); then
+        die "holding gdb on $2 failed"
+    fi
 }
 
 bp_decided() {
@@ -612,7 +738,7 @@ kernel_cores_possible() {
 # the kernel's default; 0x3b adds bit 3, file-backed shared mappings, which
 # takes in PostgreSQL's /dev/shm DSM segments).
 capture_kernel() {
-    local pid=$1 role=$2 sig=$3 filter=${4:-0x33} before after f core
+    local pid=$1 role=$2 sig=$3 filter=${4:-0x33} before after
     scen_exec_hook
     if ! kernel_cores_possible; then
         log "kernel core skipped: core_pattern is '$(cat /proc/sys/kernel/core_pattern)'"
@@ -628,6 +754,13 @@ capture_kernel() {
     log "kill -$sig $role $pid (kernel core)"
     kill -"$sig" "$pid"
     wait_cmd "$role $pid did not die after SIG$sig" 30 proc_dead "$pid"
+    kernel_core_collect "$pid" "$role" "$sig" "$before" "$after"
+}
+
+# kernel_core_collect PID ROLE SIGNAL FILTER_BEFORE FILTER: after PID died of
+# SIGNAL, moves its kernel core into cores/ and records it.
+kernel_core_collect() {
+    local pid=$1 role=$2 sig=$3 before=$4 after=$5 f core
     core=
     for f in "$DATA/core.$pid" "$DATA/core"; do
         [[ -s $f ]] && core=$f && break

@@ -269,8 +269,207 @@ def part_bt():
     return {"frames": names}
 
 
+# ---- buffers, storage and replication ----------------------------------------
+
+# buf_internals.h: the state word's layout (macros, the same from 9.6 to 18)
+BUF_REFCOUNT_MASK = (1 << 18) - 1
+BUF_FLAGS = {"locked": 22, "dirty": 23, "valid": 24, "tag_valid": 25, "io_in_progress": 26,
+             "io_error": 27, "just_dirtied": 28, "pin_count_waiter": 29,
+             "checkpoint_needed": 30, "permanent": 31}
+
+
+def buffer_desc(desc):
+    """A BufferDesc as JSON: tag (version-independent names), state, waiter."""
+    r = {"address": ptr(desc.address), "buf_id": num(desc["buf_id"]),
+         "buffer": num(desc["buf_id"]) + 1}
+    tag = desc["tag"]
+    if "rnode" in fields(tag):          # <= 15: RelFileNode
+        rn = tag["rnode"]
+        r["spc"], r["db"], r["relfilenode"] = num(rn["spcNode"]), num(rn["dbNode"]), num(rn["relNode"])
+    else:                               # 16+
+        r["spc"], r["db"], r["relfilenode"] = num(tag["spcOid"]), num(tag["dbOid"]), num(tag["relNumber"])
+    r["fork"] = scalar(tag["forkNum"])
+    r["block"] = num(tag["blockNum"])
+    state = num(desc["state"]["value"])
+    r["state"] = "0x%08x" % state
+    r["refcount"] = state & BUF_REFCOUNT_MASK
+    r["usage_count"] = (state >> 18) & 0xF
+    r["flags"] = sorted(k for k, bit in BUF_FLAGS.items() if state & (1 << bit))
+    for name in ("wait_backend_pgprocno", "wait_backend_pid"):
+        if name in fields(desc):
+            r[name] = num(desc[name])
+    if "io_wref" in fields(desc):
+        w = desc["io_wref"]
+        r["io_wref"] = {k: num(w[k]) for k in fields(w)}
+    return r
+
+
+def buffer_by_id(buf_id):
+    expr = "BufferDescriptors[%d].bufferdesc" % buf_id
+    raw(expr)
+    return ev(expr)
+
+
+def part_bufpin():
+    """The buffer this backend waits to clean up (PinCountWaitBuf) and its own pins."""
+    raw("PinCountWaitBuf")
+    raw("*PinCountWaitBuf")
+    b = ev("PinCountWaitBuf")
+    if int(b) == 0:
+        raise gdb.error("PinCountWaitBuf is NULL")
+    r = {"PinCountWaitBuf": ptr(b), "buffer": buffer_desc(b.dereference())}
+    r["own_pins"] = part_pins()
+    return r
+
+
+def part_pins():
+    """The buffers this backend pins: PrivateRefCountArray (and how many overflowed)."""
+    raw("PrivateRefCountArray")
+    raw("PrivateRefCountOverflowed")
+    arr = ev("PrivateRefCountArray")
+    pins = []
+    for i in range(int(arr.type.range()[1]) + 1):
+        e = arr[i]
+        if num(e["buffer"]) != 0:
+            pins.append({"buffer": num(e["buffer"]), "refcount": num(e["refcount"])})
+    r = {"array": pins, "overflowed": num(ev("PrivateRefCountOverflowed"))}
+    for p in pins:
+        if p["buffer"] > 0:
+            p["desc"] = buffer_desc(buffer_by_id(p["buffer"] - 1))
+    return r
+
+
+def record_ptr(r, expr):
+    raw(expr)
+    r[expr] = ptr(ev(expr))
+
+
+def newest_frame_named(names):
+    f = gdb.newest_frame()
+    while f is not None and f.name() not in names:
+        f = f.older()
+    return f
+
+
+def aio_handle(index):
+    expr = "pgaio_ctl->io_handles[%d]" % index
+    raw(expr)
+    h = ev(expr)
+    r = {"index": index, "address": ptr(h.address), "state": scalar(h["state"]),
+         "op": num(h["op"]), "flags": num(h["flags"]), "owner_procno": num(h["owner_procno"]),
+         "generation": num(h["generation"])}
+    for name, enum in (("state_name", "PgAioHandleState"), ("op_name", "PgAioOp")):
+        try:
+            r[name] = str(h["state" if name == "state_name" else "op"].cast(gdb.lookup_type(enum)))
+        except gdb.error:
+            pass
+    try:
+        r["owner_pid"] = num(ev("ProcGlobal->allProcs[%d].pid" % r["owner_procno"]))
+    except gdb.error:
+        pass
+    return r
+
+
+def part_bufio():
+    """The buffer whose I/O this backend waits for (WaitIO's buf), and who does it."""
+    r = {}
+    f = newest_frame_named(("WaitIO",))
+    if f is not None:
+        f.select()
+        r["frame"] = f.name()
+        raw("buf")
+        raw("*buf")
+        r["buffer"] = buffer_desc(f.read_var("buf").dereference())
+        w = r["buffer"].get("io_wref")
+        if w and w["aio_index"] != 0xFFFFFFFF:
+            r["aio"] = aio_handle(w["aio_index"])
+    record_ptr(r, "cv_sleep_target")
+    f = newest_frame_named(("pgaio_io_wait",))
+    if f is not None:
+        f.select()
+        raw("ioh")
+        r["aio_wait"] = aio_handle(num(ev("ioh - pgaio_ctl->io_handles")))
+    gdb.newest_frame().select()
+    return r
+
+
+def part_bufio_doer():
+    """The I/O this backend does: InProgressBuf (<= 15) and its own pins."""
+    r = {}
+    try:
+        raw("InProgressBuf")
+        b = ev("InProgressBuf")
+        r["InProgressBuf"] = ptr(b)
+        r["IsForInput"] = bool(ev("IsForInput"))
+        if int(b):
+            r["buffer"] = buffer_desc(b.dereference())
+    except gdb.error as e:
+        r["InProgressBuf"] = {"error": str(e)}
+    r["pins"] = part_pins()
+    return r
+
+
+def slot_json(s, index):
+    d = s["data"]
+    r = {"index": index, "address": ptr(s.address), "in_use": bool(s["in_use"]),
+         "active_pid": num(s["active_pid"]), "name": d["name"]["data"].string(),
+         "database": num(d["database"]), "persistency": str(d["persistency"]),
+         "restart_lsn": num(d["restart_lsn"]), "confirmed_flush": num(d["confirmed_flush"]),
+         "plugin": d["plugin"]["data"].string(), "active_cv": ptr(s["active_cv"].address)}
+    return r
+
+
+def part_slot():
+    """Every replication slot in use, MyReplicationSlot and the CV this backend sleeps on."""
+    r = {}
+    raw("max_replication_slots")
+    n = num(ev("max_replication_slots"))
+    slots = []
+    for i in range(min(n, 1024)):
+        s = ev("ReplicationSlotCtl->replication_slots[%d]" % i)
+        if bool(s["in_use"]):
+            raw("ReplicationSlotCtl->replication_slots[%d]" % i)
+            slots.append(slot_json(s, i))
+    r["slots"] = slots
+    record_ptr(r, "MyReplicationSlot")
+    record_ptr(r, "cv_sleep_target")
+    f = newest_frame_named(("ReplicationSlotAcquire",))
+    if f is not None:
+        f.select()
+        raw("name")
+        try:
+            r["acquire_name"] = f.read_var("name").string()
+        except (gdb.error, ValueError) as e:
+            r["acquire_name"] = {"error": str(e)}
+        gdb.newest_frame().select()
+    return r
+
+
+def part_walsnd():
+    """This walsender's WalSnd entry and its own flags."""
+    raw("*MyWalSnd")
+    w = ev("MyWalSnd")
+    if int(w) == 0:
+        raise gdb.error("MyWalSnd is NULL")
+    r = {"MyWalSnd": ptr(w), "pid": num(w["pid"]), "state": str(w["state"])}
+    for k in ("sentPtr", "write", "flush", "apply"):
+        r[k] = num(w[k])
+    for name in ("got_STOPPING", "got_SIGUSR2", "WalSndCaughtUp", "sentPtr"):
+        raw(name)
+        try:
+            r["static_" + name] = num(ev(name))
+        except gdb.error as e:
+            r["static_" + name] = {"error": str(e)}
+    raw("MyReplicationSlot")
+    s = ev("MyReplicationSlot")
+    r["slot"] = s["data"]["name"]["data"].string() if int(s) else None
+    return r
+
+
 PARTS = {"backend": part_backend, "cv": part_cv, "btscan": part_btscan,
-         "lwlocks": part_lwlocks, "lwwait": part_lwwait, "bt": part_bt}
+         "lwlocks": part_lwlocks, "lwwait": part_lwwait, "bt": part_bt,
+         "bufpin": part_bufpin, "pins": part_pins, "bufio": part_bufio,
+         "bufio_doer": part_bufio_doer, "slot": part_slot, "walsnd": part_walsnd}
 
 
 class PgmTruth(gdb.Command):
