@@ -108,6 +108,7 @@ int cmd_locks(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_profile(int argc, char **argv);     /* cmd_profile.c */
 
 struct pgm_live_options;
 /* pgmortem live --instance PID (cmd_live_instance.c). */

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, "many cores at once, in parallel: JSON Lines, grouped problems, JUnit" },
 	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
 	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },
+	{ "profile", cmd_profile, "a layout profile of a PostgreSQL major version, for builds without debuginfo" },
 	{ "gdb", cmd_gdb, "the helper of share/pgmortem/pgmortem.gdb: pgmortem inside gdb, no Python" },
 };
 

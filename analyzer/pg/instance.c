@@ -137,6 +137,23 @@ static struct pgm_error *read_status_slots(const struct pgm_pg *pg, uint64_t n_p
 	return NULL;
 }
 
+struct pgm_error *pgm_pg_status_pids(const struct pgm_pg *pg, int32_t **ret, size_t *n)
+{
+	uint64_t count;
+	struct status_slot *slots = NULL;
+	struct pgm_error *err = pgm_pg_proc_count(pg, &count);
+	*ret = NULL;
+	*n = 0;
+	if (!err)
+		err = read_status_slots(pg, count, &slots, n);
+	if (!err && !(*ret = calloc(*n + 1, sizeof(**ret))))
+		err = &pgm_enomem;
+	for (size_t i = 0; !err && i < *n; i++)
+		(*ret)[i] = slots[i].pid;
+	free(slots);
+	return err;
+}
+
 static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m, size_t max)
 {
 	uint64_t p;

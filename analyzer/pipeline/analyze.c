@@ -96,9 +96,10 @@ static struct pgm_error *decode_cv(struct pgm_program *prog, const struct pgm_pg
 	uint64_t cv = 0, scan = 0;
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_cv_sleep_target, &cv);
 	if (err || cv == 0) {
-		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "cv-target-unknown",
-			"the stack sleeps in ConditionVariableSleep but cv_sleep_target is %s",
-			err ? err->message : "NULL");
+		struct pgm_error *e2 = err ? pgm_report_add_diagnosis(r, "cv-target-unknown",
+			"the stack sleeps in ConditionVariableSleep, but on which condition variable is unknown: %s",
+			err->message) : pgm_report_add_diagnosis(r, "cv-target-unknown",
+			"the stack sleeps in ConditionVariableSleep but cv_sleep_target is NULL");
 		pgm_error_destroy(err);
 		return e2;
 	}
@@ -202,8 +203,9 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 		r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
 		return pgm_report_add_diagnosis(r, "no-debuginfo",
 			"the executable has no DWARF debuginfo: the wait is told from the stack alone; "
-			"for its object, queue and interrupt state pass --debug-dir, or -e a debug build "
-			"of the same version");
+			"for its object, queue and interrupt state pass --debug-dir, -e a debug build "
+			"of the same version, or give pgmortem a layout profile of its major version "
+			"('pgmortem profile')");
 	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
 		return err;
@@ -226,17 +228,18 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 	struct pgm_report *r = pgm_report_create();
 	if (!r)
 		return &pgm_enomem;
-	const struct pgm_pg_layout *layout = NULL;
+	struct pgm_pg pg;
+	const struct pgm_layout_origin *origin;
 	struct pgm_error *err = fill_source(prog, r);
 	if (!err)
 		err = fill_stacks(prog, r);
 	if (!err && r->crashed)
 		err = set_crash_function(r);
 	if (!err)
-		err = pgm_pg_program_layout(prog, &layout);
+		err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&r->layout, origin) : &pgm_enomem;
 	if (!err) {
-		struct pgm_pg pg;
-		pgm_pg_init(&pg, pgm_program_target(prog), layout);
 		r->pg_version = pgm_pg_version_string(&pg);
 		err = decode_backend(prog, &pg, r);
 	}
