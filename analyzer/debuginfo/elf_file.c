@@ -267,7 +267,10 @@ struct pgm_error *pgm_elf_file_relative(struct pgm_elf_file *f, const struct pgm
 		if (err)
 			return err;
 	}
-	if (!f->relative_loaded && f->n_relative)
+	bool sorted = true;   /* linkers sort them (-z combreloc): then there is nothing to do */
+	for (size_t i = 1; !f->relative_loaded && sorted && i < f->n_relative; i++)
+		sorted = f->relative[i - 1].offset <= f->relative[i].offset;
+	if (!f->relative_loaded && !sorted)
 		qsort(f->relative, f->n_relative, sizeof(*f->relative), cmp_relative);
 	f->relative_loaded = true;
 	*ret = f->relative;

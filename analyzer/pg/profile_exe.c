@@ -23,9 +23,8 @@ static struct pgm_error *search_version(void *arg, const char *name, uint64_t va
 					size_t len, bool writable)
 {
 	struct version_search *v = arg;
-	(void)name;
 	(void)vaddr;
-	if (v->found || writable)
+	if (v->found || writable || strcmp(name, ".rodata") != 0)   /* where compilers put string literals */
 		return NULL;
 	const uint8_t *p = memmem(bytes, len, VERSION_PREFIX, strlen(VERSION_PREFIX));
 	if (!p)
