@@ -105,6 +105,9 @@ struct pgm_error *pgm_pg_procno(const struct pgm_pg *pg, uint64_t proc, int32_t 
 /* Address of this process's own PGPROC (MyProc); 0 if NULL. */
 struct pgm_error *pgm_pg_my_proc(const struct pgm_pg *pg, uint64_t *ret);
 
+/* Whether a proclist link ends the list: INVALID_PGPROCNO (PG_INT32_MAX to 16, -1 from 17). */
+bool pgm_pg_proclist_end(int32_t procno);
+
 /*
  * Walks a proclist (head procno, next-link member of PGPROC) into procnos.
  * Bounded and cycle-checked; *n is the number of entries written (at most
@@ -240,7 +243,17 @@ struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask,
  */
 struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_wait *w);
 
-/* ---- LWLock waits (pg/lwlock_wait.c) ---- */
+/* ---- LWLock waits (pg/lwlock_wait.c, pg/lwlock_find.c) ---- */
+
+/*
+ * The LWLock that procno `self_procno` waits for, of tranche `tranche`,
+ * when nothing names its address (a build without debuginfo): the one
+ * LWLock in the main segment (pg->shmem) whose wait queue's ends are those
+ * the process's own lwWaitLink leads to.  PGM_ERR_LOOKUP when the process
+ * is on no queue or not exactly one LWLock matches.
+ */
+struct pgm_error *pgm_pg_find_waited_lwlock(const struct pgm_pg *pg, int32_t self_procno, uint32_t tranche,
+					    uint64_t *ret);
 
 /* "exclusive", "shared", "wait-until-free" for an LWLockMode value; "unknown". */
 const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode);
@@ -272,6 +285,8 @@ struct pgm_error *pgm_pg_identify(const struct pgm_pg *pg, const char *build_id,
  */
 struct pgm_error *pgm_pg_read_instance(const struct pgm_pg *pg, bool locks, struct pgm_instance *inst);
 
+/* The BackendStatusArray entry in use that names pid; PGM_ERR_LOOKUP if none. */
+struct pgm_error *pgm_pg_status_entry(const struct pgm_pg *pg, int32_t pid, uint64_t *ret);
 /* The pids of BackendStatusArray's entries in use, sorted; the caller frees *ret. */
 struct pgm_error *pgm_pg_status_pids(const struct pgm_pg *pg, int32_t **ret, size_t *n);
 
@@ -299,6 +314,7 @@ struct pgm_pg_shmem {
 	uint64_t header;                   /* the main segment's PGShmemHeader, 0 if not found */
 	uint64_t location[PGM_SH_COUNT];   /* layout.def's PGM_SHMEM entries; 0: not in the index */
 	size_t n_entries;                  /* entries the index holds */
+	uint64_t blocks, blocks_size;      /* "Buffer Blocks": data pages, never a lock; 0 if absent */
 	char *problem;                     /* why the segment or its index could not be read, or NULL */
 };
 

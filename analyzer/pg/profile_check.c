@@ -72,8 +72,8 @@ static struct pgm_error *check_own_status(const struct pgm_pg *pg, struct check_
 		return err;
 	if (known && (int32_t)pid != want)
 		return refuse(c, "MyBEEntry->st_procpid is %" PRId32 ", but the capture is of pid %d", (int32_t)pid, want);
-	return passed(c, "MyProcPid, MyProc->pid%s are the capture's pid %d", known ? " and MyBEEntry->st_procpid" : "",
-		      want);
+	return passed(c, "MyProcPid%s MyProc->pid%s are the capture's pid %d", known ? "," : " and",
+		      known ? " and MyBEEntry->st_procpid" : "", want);
 }
 
 /* Both are written once at process start, and MyProc is the process's own PGPROC. */

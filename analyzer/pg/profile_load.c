@@ -44,11 +44,13 @@ static struct pgm_error *add_candidate(char **v, size_t *n, const char *entry, i
 		return NULL;
 	if (!path)
 		return &pgm_enomem;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		free(path);
-		return NULL;
-	}
-	v[(*n)++] = path;
+	/* the report names it: "/usr/share/…", not "/usr/bin/../share/…" */
+	char *real = realpath(path, NULL);
+	free(path);
+	if (real && (stat(real, &st) < 0 || !S_ISREG(st.st_mode)))
+		free(real), real = NULL;
+	if (real)
+		v[(*n)++] = real;
 	return NULL;
 }
 

@@ -21,6 +21,7 @@
 #include "pg/pg.h"
 
 #define SHMEM_INDEX_KEYSIZE 48   /* ShmemIndexEnt.key: char[SHMEM_INDEX_KEYSIZE] in every version */
+#define BUFFER_BLOCKS "Buffer Blocks"   /* buf_init.c: the shared buffers' pages */
 
 void pgm_pg_shmem_destroy(struct pgm_pg_shmem *s)
 {
@@ -100,12 +101,18 @@ static struct pgm_error *read_entry(const struct pgm_pg *pg, struct pgm_pg_shmem
 				    uint64_t total)
 {
 	char key[SHMEM_INDEX_KEYSIZE + 1] = "";
-	uint64_t key_addr, location;
+	uint64_t key_addr, location, size;
 	struct pgm_error *err;
 	if ((err = pgm_pg_member_addr(pg, entry, PGM_M_ShmemIndexEnt_key, &key_addr)) ||
 	    (err = pgm_target_read(pg->target, key_addr, key, SHMEM_INDEX_KEYSIZE)) ||
-	    (err = pgm_pg_read_member(pg, entry, PGM_M_ShmemIndexEnt_location, &location)))
+	    (err = pgm_pg_read_member(pg, entry, PGM_M_ShmemIndexEnt_location, &location)) ||
+	    (err = pgm_pg_read_member(pg, entry, PGM_M_ShmemIndexEnt_size, &size)))
 		return problem_err(s, "a ShmemIndex entry", err);
+	if (strcmp(key, BUFFER_BLOCKS) == 0 && location > s->header && location - s->header < total &&
+	    size <= total - (location - s->header)) {
+		s->blocks = location;
+		s->blocks_size = size;
+	}
 	for (size_t i = 0; i < PGM_SH_COUNT; i++) {
 		if (strcmp(key, pgm_pg_shmem_name(i)) != 0)
 			continue;

@@ -137,6 +137,24 @@ static struct pgm_error *decode_hwlock(const struct pgm_pg *pg, struct pgm_repor
 	return pgm_pg_note_failure(r, "hwlock-unknown", "the heavyweight lock", r->wait.address, err);
 }
 
+/*
+ * Without debuginfo no frame names the lock (pg->shmem is read for a
+ * profile's layout only): the one LWLock whose wait queue holds us.
+ */
+static struct pgm_error *lwlock_by_queue(const struct pgm_pg *pg, struct pgm_report *r, struct pgm_error *why,
+					 uint64_t *lock)
+{
+	if (!pg->shmem || why == &pgm_enomem || !r->wait_event.known || r->procno < 0)
+		return why;
+	struct pgm_error *err = pgm_pg_find_waited_lwlock(pg, r->procno, r->wait_event.info & 0xFFFF, lock);
+	if (err)
+		return pgm_error_destroy(why), err;
+	pgm_error_destroy(why);
+	return pgm_report_add_diagnosis(r, "lwlock-found-by-queue", "no debuginfo names LWLockAcquire's lock: "
+		"it is the one %s LWLock of the main segment whose wait queue holds this process",
+		r->wait_event.name ? r->wait_event.name : "");
+}
+
 /* The `lock` parameter of the LWLockAcquire frame; it may be optimized out. */
 static struct pgm_error *decode_lwlock(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
@@ -144,6 +162,8 @@ static struct pgm_error *decode_lwlock(struct pgm_program *prog, const struct pg
 	int f = pgm_stack_find_function(main_stack(r), "LWLockAcquire");
 	struct pgm_error *err = f < 0 ? pgm_error_create(PGM_ERR_LOOKUP, "no LWLockAcquire frame on the stack")
 				      : pgm_pg_frame_pointer(prog, main_stack(r), (size_t)f, "lock", &lock);
+	if (err)
+		err = lwlock_by_queue(pg, r, err, &lock);
 	if (!err && lock == 0)
 		err = pgm_error_create(PGM_ERR_LOOKUP, "LWLockAcquire's lock is NULL");
 	if (err) {

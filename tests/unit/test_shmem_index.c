@@ -27,6 +27,7 @@ enum {
 	STATUS = 0x4000,
 	LOCK_HCTL = 0x5000,
 	PROCS = 0x6000,      /* two PGPROCs of 64 bytes */
+	LWLOCKS = 0x8000,    /* LWLocks of 16 bytes */
 	PID = 4242,
 };
 
@@ -67,6 +68,13 @@ static void make_layout(struct pgm_pg_layout *l)
 	pgm_pg_layout_set_member(l, PGM_M_PROC_HDR_allProcCount, 8, 4);
 	pgm_pg_layout_set_struct(l, PGM_S_PGPROC, 64);
 	pgm_pg_layout_set_member(l, PGM_M_PGPROC_pid, 0, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_lwWaitLink_next, 8, 4);
+	pgm_pg_layout_set_member(l, PGM_M_PGPROC_lwWaitLink_prev, 12, 4);
+	pgm_pg_layout_set_struct(l, PGM_S_LWLock, 16);
+	pgm_pg_layout_set_member(l, PGM_M_LWLock_tranche, 0, 2);
+	pgm_pg_layout_set_member(l, PGM_M_LWLock_state, 4, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LWLock_waiters_head, 8, 4);
+	pgm_pg_layout_set_member(l, PGM_M_LWLock_waiters_tail, 12, 4);
 	pgm_pg_layout_set_struct(l, PGM_S_PgBackendStatus, 32);
 	pgm_pg_layout_set_member(l, PGM_M_PgBackendStatus_changecount, 0, 4);
 	pgm_pg_layout_set_member(l, PGM_M_PgBackendStatus_procpid, 4, 4);
@@ -252,6 +260,50 @@ static void wrong_pid_offset_is_refused(void **state)
 	pgm_pg_shmem_destroy(s);
 }
 
+/* An LWLock of `tranche` at LWLOCKS + 16 * k whose queue runs from procno head to tail. */
+static void put_lwlock(uint8_t *seg, int k, uint16_t tranche, int32_t head, int32_t tail)
+{
+	memcpy(seg + LWLOCKS + 16 * k, &tranche, 2);
+	put32(seg, LWLOCKS + 16 * k + 8, (uint32_t)head);
+	put32(seg, LWLOCKS + 16 * k + 12, (uint32_t)tail);
+}
+
+/* Both PGPROCs queue on one lock (0 then 1); decoys differ in tranche or queue. */
+static void lwlock_found_by_its_queue(void **state)
+{
+	struct fixture *f = *state;
+	put32(f->seg, PROCS + 8, 1);
+	put32(f->seg, PROCS + 12, INT32_MAX);       /* INVALID_PGPROCNO up to 16 */
+	put32(f->seg, PROCS + 64 + 8, INT32_MAX);
+	put32(f->seg, PROCS + 64 + 12, 0);
+	put_lwlock(f->seg, 0, 57, 0, 1);            /* another tranche */
+	put_lwlock(f->seg, 1, 56, 1, 0);            /* another queue */
+	put_lwlock(f->seg, 2, 56, 0, 1);            /* the lock */
+	struct pgm_pg_shmem *s = open_pg(f);
+	uint64_t lock;
+	assert_null(pgm_pg_find_waited_lwlock(&f->pg, 1, 56, &lock));
+	assert_int_equal(lock, SEG + LWLOCKS + 32);
+	pgm_pg_shmem_destroy(s);
+	pgm_target_destroy(f->t);
+	/* two candidates: unknown, never a guess */
+	put_lwlock(f->seg, 3, 56, 0, 1);
+	s = open_pg(f);
+	struct pgm_error *err = pgm_pg_find_waited_lwlock(&f->pg, 1, 56, &lock);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "2 LWLocks of tranche 56"));
+	pgm_error_destroy(err);
+	pgm_pg_shmem_destroy(s);
+	pgm_target_destroy(f->t);
+	/* a process on no queue: both links 0 */
+	put32(f->seg, PROCS + 64 + 8, 0);
+	s = open_pg(f);
+	err = pgm_pg_find_waited_lwlock(&f->pg, 1, 56, &lock);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "on no LWLock's wait queue"));
+	pgm_error_destroy(err);
+	pgm_pg_shmem_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(location_outside_the_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(checks_pass_then_refuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_pid_offset_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(lwlock_found_by_its_queue, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
