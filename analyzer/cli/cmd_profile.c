@@ -101,9 +101,16 @@ int cmd_profile(int argc, char **argv)
 	int status = parse_args(argc, argv, &a);
 	if (status >= 0)
 		return status;
+	/* libdwfl takes a relative directory as one beside the executable: make them absolute */
+	char *dirs[CLI_MAX_DEBUG_DIRS];
+	for (size_t i = 0; i < a.common.n_debug_dirs; i++)
+		if (!(dirs[i] = realpath(a.common.debug_dirs[i], NULL)) && !(dirs[i] = strdup(a.common.debug_dirs[i])))
+			return EXIT_UNUSABLE;
 	char *json = NULL, *summary = NULL;
-	struct pgm_error *err = pgm_pg_profile_make(a.exes, a.n_exes, a.common.debug_dirs, a.common.n_debug_dirs,
-						   &json, &summary);
+	struct pgm_error *err = pgm_pg_profile_make(a.exes, a.n_exes, (const char *const *)dirs,
+						   a.common.n_debug_dirs, &json, &summary);
+	for (size_t i = 0; i < a.common.n_debug_dirs; i++)
+		free(dirs[i]);
 	if (err) {
 		cli_report_error("profile", err);
 		status = err->code == PGM_ERR_USAGE ? EXIT_USAGE : EXIT_UNUSABLE;
