@@ -140,17 +140,32 @@ static struct pgm_error *try_profile(struct pgm_program *prog, struct layout_slo
 	return NULL;
 }
 
+/*
+ * Whether a layout lacks a pointer the shared-memory index stands in for:
+ * a profile's always; one stored from a profile's (a bundle) too.
+ */
+static bool needs_index(const struct pgm_pg_layout *l)
+{
+	bool needs = l->has_debuginfo && !l->globals[PGM_G_ShmemSegHdr].found;
+	for (size_t i = 0; i < PGM_SH_COUNT; i++)
+		needs |= l->has_debuginfo && !l->globals[pgm_pg_shmem_global(i)].found;
+	return needs;
+}
+
 static struct pgm_error *resolve(struct pgm_program *prog, struct layout_slot *slot)
 {
 	struct pgm_error *err = pgm_pg_layout_resolve_cached(prog, slot->cache_dir, &slot->layout, &slot->result,
 							     &slot->note);
 	if (err)
 		return err;
-	if (slot->layout->has_debuginfo) {
-		slot->origin.source = slot->result == PGM_LAYOUT_CACHE_HIT ? PGM_LAYOUT_CACHE : PGM_LAYOUT_DWARF;
+	if (!slot->layout->has_debuginfo)
+		return try_profile(prog, slot);
+	slot->origin.source = slot->result == PGM_LAYOUT_CACHE_HIT ? PGM_LAYOUT_CACHE : PGM_LAYOUT_DWARF;
+	if (!needs_index(slot->layout))
 		return NULL;
-	}
-	return try_profile(prog, slot);
+	struct pgm_pg pg;
+	pgm_pg_init(&pg, pgm_program_target(prog), slot->layout);
+	return pgm_pg_shmem_read(&pg, &slot->shmem);
 }
 
 struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret)
