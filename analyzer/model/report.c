@@ -185,7 +185,6 @@ const char *pgm_layout_source_name(enum pgm_layout_source s)
 {
 	switch (s) {
 	case PGM_LAYOUT_DWARF: return "dwarf";
-	case PGM_LAYOUT_CACHE: return "cache";
 	case PGM_LAYOUT_PROFILE: return "profile";
 	default: return "none";
 	}

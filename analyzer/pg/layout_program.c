@@ -160,7 +160,7 @@ static struct pgm_error *resolve(struct pgm_program *prog, struct layout_slot *s
 		return err;
 	if (!slot->layout->has_debuginfo)
 		return try_profile(prog, slot);
-	slot->origin.source = slot->result == PGM_LAYOUT_CACHE_HIT ? PGM_LAYOUT_CACHE : PGM_LAYOUT_DWARF;
+	slot->origin.source = PGM_LAYOUT_DWARF;
 	if (!needs_index(slot->layout))
 		return NULL;
 	struct pgm_pg pg;

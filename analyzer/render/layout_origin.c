@@ -8,7 +8,6 @@ void pgm_render_layout_origin_text(FILE *out, const char *label, const struct pg
 	fprintf(out, "  %-20s ", label);
 	switch (o->source) {
 	case PGM_LAYOUT_DWARF: fputs("from the executable's DWARF", out); break;
-	case PGM_LAYOUT_CACHE: fputs("from the layout cache (resolved from DWARF)", out); break;
 	case PGM_LAYOUT_PROFILE:
 		fprintf(out, "profile %s (made from PostgreSQL %s)", o->profile ? o->profile : "?",
 			o->made_from ? o->made_from : "?");

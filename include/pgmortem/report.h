@@ -257,8 +257,13 @@ enum pgm_missing_cause {
 /* Where PostgreSQL's struct layouts came from. */
 enum pgm_layout_source {
 	PGM_LAYOUT_NONE,         /* no DWARF and no usable profile: the stack alone */
-	PGM_LAYOUT_DWARF,        /* the executable's DWARF, beside it or separate */
-	PGM_LAYOUT_CACHE,        /* the per-build-id cache of layouts resolved from DWARF */
+	/*
+	 * The executable's DWARF, beside it or separate, or the per-build-id
+	 * cache of what it resolved: the same layout either way, so an analysis
+	 * through the cache is the analysis without it (whether the cache
+	 * served is pgm_program_layout_cache_result()'s to say)
+	 */
+	PGM_LAYOUT_DWARF,
 	PGM_LAYOUT_PROFILE,      /* a layout profile of the PostgreSQL major version */
 };
 
@@ -363,7 +368,7 @@ struct pgm_error *pgm_wait_add_holder(struct pgm_wait *w, int32_t pid, int32_t p
 
 const char *pgm_wait_kind_name(enum pgm_wait_kind kind);     /* "condition_variable" */
 const char *pgm_killable_name(enum pgm_killable k);          /* "yes", "no", "deferred", "unknown" */
-const char *pgm_layout_source_name(enum pgm_layout_source s); /* "none", "dwarf", "cache", "profile" */
+const char *pgm_layout_source_name(enum pgm_layout_source s); /* "none", "dwarf", "profile" */
 /* A deep copy of `from` into *to (deinit it with pgm_layout_origin_deinit). */
 struct pgm_error *pgm_layout_origin_copy(struct pgm_layout_origin *to, const struct pgm_layout_origin *from);
 void pgm_layout_origin_deinit(struct pgm_layout_origin *o);
