@@ -21,6 +21,11 @@ static const struct stack_rule stack_rules[] = {
 	{ "ReplicationSlotAcquire", PGM_WAIT_REPLICATION_SLOT },
 	{ "ConditionVariableSleep", PGM_WAIT_CONDITION_VARIABLE },
 	{ "ConditionVariableTimedSleep", PGM_WAIT_CONDITION_VARIABLE },
+	/*
+	 * A stripped build names no local clone (ConditionVariableTimedSleep.constprop.0):
+	 * a caller whose only sleep is a CV's says it then.
+	 */
+	{ "_bt_parallel_seize", PGM_WAIT_CONDITION_VARIABLE },
 	{ "LWLockAcquire", PGM_WAIT_LWLOCK },
 	{ "LWLockAcquireOrWait", PGM_WAIT_LWLOCK },
 	{ "LWLockWaitForVar", PGM_WAIT_LWLOCK },

@@ -430,14 +430,16 @@ static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_re
 	bool btree = w->wait.cv.owner == PGM_CV_OWNER_BTREE_SCAN;
 	int frame = -1;
 	const char *f = btree ? advancing_frame(m, &frame) : NULL;
-	char ev[512];
+	char ev[512], at[32] = "";
+	if (w->wait.has_address)   /* unknown without cv_sleep_target (a build without debuginfo) */
+		snprintf(at, sizeof(at), " at 0x%" PRIx64, w->wait.address);
 	if (f)
-		snprintf(ev, sizeof(ev), "sleeps on the parallel btree scan's condition variable at 0x%" PRIx64
+		snprintf(ev, sizeof(ev), "sleeps on the parallel btree scan's condition variable%s"
 			 "; %d holds the scan in BTPARALLEL_ADVANCING: its stack is in %s (frame #%d of %s)",
-			 w->wait.address, g->pid, f, frame, m->source_path);
+			 at, g->pid, f, frame, m->source_path);
 	else
-		snprintf(ev, sizeof(ev), "sleeps on the condition variable at 0x%" PRIx64 "; %s %d is not queued "
-			 "on it and can signal it", w->wait.address, g->is_leader ? "leader" : "worker", g->pid);
+		snprintf(ev, sizeof(ev), "sleeps on the condition variable%s; %s %d is not queued "
+			 "on it and can signal it", at, g->is_leader ? "leader" : "worker", g->pid);
 	struct pgm_error *err = pgm_graph_add_edge(&inst->graph, w->pid, g->pid, PGM_EDGE_CV, ev);
 	return !err && f ? set_advancer(&w->wait.cv.btree.advancer, g, f, frame, m->source_path) : err;
 }

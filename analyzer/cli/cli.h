@@ -149,6 +149,7 @@ int cmd_batch(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_profile(int argc, char **argv);     /* cmd_profile.c */
 
 struct pgm_live_options;
 /* pgmortem live --instance PID (cmd_live_instance.c). */

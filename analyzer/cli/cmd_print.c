@@ -232,7 +232,8 @@ static struct pgm_error *bundle_value(struct pgm_program *prog, size_t thread, c
 	for (size_t g = 0; g < PGM_G_COUNT; g++) {
 		if (strcmp(pgm_pg_global_name(g), name) || !l->globals[g].found)
 			continue;
-		struct pgm_pg pg = { pgm_program_target(prog), l, 0 };
+		struct pgm_pg pg;
+		pgm_pg_init(&pg, pgm_program_target(prog), l);
 		*addr = l->globals[g].address;
 		*size = l->globals[g].size;
 		if (*size > 8)

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "live", cmd_live, "the same analysis of a running process, stopped for milliseconds" },
 	{ "snapshot", cmd_snapshot, "write a core of a running process, with the shared memory gcore drops" },
 	{ "bundle", cmd_bundle, "a small, private file of what the analysis read: analyzable anywhere, no binaries" },
+	{ "profile", cmd_profile, "a layout profile of a PostgreSQL major version, for builds without debuginfo" },
 	{ "gdb", cmd_gdb, "the helper of share/pgmortem/pgmortem.gdb: pgmortem inside gdb, no Python" },
 };
 

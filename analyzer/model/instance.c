@@ -65,6 +65,7 @@ void pgm_instance_destroy(struct pgm_instance *inst)
 	pgm_instance_id_deinit(&inst->id);
 	free(inst->source_path);
 	free(inst->pg_version);
+	pgm_layout_origin_deinit(&inst->layout);
 	for (size_t i = 0; i < inst->n_backends; i++)
 		pgm_backend_deinit(&inst->backends[i]);
 	free(inst->backends);

@@ -185,6 +185,43 @@ const char *pgm_killable_name(enum pgm_killable k)
 	}
 }
 
+const char *pgm_layout_source_name(enum pgm_layout_source s)
+{
+	switch (s) {
+	case PGM_LAYOUT_DWARF: return "dwarf";
+	case PGM_LAYOUT_PROFILE: return "profile";
+	default: return "none";
+	}
+}
+
+void pgm_layout_origin_deinit(struct pgm_layout_origin *o)
+{
+	free(o->profile); free(o->made_from); free(o->refused); free(o->note);
+	strings_free(o->checks, o->n_checks);
+	memset(o, 0, sizeof(*o));
+}
+
+struct pgm_error *pgm_layout_origin_copy(struct pgm_layout_origin *to, const struct pgm_layout_origin *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->source = from->source;
+	struct pgm_error *err;
+	if ((err = pgm_model_strdup(&to->profile, from->profile)) ||
+	    (err = pgm_model_strdup(&to->made_from, from->made_from)) ||
+	    (err = pgm_model_strdup(&to->refused, from->refused)) ||
+	    (err = pgm_model_strdup(&to->note, from->note)))
+		goto out_deinit;
+	for (size_t i = 0; i < from->n_checks; i++) {
+		char **c = pgm_model_grow((void **)&to->checks, &to->n_checks, sizeof(*c));
+		if (!c || (err = pgm_model_strdup(c, from->checks[i])))
+			goto out_deinit;
+	}
+	return NULL;
+out_deinit:
+	pgm_layout_origin_deinit(to);
+	return &pgm_enomem;
+}
+
 void pgm_wait_event_deinit(struct pgm_wait_event *we)
 {
 	free(we->type);
@@ -243,6 +280,7 @@ void pgm_report_destroy(struct pgm_report *r)
 	free(r->source_kind); free(r->source_path); free(r->bundle_path); free(r->cmdline); free(r->crash_function);
 	free(r->pg_version); free(r->executable); free(r->build_id);
 	free(r->backend_type); free(r->query);
+	pgm_layout_origin_deinit(&r->layout);
 	pgm_wait_event_deinit(&r->wait_event);
 	pgm_wait_deinit(&r->wait);
 	for (size_t i = 0; i < r->n_group; i++)

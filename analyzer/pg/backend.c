@@ -78,11 +78,16 @@ static struct pgm_error *read_backend_type(const struct pgm_pg *pg, struct pgm_r
  * empty for a backend that has run nothing yet.  Only when the status entry
  * cannot be read, debug_query_string (private memory, set while a query runs).
  */
-static char *read_query(const struct pgm_pg *pg)
+static char *read_query(const struct pgm_pg *pg, int32_t pid)
 {
 	uint64_t be = 0, ptr = 0;
 	char *q = NULL;
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_MyBEEntry, &be);
+	if (err && err->code == PGM_ERR_LOOKUP && pg->shmem) {
+		/* a file-static before 14, which a stripped build does not name: the entry of this pid */
+		pgm_error_destroy(err);
+		err = pgm_pg_status_entry(pg, pid, &be);
+	}
 	if (!err && be)
 		err = pgm_pg_read_member(pg, be, PGM_M_PgBackendStatus_activity_raw, &ptr);
 	if (!err && be && ptr)
@@ -125,7 +130,7 @@ struct pgm_error *pgm_pg_read_identity(const struct pgm_pg *pg, struct pgm_repor
 	r->procno = PGM_INVALID_PROCNO;
 	if ((err = read_backend_type(pg, r)))
 		return err;
-	r->query = read_query(pg);
+	r->query = read_query(pg, r->pid);
 	err = pgm_pg_my_proc(pg, &proc);
 	if (err || proc == 0)
 		return pgm_pg_note_failure(r, "myproc-unreadable", "MyProc", 0, err);

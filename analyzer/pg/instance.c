@@ -137,6 +137,40 @@ static struct pgm_error *read_status_slots(const struct pgm_pg *pg, uint64_t n_p
 	return NULL;
 }
 
+struct pgm_error *pgm_pg_status_pids(const struct pgm_pg *pg, int32_t **ret, size_t *n)
+{
+	uint64_t count;
+	struct status_slot *slots = NULL;
+	struct pgm_error *err = pgm_pg_proc_count(pg, &count);
+	*ret = NULL;
+	*n = 0;
+	if (!err)
+		err = read_status_slots(pg, count, &slots, n);
+	if (!err && !(*ret = calloc(*n + 1, sizeof(**ret))))
+		err = &pgm_enomem;
+	for (size_t i = 0; !err && i < *n; i++)
+		(*ret)[i] = slots[i].pid;
+	free(slots);
+	return err;
+}
+
+struct pgm_error *pgm_pg_status_entry(const struct pgm_pg *pg, int32_t pid, uint64_t *ret)
+{
+	uint64_t count;
+	struct status_slot *slots = NULL;
+	size_t n = 0;
+	struct pgm_error *err = pgm_pg_proc_count(pg, &count);
+	if (!err)
+		err = read_status_slots(pg, count, &slots, &n);
+	struct status_slot key = { .pid = pid }, *hit = err ? NULL : bsearch(&key, slots, n, sizeof(*slots), cmp_slot);
+	if (!err && !hit)
+		err = pgm_error_create(PGM_ERR_LOOKUP, "no backend status entry names pid %d", pid);
+	if (!err)
+		*ret = hit->addr;
+	free(slots);
+	return err;
+}
+
 /* Texts of the status entry (the query, the application name) identify people: private. */
 static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_member_id m, size_t max)
 {

@@ -107,21 +107,9 @@ struct pgm_error *pgm_pg_read_interrupts(const struct pgm_pg *pg, struct pgm_rep
 }
 
 /*
- * The lock word's bit layout is made of macros (lwlock.c), invisible to
- * DWARF, and it moved when 18 shrank MAX_BACKENDS to 2^18-1: the one place
- * where the version number, read from the process, decides.
+ * The lock word's bits come with a profile's layout; otherwise from the
+ * version, read from the process: the one place where the version decides.
  */
-struct lwlock_bits {
-	uint32_t has_waiters, locked, exclusive, shared_mask;
-};
-
-static const struct lwlock_bits lwlock_bits_pre18 = {
-	1U << 30, 1U << 28, 1U << 24, (1U << 24) - 1,
-};
-static const struct lwlock_bits lwlock_bits_18 = {
-	1U << 31, 1U << 29, (1U << 18), (1U << 18) - 1,
-};
-
 struct pgm_error *pgm_pg_read_lwlock(const struct pgm_pg *pg, uint64_t lock, uint32_t *tranche,
 				     struct pgm_lwlock_state *state)
 {
@@ -131,9 +119,10 @@ struct pgm_error *pgm_pg_read_lwlock(const struct pgm_pg *pg, uint64_t lock, uin
 	    (err = pgm_pg_read_member(pg, lock, PGM_M_LWLock_state, &s)))
 		return err;
 	*tranche = (uint32_t)t;
-	if (pg->version_num == 0)
+	struct pgm_pg_lwlock_bits bits = pg->layout->lwlock_bits;
+	if (!pg->layout->has_lwlock_bits && !pgm_pg_lwlock_bits_for(pg->version_num, &bits))
 		return pgm_error_create(PGM_ERR_LOOKUP, "server version unknown: cannot decode the lock word");
-	const struct lwlock_bits *b = pg->version_num >= 180000 ? &lwlock_bits_18 : &lwlock_bits_pre18;
+	const struct pgm_pg_lwlock_bits *b = &bits;
 	uint32_t v = (uint32_t)s;
 	state->has_waiters = v & b->has_waiters;
 	state->locked = v & b->locked;

@@ -30,6 +30,16 @@ static const struct { enum pgm_pg_struct_id owner; const char *path; } member_de
 #include "pg/layout.def"
 };
 
+static const struct { const char *name; enum pgm_pg_global_id global; bool hash; } shmem_defs[] = {
+#define PGM_SHMEM(global, name) { name, PGM_G_##global, false },
+#define PGM_SHMEM_HASH(global, name) { name, PGM_G_##global, true },
+#include "pg/layout.def"
+};
+
+const char *pgm_pg_shmem_name(enum pgm_pg_shmem_id id) { return shmem_defs[id].name; }
+enum pgm_pg_global_id pgm_pg_shmem_global(enum pgm_pg_shmem_id id) { return shmem_defs[id].global; }
+bool pgm_pg_shmem_is_hash(enum pgm_pg_shmem_id id) { return shmem_defs[id].hash; }
+
 const char *pgm_pg_struct_name(enum pgm_pg_struct_id id) { return struct_names[id]; }
 enum pgm_pg_struct_id pgm_pg_member_owner(enum pgm_pg_member_id id) { return member_defs[id].owner; }
 const char *pgm_pg_member_subpath(enum pgm_pg_member_id id) { return member_defs[id].path; }
@@ -52,9 +62,25 @@ void pgm_pg_layout_destroy(struct pgm_pg_layout *layout)
 		free(layout->enums[e].items);
 		free(layout->enums[e].decl_file);
 	}
-	for (size_t g = 0; g < PGM_G_COUNT; g++)
+	for (size_t g = 0; g < PGM_G_COUNT; g++) {
 		free(layout->globals[g].decl_file);
+		free(layout->globals[g].unknown_reason);
+	}
+	free(layout->profile);
+	free(layout->made_from);
+	free(layout->version);
 	free(layout);
+}
+
+/* The bits as lwlock.c defines them: LW_FLAG_HAS_WAITERS, LW_FLAG_LOCKED, LW_VAL_EXCLUSIVE, LW_SHARED_MASK. */
+bool pgm_pg_lwlock_bits_for(int version_num, struct pgm_pg_lwlock_bits *ret)
+{
+	static const struct pgm_pg_lwlock_bits pre18 = { 1U << 30, 1U << 28, 1U << 24, (1U << 24) - 1 };
+	static const struct pgm_pg_lwlock_bits from18 = { 1U << 31, 1U << 29, 1U << 18, (1U << 18) - 1 };
+	if (version_num == 0)
+		return false;
+	*ret = version_num >= 180000 ? from18 : pre18;
+	return true;
 }
 
 const char *pgm_pg_enum_name(const struct pgm_pg_layout *layout, enum pgm_pg_enum_id id, int64_t value)

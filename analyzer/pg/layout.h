@@ -2,8 +2,9 @@
  * The resolved PostgreSQL layout: offsets, sizes, addresses and enumerators
  * for everything listed in layout.def.
  *
- * Built once per program by pgm_pg_program_layout() (DWARF, through the cache), or by hand in
- * unit tests.  Everything is optional: check `found` before use.  The layout
+ * Built once per program by pgm_pg_program_layout() (DWARF, through the
+ * cache; for a stripped build without debuginfo, from a layout profile of
+ * its major version, pg/profile.h), or by hand in unit tests.  Everything is optional: check `found` before use.  The layout
  * owns its enumerator names; pgm_pg_layout_destroy() frees them.
  */
 #ifndef PGMORTEM_PG_LAYOUT_H
@@ -40,6 +41,14 @@ enum pgm_pg_enum_id {
 	PGM_E_COUNT
 };
 
+/* The ShmemIndex names of layout.def's PGM_SHMEM and PGM_SHMEM_HASH globals. */
+enum pgm_pg_shmem_id {
+#define PGM_SHMEM(global, name) PGM_SH_##global,
+#define PGM_SHMEM_HASH(global, name) PGM_SH_##global,
+#include "pg/layout.def"
+	PGM_SH_COUNT
+};
+
 struct pgm_pg_struct {
 	bool found;
 	uint64_t size;
@@ -57,6 +66,7 @@ struct pgm_pg_global {
 	uint64_t size;       /* size of the variable */
 	uint64_t elements;   /* element count for arrays of known bound, else 0 */
 	char *decl_file;     /* where its type was declared (for rules by origin) */
+	char *unknown_reason;   /* when not found in a profile's layout: why, in words */
 };
 
 struct pgm_pg_enumerator {
@@ -71,12 +81,33 @@ struct pgm_pg_enum {
 	char *decl_file;     /* header that declares it, e.g. "wait_event_types.h" */
 };
 
+/*
+ * The lock word's bits: macros in lwlock.c, invisible to DWARF, that moved
+ * when 18 shrank MAX_BACKENDS to 2^18-1.
+ */
+struct pgm_pg_lwlock_bits {
+	uint32_t has_waiters, locked, exclusive, shared_mask;
+};
+/* The bits of version `version_num` (e.g. 150018); false when it is 0 (unknown). */
+bool pgm_pg_lwlock_bits_for(int version_num, struct pgm_pg_lwlock_bits *ret);
+
 struct pgm_pg_layout {
 	struct pgm_pg_struct structs[PGM_S_COUNT];
 	struct pgm_pg_member members[PGM_M_COUNT];
 	struct pgm_pg_global globals[PGM_G_COUNT];
 	struct pgm_pg_enum enums[PGM_E_COUNT];
-	bool has_debuginfo;  /* false: the executable had no DWARF at all */
+	bool has_debuginfo;  /* false: no layout at all (no DWARF, no usable profile) */
+	/*
+	 * A profile's layout (pg/profile.h): the profile, what it was made
+	 * from, the executable's own PG_VERSION, and the lock word's bits.
+	 * Unset (NULL, 0, false) for DWARF and cached layouts.
+	 */
+	char *profile;
+	char *made_from;
+	char *version;       /* "15.18 (Debian 15.18-0+deb12u1)" */
+	int version_num;     /* 150018 */
+	bool has_lwlock_bits;
+	struct pgm_pg_lwlock_bits lwlock_bits;
 };
 
 /* Names from layout.def, for messages. */
@@ -86,6 +117,10 @@ enum pgm_pg_struct_id pgm_pg_member_owner(enum pgm_pg_member_id id);
 const char *pgm_pg_member_subpath(enum pgm_pg_member_id id);  /* "pid" */
 const char *pgm_pg_global_name(enum pgm_pg_global_id id);
 const char *pgm_pg_enum_type_name(enum pgm_pg_enum_id id);
+/* The index name of a PGM_SHMEM(_HASH) entry, its global, and whether it is a hash table. */
+const char *pgm_pg_shmem_name(enum pgm_pg_shmem_id id);
+enum pgm_pg_global_id pgm_pg_shmem_global(enum pgm_pg_shmem_id id);
+bool pgm_pg_shmem_is_hash(enum pgm_pg_shmem_id id);
 
 /* ---- Resolving from DWARF (layout_dwarf.c) ---- */
 
@@ -128,6 +163,13 @@ enum pgm_pg_layout_cache_result {
  * only out of memory is an error.
  */
 struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret);
+/*
+ * Where the program's layout came from (resolving it first), and for a
+ * profile the checks it passed or the one that refused it; NULL only when
+ * out of memory.  Owned by the program.
+ */
+struct pgm_layout_origin;
+const struct pgm_layout_origin *pgm_pg_program_origin(struct pgm_program *prog);
 /* The cache directory for the program's layout (NULL: none); before its first use. */
 struct pgm_error *pgm_pg_program_set_cache(struct pgm_program *prog, const char *dir);
 /* What the cache did; *note (owned by the program, may be NULL) says why a file was not used. */
@@ -156,6 +198,18 @@ const char *pgm_pg_layout_cache_result_name(enum pgm_pg_layout_cache_result r);
 struct pgm_error *pgm_pg_layout_cache_prime(const char *dir, const char *exe,
 					    const char *const *debug_dirs, size_t n_debug_dirs,
 					    char **build_id);
+
+/*
+ * The layout of executable `exe` alone (open as `e`) from its DWARF or its
+ * separate debuginfo in `debug_dirs`, and the bias at which it was placed:
+ * a global's address less *bias is its virtual address in the file, each
+ * checked to lie within the PT_LOAD range [lo, hi).  The caller owns *ret.
+ * PGM_ERR_NO_DEBUGINFO if the DWARF describes none of PostgreSQL's structures.
+ */
+struct pgm_elf_file;
+struct pgm_error *pgm_pg_layout_of_file(struct pgm_elf_file *e, const char *exe, const char *const *debug_dirs,
+				       size_t n_dirs, uint64_t lo, uint64_t hi,
+				       struct pgm_pg_layout **ret, uint64_t *bias);
 
 /*
  * The cache file format, for the above and for tests.  to_json: the caller

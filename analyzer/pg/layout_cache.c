@@ -29,16 +29,14 @@
 
 #include "debuginfo/elf_file.h"
 #include "pg/layout.h"
+#include "pg/layout_json.h"
 #include "pgmortem/dwarf.h"
 #include "util/file.h"
 #include "util/text.h"
 
 #define FORMAT_NAME "pgmortem-layout"
 #define MAX_FILE_SIZE (8u << 20)
-#define MAX_STRUCT_SIZE (1u << 24)
 #define MAX_GLOBAL_SIZE (1u << 30)
-#define MAX_ENUMERATORS 65536
-#define MAX_NAME 4096
 
 /*
  * Which resolver wrote a file: the build-id of the running pgmortem, so that
@@ -51,25 +49,6 @@ static const char *producer(void)
 }
 
 /* ---- writing ---- */
-
-static json_object *struct_json(const struct pgm_pg_struct *s)
-{
-	if (!s->found)
-		return NULL;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)s->size));
-	return o;
-}
-
-static json_object *member_json(const struct pgm_pg_member *m)
-{
-	if (!m->found)
-		return NULL;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "offset", json_object_new_int64((int64_t)m->offset));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)m->size));
-	return o;
-}
 
 static json_object *global_json(const struct pgm_pg_global *g, uint64_t bias)
 {
@@ -84,165 +63,40 @@ static json_object *global_json(const struct pgm_pg_global *g, uint64_t bias)
 	return o;
 }
 
-static json_object *enum_json(const struct pgm_pg_enum *e)
-{
-	if (!e->found)
-		return NULL;
-	json_object *o = json_object_new_object(), *items = json_object_new_array();
-	for (size_t i = 0; i < e->n; i++) {
-		json_object *pair = json_object_new_array();
-		json_object_array_add(pair, json_object_new_string(e->items[i].name));
-		json_object_array_add(pair, json_object_new_int64(e->items[i].value));
-		json_object_array_add(items, pair);
-	}
-	if (e->decl_file)
-		json_object_object_add(o, "decl_file", json_object_new_string(e->decl_file));
-	json_object_object_add(o, "items", items);
-	return o;
-}
 
 struct pgm_error *pgm_pg_layout_to_json(const struct pgm_pg_layout *l, const char *build_id,
 					uint64_t bias, char **ret)
 {
-	json_object *root = json_object_new_object();
-	json_object *structs = json_object_new_object(), *members = json_object_new_object();
-	json_object *globals = json_object_new_object(), *enums = json_object_new_object();
-	if (!root || !structs || !members || !globals || !enums)
-		goto out_nomem;
+	json_object *root = json_object_new_object(), *globals = json_object_new_object();
+	struct pgm_error *err = root && globals ? NULL : &pgm_enomem;
+	if (err) {
+		json_object_put(globals);
+		goto out_put;
+	}
 	json_object_object_add(root, "format", json_object_new_string(FORMAT_NAME));
 	json_object_object_add(root, "version", json_object_new_int(PGM_PG_LAYOUT_CACHE_VERSION));
 	json_object_object_add(root, "build_id", json_object_new_string(build_id));
 	json_object_object_add(root, "producer", json_object_new_string(producer()));
 	json_object_object_add(root, "has_debuginfo", json_object_new_boolean(l->has_debuginfo));
-	for (size_t i = 0; i < PGM_S_COUNT; i++)
-		json_object_object_add(structs, pgm_pg_struct_name(i), struct_json(&l->structs[i]));
-	for (size_t i = 0; i < PGM_M_COUNT; i++)
-		json_object_object_add(members, pgm_pg_member_path(i), member_json(&l->members[i]));
+	if ((err = pgm_pg_json_add_structs(root, l))) {
+		json_object_put(globals);
+		goto out_put;
+	}
 	for (size_t i = 0; i < PGM_G_COUNT; i++)
 		json_object_object_add(globals, pgm_pg_global_name(i), global_json(&l->globals[i], bias));
-	for (size_t i = 0; i < PGM_E_COUNT; i++)
-		json_object_object_add(enums, pgm_pg_enum_type_name(i), enum_json(&l->enums[i]));
-	json_object_object_add(root, "structs", structs);
-	json_object_object_add(root, "members", members);
 	json_object_object_add(root, "globals", globals);
-	json_object_object_add(root, "enums", enums);
+	if ((err = pgm_pg_json_add_enums(root, l, false)))
+		goto out_put;
 	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	*ret = s ? strdup(s) : NULL;
+	if (!s || !(*ret = strdup(s)))
+		err = &pgm_enomem;
+out_put:
 	json_object_put(root);
-	return *ret ? NULL : &pgm_enomem;
-out_nomem:
-	json_object_put(root);
-	json_object_put(structs);
-	json_object_put(members);
-	json_object_put(globals);
-	json_object_put(enums);
-	return &pgm_enomem;
-}
-
-/* ---- reading and validating ---- */
-
-static struct pgm_error *bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct pgm_error *bad(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	struct pgm_error *err = pgm_error_vcreate(PGM_ERR_FORMAT, fmt, ap);
-	va_end(ap);
 	return err;
 }
 
-/* An integer member `key` of o in [min, max]. */
-static bool get_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	errno = 0;
-	int64_t x = json_object_get_int64(v);
-	if (errno || x < min || x > max)
-		return false;
-	*ret = x;
-	return true;
-}
-
-/*
- * The entry `name` of section `sec`: *ret is NULL for an explicit null
- * ("not found in this build"), an object otherwise.  Absent: the file was
- * written for another table, so it is stale.
- */
-static struct pgm_error *entry(json_object *sec, const char *name, json_object **ret)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(sec, name, &v))
-		return bad("no entry for %s (written for another layout table)", name);
-	if (v && !json_object_is_type(v, json_type_object))
-		return bad("entry %s is not an object", name);
-	*ret = v;
-	return NULL;
-}
-
-static struct pgm_error *dup_string(json_object *o, const char *key, const char *name, char **ret)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return NULL;
-	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > MAX_NAME)
-		return bad("%s: bad decl_file", name);
-	return (*ret = strdup(json_object_get_string(v))) ? NULL : &pgm_enomem;
-}
-
-static struct pgm_error *load_structs(json_object *sec, struct pgm_pg_layout *l)
-{
-	for (size_t i = 0; i < PGM_S_COUNT; i++) {
-		json_object *o;
-		int64_t size;
-		struct pgm_error *err = entry(sec, pgm_pg_struct_name(i), &o);
-		if (err)
-			return err;
-		if (!o)
-			continue;
-		if (!get_int(o, "size", 1, MAX_STRUCT_SIZE, &size))
-			return bad("struct %s: bad size", pgm_pg_struct_name(i));
-		pgm_pg_layout_set_struct(l, i, (uint64_t)size);
-	}
-	return NULL;
-}
-
-/* Which struct each member belongs to, from layout.def. */
-static const enum pgm_pg_struct_id member_owner[] = {
-#define PGM_STRUCT(id, name)
-#define PGM_MEMBER(id, s, path) PGM_S_##s,
-#define PGM_GLOBAL(id, name)
-#define PGM_ENUM(id, name)
-#include "pg/layout.def"
-#undef PGM_STRUCT
-#undef PGM_MEMBER
-#undef PGM_GLOBAL
-#undef PGM_ENUM
-};
-
-static struct pgm_error *load_members(json_object *sec, struct pgm_pg_layout *l)
-{
-	for (size_t i = 0; i < PGM_M_COUNT; i++) {
-		const char *name = pgm_pg_member_path(i);
-		const struct pgm_pg_struct *owner = &l->structs[member_owner[i]];
-		json_object *o;
-		int64_t off, size;
-		struct pgm_error *err = entry(sec, name, &o);
-		if (err)
-			return err;
-		if (!o)
-			continue;
-		if (!owner->found)
-			return bad("member %s of a struct that was not found", name);
-		if (!get_int(o, "offset", 0, (int64_t)owner->size, &off) ||
-		    !get_int(o, "size", 0, (int64_t)owner->size - off, &size))
-			return bad("member %s: offset or size outside its struct", name);
-		pgm_pg_layout_set_member(l, i, (uint64_t)off, (uint64_t)size);
-	}
-	return NULL;
-}
+/* ---- reading and validating ---- */
 
 static struct pgm_error *load_globals(json_object *sec, struct pgm_pg_layout *l, uint64_t bias,
 				      uint64_t lo, uint64_t hi)
@@ -251,73 +105,23 @@ static struct pgm_error *load_globals(json_object *sec, struct pgm_pg_layout *l,
 		const char *name = pgm_pg_global_name(i);
 		json_object *o;
 		int64_t vaddr, size, elements;
-		struct pgm_error *err = entry(sec, name, &o);
+		struct pgm_error *err = pgm_pg_json_entry(sec, name, NULL, &o);
 		if (err)
 			return err;
 		if (!o)
 			continue;
-		if (!get_int(o, "vaddr", 0, INT64_MAX, &vaddr) ||
-		    !get_int(o, "size", 0, MAX_GLOBAL_SIZE, &size) ||
-		    !get_int(o, "elements", 0, MAX_GLOBAL_SIZE, &elements))
-			return bad("global %s: bad vaddr, size or elements", name);
+		if (!pgm_pg_json_int(o, "vaddr", 0, INT64_MAX, &vaddr) ||
+		    !pgm_pg_json_int(o, "size", 0, MAX_GLOBAL_SIZE, &size) ||
+		    !pgm_pg_json_int(o, "elements", 0, MAX_GLOBAL_SIZE, &elements))
+			return pgm_pg_json_bad("global %s: bad vaddr, size or elements", name);
 		uint64_t addr = (uint64_t)vaddr + bias;
 		if (addr < lo || addr >= hi || (uint64_t)size > hi - addr)
-			return bad("global %s lies outside the executable", name);
+			return pgm_pg_json_bad("global %s lies outside the executable", name);
 		pgm_pg_layout_set_global(l, i, addr, (uint64_t)size);
 		l->globals[i].elements = (uint64_t)elements;
-		if ((err = dup_string(o, "decl_file", name, &l->globals[i].decl_file)))
+		if ((err = pgm_pg_json_string(o, "decl_file", name, &l->globals[i].decl_file)))
 			return err;
 	}
-	return NULL;
-}
-
-static struct pgm_error *load_enumerators(json_object *items, enum pgm_pg_enum_id id,
-					  struct pgm_pg_layout *l)
-{
-	const char *name = pgm_pg_enum_type_name(id);
-	size_t n = json_object_array_length(items);
-	if (n > MAX_ENUMERATORS)
-		return bad("enum %s: too many enumerators", name);
-	for (size_t k = 0; k < n; k++) {
-		json_object *pair = json_object_array_get_idx(items, k), *nm, *val;
-		if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2 ||
-		    !json_object_is_type(nm = json_object_array_get_idx(pair, 0), json_type_string) ||
-		    !json_object_is_type(val = json_object_array_get_idx(pair, 1), json_type_int) ||
-		    json_object_get_string_len(nm) == 0 || json_object_get_string_len(nm) > MAX_NAME)
-			return bad("enum %s: bad enumerator", name);
-		struct pgm_error *err = pgm_pg_layout_add_enumerator(l, id, json_object_get_string(nm),
-								     json_object_get_int64(val));
-		if (err)
-			return err;
-	}
-	l->enums[id].found = true;
-	return NULL;
-}
-
-static struct pgm_error *load_enums(json_object *sec, struct pgm_pg_layout *l)
-{
-	for (size_t i = 0; i < PGM_E_COUNT; i++) {
-		const char *name = pgm_pg_enum_type_name(i);
-		json_object *o, *items;
-		struct pgm_error *err = entry(sec, name, &o);
-		if (err)
-			return err;
-		if (!o)
-			continue;
-		if (!json_object_object_get_ex(o, "items", &items) ||
-		    !json_object_is_type(items, json_type_array))
-			return bad("enum %s: no items", name);
-		if ((err = load_enumerators(items, i, l)) ||
-		    (err = dup_string(o, "decl_file", name, &l->enums[i].decl_file)))
-			return err;
-	}
-	return NULL;
-}
-
-static struct pgm_error *section(json_object *root, const char *key, json_object **ret)
-{
-	if (!json_object_object_get_ex(root, key, ret) || !json_object_is_type(*ret, json_type_object))
-		return bad("no \"%s\" object", key);
 	return NULL;
 }
 
@@ -326,21 +130,21 @@ static struct pgm_error *check_header(json_object *root, const char *build_id)
 	json_object *v;
 	int64_t version;
 	if (!json_object_is_type(root, json_type_object))
-		return bad("%s", "not a JSON object");
+		return pgm_pg_json_bad("%s", "not a JSON object");
 	if (!json_object_object_get_ex(root, "format", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), FORMAT_NAME) != 0)
-		return bad("%s", "not a pgmortem layout cache file");
-	if (!get_int(root, "version", 0, INT32_MAX, &version) || version != PGM_PG_LAYOUT_CACHE_VERSION)
-		return bad("%s", "unsupported cache format version");
+		return pgm_pg_json_bad("%s", "not a pgmortem layout cache file");
+	if (!pgm_pg_json_int(root, "version", 0, INT32_MAX, &version) || version != PGM_PG_LAYOUT_CACHE_VERSION)
+		return pgm_pg_json_bad("%s", "unsupported cache format version");
 	if (!json_object_object_get_ex(root, "build_id", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), build_id) != 0)
-		return bad("%s", "written for another build-id");
+		return pgm_pg_json_bad("%s", "written for another build-id");
 	if (!json_object_object_get_ex(root, "producer", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), producer()) != 0)
-		return bad("%s", "written by another pgmortem build");
+		return pgm_pg_json_bad("%s", "written by another pgmortem build");
 	if (!json_object_object_get_ex(root, "has_debuginfo", &v) || !json_object_is_type(v, json_type_boolean) ||
 	    !json_object_get_boolean(v))
-		return bad("%s", "has_debuginfo is not true");
+		return pgm_pg_json_bad("%s", "has_debuginfo is not true");
 	return NULL;
 }
 
@@ -348,27 +152,15 @@ struct pgm_error *pgm_pg_layout_from_json(const char *text, size_t len, const ch
 					  uint64_t bias, uint64_t lo, uint64_t hi,
 					  struct pgm_pg_layout **ret)
 {
-	if (len > MAX_FILE_SIZE || len > INT32_MAX)
-		return bad("%s", "file too large");
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return &pgm_enomem;
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	bool complete = root && json_tokener_get_error(tok) == json_tokener_success &&
-			json_tokener_get_parse_end(tok) == len;
-	json_tokener_free(tok);
-	if (!complete) {
-		json_object_put(root);
-		return bad("%s", "not valid JSON (truncated or corrupt)");
-	}
+	json_object *root, *g;
+	struct pgm_error *err = pgm_pg_json_parse(text, len, MAX_FILE_SIZE, &root);
+	if (err)
+		return err;
 	struct pgm_pg_layout *l = pgm_pg_layout_create_empty();
-	json_object *s, *m, *g, *e;
-	struct pgm_error *err = l ? check_header(root, build_id) : &pgm_enomem;
-	if (!err && !(err = section(root, "structs", &s)) && !(err = section(root, "members", &m)) &&
-	    !(err = section(root, "globals", &g)) && !(err = section(root, "enums", &e)) &&
-	    !(err = load_structs(s, l)) && !(err = load_members(m, l)) &&
-	    !(err = load_globals(g, l, bias, lo, hi)))
-		err = load_enums(e, l);
+	err = l ? check_header(root, build_id) : &pgm_enomem;
+	if (!err && !(err = pgm_pg_json_load_types(root, l, NULL)) &&
+	    !(err = pgm_pg_json_section(root, "globals", &g)))
+		err = load_globals(g, l, bias, lo, hi);
 	json_object_put(root);
 	if (err) {
 		pgm_pg_layout_destroy(l);
@@ -385,43 +177,6 @@ static char *cache_path(const char *dir, const char *build_id)
 {
 	char *p;
 	return asprintf(&p, "%s/%s.json", dir, build_id) < 0 ? NULL : p;
-}
-
-static struct pgm_error *read_file(const char *path, char **ret, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return pgm_error_errno(errno, "open %s", path);
-	struct stat st;
-	struct pgm_error *err = NULL;
-	char *buf = NULL;
-	if (fstat(fd, &st) < 0)
-		err = pgm_error_errno(errno, "fstat %s", path);
-	else if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE_SIZE)
-		err = pgm_error_create(PGM_ERR_FORMAT, "%s: not a regular file of at most %u bytes",
-				       path, MAX_FILE_SIZE);
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		err = &pgm_enomem;
-	size_t got = 0;
-	while (!err && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? pgm_error_errno(errno, "read %s", path)
-				    : pgm_error_create(PGM_ERR_FORMAT, "%s: shorter than its size", path);
-		else
-			got += (size_t)n;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[got] = '\0';
-	*ret = buf;
-	*len = got;
-	return NULL;
 }
 
 static int mkdir_p(const char *dir)
@@ -495,7 +250,7 @@ static struct pgm_error *load_cached(const char *path, const char *build_id,
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct pgm_error *err = read_file(path, &text, &len);
+	struct pgm_error *err = pgm_pg_json_read_file(path, MAX_FILE_SIZE, false, &text, &len);
 	if (err) {
 		if (err->code == PGM_ERR_OS && err->errnum == ENOENT)
 			pgm_error_destroy(err), err = NULL;
@@ -609,10 +364,9 @@ static struct pgm_error *offline_bias(struct pgm_elf_file *f, const char *exe, c
 	return NULL;
 }
 
-/* Resolved from the file; every found global inside the file's PT_LOAD range. */
-static struct pgm_error *layout_of_file(struct pgm_elf_file *e, const char *exe, const char *const *debug_dirs,
-					size_t n_dirs, uint64_t lo, uint64_t hi,
-					struct pgm_pg_layout **ret, uint64_t *bias)
+struct pgm_error *pgm_pg_layout_of_file(struct pgm_elf_file *e, const char *exe, const char *const *debug_dirs,
+				       size_t n_dirs, uint64_t lo, uint64_t hi,
+				       struct pgm_pg_layout **ret, uint64_t *bias)
 {
 	struct pgm_dwarf *dw;
 	struct pgm_error *err = pgm_dwarf_open_file(exe, debug_dirs, n_dirs, &dw);
@@ -655,7 +409,7 @@ static struct pgm_error *prime(struct pgm_elf_file *e, const char *dir, const ch
 	if (!err && !(id = strdup(file_id)))
 		err = &pgm_enomem;
 	if (!err)
-		err = layout_of_file(e, exe, debug_dirs, n_debug_dirs, lo, hi, &l, &bias);
+		err = pgm_pg_layout_of_file(e, exe, debug_dirs, n_debug_dirs, lo, hi, &l, &bias);
 	if (!err)
 		err = pgm_pg_layout_to_json(l, id, bias, &text);
 	if (!err && !(path = cache_path(dir, id)))

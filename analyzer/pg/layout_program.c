@@ -1,16 +1,19 @@
 /*
  * What a program keeps for PostgreSQL: its resolved layout (with how the
- * cache served it) and one DWARF engine, attached to the program so that
- * every analysis of it shares them; and frame variables read through that
- * engine.
+ * cache served it, or the profile that stood in for DWARF and the
+ * shared-memory index it needs) and one DWARF engine, attached to the
+ * program so that every analysis of it shares them; and frame variables
+ * read through that engine.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pg/bundle_parts.h"
 #include "pg/layout.h"
 #include "pg/pg.h"
+#include "pg/profile.h"
 #include "pgmortem/dwarf.h"
 
 /* The program's layout and how it was obtained, attached to the program. */
@@ -20,6 +23,8 @@ struct layout_slot {
 	struct pgm_pg_layout *layout;   /* NULL until first needed */
 	enum pgm_pg_layout_cache_result result;
 	char *note;
+	struct pgm_layout_origin origin;
+	struct pgm_pg_shmem *shmem;     /* a profile's layout only */
 };
 
 static void slot_free(void *data)
@@ -27,6 +32,8 @@ static void slot_free(void *data)
 	struct layout_slot *slot = data;
 	pgm_pg_layout_destroy(slot->layout);
 	pgm_frame_vars_destroy(slot->bundle_vars);
+	pgm_pg_shmem_destroy(slot->shmem);
+	pgm_layout_origin_deinit(&slot->origin);
 	free(slot->cache_dir);
 	free(slot->note);
 	free(slot);
@@ -52,6 +59,9 @@ static struct pgm_error *load_bundle(struct pgm_program *prog, struct layout_slo
 		pgm_pg_layout_destroy(slot->layout);
 		slot->layout = NULL;
 	}
+	/* the bundle holds the layout its maker resolved (a profile's is not told apart yet) */
+	if (!err && slot->layout->has_debuginfo)
+		slot->origin.source = PGM_LAYOUT_DWARF;
 	return err;
 }
 
@@ -89,6 +99,98 @@ enum pgm_pg_layout_cache_result pgm_pg_program_cache_result(struct pgm_program *
 	return slot ? slot->result : PGM_LAYOUT_CACHE_OFF;
 }
 
+/*
+ * The profile's layout is used only once the capture confirms it; the
+ * checks read through it, with the shared-memory index it needs.
+ */
+static struct pgm_error *check_profile(struct pgm_program *prog, struct layout_slot *slot,
+				       struct pgm_pg_layout *p, char **refused)
+{
+	struct pgm_layout_origin *o = &slot->origin;
+	struct pgm_pg pg;
+	pgm_pg_init(&pg, pgm_program_target(prog), p);
+	struct pgm_error *err = pgm_pg_shmem_read(&pg, &slot->shmem);
+	if (err)
+		return err;
+	pg.shmem = slot->shmem;
+	char **checks = NULL;
+	size_t n = 0;
+	if ((err = pgm_pg_profile_check(&pg, &checks, &n, refused)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		char **c = !err ? pgm_model_grow((void **)&o->checks, &o->n_checks, sizeof(*c)) : NULL;
+		if (c)
+			*c = checks[i];
+		else
+			free(checks[i]), err = &pgm_enomem;
+	}
+	free(checks);
+	if (!err && slot->shmem->problem && !*refused &&
+	    asprintf(&o->note, "the shared-memory index could not be read: %s", slot->shmem->problem) < 0)
+		err = &pgm_enomem;
+	return err;
+}
+
+/* A stripped build without DWARF: the profile of its major version, if the capture confirms it. */
+static struct pgm_error *try_profile(struct pgm_program *prog, struct layout_slot *slot)
+{
+	struct pgm_layout_origin *o = &slot->origin;
+	struct pgm_pg_layout *p = NULL;
+	char *checked = NULL, *refused = NULL;
+	struct pgm_error *err = pgm_pg_profile_layout(prog, &p, &checked, &o->note);
+	if (err || !p)
+		return err;
+	char **c = pgm_model_grow((void **)&o->checks, &o->n_checks, sizeof(*c));
+	if (!c)
+		err = &pgm_enomem;
+	else
+		*c = checked, checked = NULL;
+	if (!err && (!(o->profile = strdup(p->profile)) || !(o->made_from = strdup(p->made_from))))
+		err = &pgm_enomem;
+	if (!err)
+		err = check_profile(prog, slot, p, &refused);
+	free(checked);
+	if (err || refused) {
+		pgm_pg_layout_destroy(p);
+		pgm_pg_shmem_destroy(slot->shmem);
+		slot->shmem = NULL;
+		o->refused = refused;
+		return err;
+	}
+	pgm_pg_layout_destroy(slot->layout);
+	slot->layout = p;
+	o->source = PGM_LAYOUT_PROFILE;
+	return NULL;
+}
+
+/*
+ * Whether a layout lacks a pointer the shared-memory index stands in for:
+ * a profile's always; one stored from a profile's (a bundle) too.
+ */
+static bool needs_index(const struct pgm_pg_layout *l)
+{
+	bool needs = l->has_debuginfo && !l->globals[PGM_G_ShmemSegHdr].found;
+	for (size_t i = 0; i < PGM_SH_COUNT; i++)
+		needs |= l->has_debuginfo && !l->globals[pgm_pg_shmem_global(i)].found;
+	return needs;
+}
+
+static struct pgm_error *resolve(struct pgm_program *prog, struct layout_slot *slot)
+{
+	struct pgm_error *err = pgm_pg_layout_resolve_cached(prog, slot->cache_dir, &slot->layout, &slot->result,
+							     &slot->note);
+	if (err)
+		return err;
+	if (!slot->layout->has_debuginfo)
+		return try_profile(prog, slot);
+	slot->origin.source = PGM_LAYOUT_DWARF;
+	if (!needs_index(slot->layout))
+		return NULL;
+	struct pgm_pg pg;
+	pgm_pg_init(&pg, pgm_program_target(prog), slot->layout);
+	return pgm_pg_shmem_read(&pg, &slot->shmem);
+}
+
 struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct pgm_pg_layout **ret)
 {
 	struct layout_slot *slot;
@@ -96,11 +198,32 @@ struct pgm_error *pgm_pg_program_layout(struct pgm_program *prog, const struct p
 	if (!err && !slot->layout && is_bundle(prog))
 		err = load_bundle(prog, slot);
 	else if (!err && !slot->layout)
-		err = pgm_pg_layout_resolve_cached(prog, slot->cache_dir, &slot->layout, &slot->result,
-						   &slot->note);
+		err = resolve(prog, slot);
 	if (!err)
 		*ret = slot->layout;
 	return err;
+}
+
+struct pgm_error *pgm_pg_program_init(struct pgm_program *prog, struct pgm_pg *pg)
+{
+	const struct pgm_pg_layout *layout;
+	struct pgm_error *err = pgm_pg_program_layout(prog, &layout);
+	if (err)
+		return err;
+	pgm_pg_init(pg, pgm_program_target(prog), layout);
+	pg->shmem = ((struct layout_slot *)pgm_program_attached(prog, &layout_key))->shmem;
+	return NULL;
+}
+
+const struct pgm_layout_origin *pgm_pg_program_origin(struct pgm_program *prog)
+{
+	const struct pgm_pg_layout *layout;
+	struct pgm_error *err = pgm_pg_program_layout(prog, &layout);
+	if (err) {
+		pgm_error_destroy(err);
+		return NULL;
+	}
+	return &((struct layout_slot *)pgm_program_attached(prog, &layout_key))->origin;
 }
 
 /* One DWARF engine per program, so frame lookups reuse the CUs already read. */

@@ -35,13 +35,13 @@ struct hash_header {
 	uint64_t dir, nsegs, dsize, max_bucket, ssize, sshift, elem_offset;
 };
 
-static struct pgm_error *read_hash_header(const struct pgm_pg *pg, uint64_t htab, struct hash_header *h)
+static struct pgm_error *read_hash_header(const struct pgm_pg *pg, uint64_t hctl, uint64_t dir,
+					  struct hash_header *h)
 {
-	uint64_t hctl, elem_size;
+	uint64_t elem_size;
 	struct pgm_error *err;
-	if ((err = pgm_pg_read_member(pg, htab, PGM_M_HTAB_hctl, &hctl)) ||
-	    (err = pgm_pg_read_member(pg, htab, PGM_M_HTAB_dir, &h->dir)) ||
-	    (err = pgm_pg_read_member(pg, hctl, PGM_M_HASHHDR_nsegs, &h->nsegs)) ||
+	h->dir = dir;
+	if ((err = pgm_pg_read_member(pg, hctl, PGM_M_HASHHDR_nsegs, &h->nsegs)) ||
 	    (err = pgm_pg_read_member(pg, hctl, PGM_M_HASHHDR_dsize, &h->dsize)) ||
 	    (err = pgm_pg_read_member(pg, hctl, PGM_M_HASHHDR_max_bucket, &h->max_bucket)) ||
 	    (err = pgm_pg_read_member(pg, hctl, PGM_M_HASHHDR_ssize, &h->ssize)) ||
@@ -127,10 +127,23 @@ static struct pgm_error *walk_chain(const struct pgm_pg *pg, const struct hash_h
 struct pgm_error *pgm_pg_hash_entries(const struct pgm_pg *pg, uint64_t htab, size_t max,
 				      struct pgm_instance *inst, uint64_t **ret, size_t *n)
 {
+	uint64_t hctl, dir;
+	struct pgm_error *err;
+	*ret = NULL;
+	*n = 0;
+	if ((err = pgm_pg_read_member(pg, htab, PGM_M_HTAB_hctl, &hctl)) ||
+	    (err = pgm_pg_read_member(pg, htab, PGM_M_HTAB_dir, &dir)))
+		return err;
+	return pgm_pg_hash_entries_at(pg, hctl, dir, max, inst, ret, n);
+}
+
+struct pgm_error *pgm_pg_hash_entries_at(const struct pgm_pg *pg, uint64_t hctl, uint64_t dir, size_t max,
+					 struct pgm_instance *inst, uint64_t **ret, size_t *n)
+{
 	struct hash_header h;
 	*ret = NULL;
 	*n = 0;
-	struct pgm_error *err = read_hash_header(pg, htab, &h);
+	struct pgm_error *err = read_hash_header(pg, hctl, dir, &h);
 	if (err)
 		return err;
 	uint64_t *buckets = malloc(h.ssize * sizeof(*buckets));
@@ -469,18 +482,16 @@ static void lock_bounds(const struct pgm_pg *pg, size_t *max_locks, size_t *max_
 
 struct pgm_error *pgm_pg_read_locks(const struct pgm_pg *pg, struct pgm_instance *inst)
 {
-	uint64_t htab, *locks = NULL;
+	uint64_t hctl = 0, dir, *locks = NULL;
 	size_t n = 0, max_locks;
 	struct lock_walk w = { .inst = inst };
 	lock_bounds(pg, &max_locks, &w.max_rows);
-	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_LockMethodLockHash, &htab);
-	if (!err && htab == 0)
-		err = pgm_error_create(PGM_ERR_LOOKUP, "LockMethodLockHash is NULL");
+	struct pgm_error *err = pgm_pg_shared_hash(pg, PGM_G_LockMethodLockHash, &hctl, &dir);
 	if (!err)
-		err = pgm_pg_hash_entries(pg, htab, max_locks, inst, &locks, &n);
+		err = pgm_pg_hash_entries_at(pg, hctl, dir, max_locks, inst, &locks, &n);
 	inst->locks_known = !err;
 	if (err)
-		err = note(inst, err, "the shared lock table (LockMethodLockHash)", htab);
+		err = note(inst, err, "the shared lock table (LockMethodLockHash)", hctl);
 	for (size_t i = 0; !err && i < n && !w.full; i++)
 		err = lock_rows(pg, &w, locks[i]);
 	free(locks);

@@ -73,13 +73,35 @@ struct pgm_error *pgm_pg_read_member_signed(const struct pgm_pg *pg, uint64_t ba
 	return err;
 }
 
+/* Whether the shared-memory index stands in for global g (pgm_pg_shmem_value). */
+static bool from_index(enum pgm_pg_global_id g)
+{
+	for (size_t i = 0; i < PGM_SH_COUNT; i++)
+		if (pgm_pg_shmem_global(i) == g)
+			return true;
+	return g == PGM_G_ShmemSegHdr;
+}
+
+static struct pgm_error *global_missing(const struct pgm_pg *pg, enum pgm_pg_global_id g)
+{
+	if (pg->shmem && pg->shmem->problem && from_index(g))
+		return pgm_error_create(PGM_ERR_LOOKUP, "%s is unknown: the shared-memory index could not be "
+					"read (%s)", pgm_pg_global_name(g), pg->shmem->problem);
+	if (pg->shmem && from_index(g))
+		return pgm_error_create(PGM_ERR_LOOKUP, "%s is unknown: the shared-memory index has no entry "
+					"for it", pgm_pg_global_name(g));
+	const char *why = pg->layout->globals[g].unknown_reason;
+	if (why)
+		return pgm_error_create(PGM_ERR_LOOKUP, "%s is unknown: %s", pgm_pg_global_name(g), why);
+	return pgm_error_create(PGM_ERR_LOOKUP, "variable %s not found in this build", pgm_pg_global_name(g));
+}
+
 struct pgm_error *pgm_pg_read_global(const struct pgm_pg *pg, enum pgm_pg_global_id g,
 				     uint64_t *ret)
 {
 	const struct pgm_pg_global *gl = &pg->layout->globals[g];
 	if (!gl->found)
-		return pgm_error_create(PGM_ERR_LOOKUP, "variable %s not found in this build",
-					pgm_pg_global_name(g));
+		return pg->shmem && pgm_pg_shmem_value(pg->shmem, g, ret) ? NULL : global_missing(pg, g);
 	return read_scalar(pg->target, gl->address, gl->size, ret);
 }
 
@@ -118,7 +140,7 @@ struct pgm_error *pgm_pg_read_name_array(const struct pgm_pg *pg, enum pgm_pg_gl
 {
 	const struct pgm_pg_global *gl = &pg->layout->globals[g];
 	if (!gl->found)
-		return pgm_error_create(PGM_ERR_LOOKUP, "%s not found in this build", pgm_pg_global_name(g));
+		return global_missing(pg, g);
 	if (gl->elements && i >= gl->elements)
 		return pgm_error_create(PGM_ERR_LIMIT, "index %" PRIu64 " past the %" PRIu64
 					" entries of %s", i, gl->elements, pgm_pg_global_name(g));
@@ -135,7 +157,8 @@ void pgm_pg_init(struct pgm_pg *pg, struct pgm_target *target, const struct pgm_
 {
 	pg->target = target;
 	pg->layout = layout;
-	pg->version_num = 0;
+	pg->shmem = NULL;
+	pg->version_num = layout->version_num;
 	int64_t v;
 	struct pgm_error *err = pgm_pg_read_global_signed(pg, PGM_G_server_version_num, &v);
 	if (!err && v >= 90000 && v < 1000000)
@@ -151,6 +174,9 @@ char *pgm_pg_version_string(const struct pgm_pg *pg)
 	if (!err && p)
 		err = pgm_target_read_text(pg->target, p, 64, &s);
 	pgm_error_destroy(err);
+	/* a stripped build hides the GUC: the executable states the same PG_VERSION */
+	if (!s && pg->layout->version)
+		s = strdup(pg->layout->version);
 	return s;
 }
 

@@ -38,14 +38,30 @@
 #define PGM_PG_MAX_STRING 65536      /* query text and names */
 #define PGM_INVALID_PROCNO (-1)
 
+struct pgm_pg_shmem;
+
 struct pgm_pg {
 	struct pgm_target *target;
 	const struct pgm_pg_layout *layout;
 	int version_num;         /* server_version_num, e.g. 150018; 0 if unknown */
+	/*
+	 * The main segment's index, read when the layout is a profile's (a
+	 * stripped build names no file-static): NULL otherwise.  Borrowed.
+	 */
+	const struct pgm_pg_shmem *shmem;
 };
 
-/* Fills version_num from the process's server_version_num. */
+/*
+ * Fills version_num from the process's server_version_num (else the
+ * layout's version, read from the executable); shmem is NULL.
+ */
 void pgm_pg_init(struct pgm_pg *pg, struct pgm_target *target, const struct pgm_pg_layout *layout);
+/*
+ * pg over prog's target and layout (pgm_pg_program_layout), with the
+ * shared-memory index when the layout is a profile's.  Only out of memory
+ * is an error.
+ */
+struct pgm_error *pgm_pg_program_init(struct pgm_program *prog, struct pgm_pg *pg);
 
 /* Reads member `m` of the struct at `base` (zero-extended, at most 8 bytes). */
 struct pgm_error *pgm_pg_read_member(const struct pgm_pg *pg, uint64_t base,
@@ -58,7 +74,12 @@ struct pgm_error *pgm_pg_member_addr(const struct pgm_pg *pg, uint64_t base,
 				     enum pgm_pg_member_id m, uint64_t *ret);
 /* Offset of member `m` within its struct. */
 struct pgm_error *pgm_pg_member_offset(const struct pgm_pg *pg, enum pgm_pg_member_id m, uint64_t *ret);
-/* Reads a global scalar (at most 8 bytes, zero-extended). */
+/*
+ * Reads a global scalar (at most 8 bytes, zero-extended).  A PGM_SHMEM
+ * pointer whose address is unknown (a stripped build) reads as its
+ * ShmemIndex entry's location, ShmemSegHdr as the main segment's header.
+ * PGM_ERR_LOOKUP naming why when it cannot be known.
+ */
 struct pgm_error *pgm_pg_read_global(const struct pgm_pg *pg, enum pgm_pg_global_id g,
 				     uint64_t *ret);
 /* Same, sign-extended from the variable's size. */
@@ -82,12 +103,15 @@ struct pgm_error *pgm_pg_proc_count(const struct pgm_pg *pg, uint64_t *ret);
 struct pgm_error *pgm_pg_proc_addr(const struct pgm_pg *pg, int64_t procno, uint64_t *ret);
 /* The pid in allProcs[procno]; 0 when it cannot be read. */
 int32_t pgm_pg_procno_pid(const struct pgm_pg *pg, int32_t procno);
-/* "15.18" from server_version_string; NULL if unreadable.  The caller frees it. */
+/* "15.18" from server_version_string, else the executable's PG_VERSION; NULL if unknown.  The caller frees it. */
 char *pgm_pg_version_string(const struct pgm_pg *pg);
 /* procno of the PGPROC at `proc`, from its position in allProcs. */
 struct pgm_error *pgm_pg_procno(const struct pgm_pg *pg, uint64_t proc, int32_t *ret);
 /* Address of this process's own PGPROC (MyProc); 0 if NULL. */
 struct pgm_error *pgm_pg_my_proc(const struct pgm_pg *pg, uint64_t *ret);
+
+/* Whether a proclist link ends the list: INVALID_PGPROCNO (PG_INT32_MAX to 16, -1 from 17). */
+bool pgm_pg_proclist_end(int32_t procno);
 
 /*
  * Walks a proclist (head procno, next-link member of PGPROC) into procnos.
@@ -232,7 +256,17 @@ struct pgm_error *pgm_pg_lock_mask_names(const struct pgm_pg *pg, uint32_t mask,
  */
 struct pgm_error *pgm_pg_read_hwlock_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_wait *w);
 
-/* ---- LWLock waits (pg/lwlock_wait.c) ---- */
+/* ---- LWLock waits (pg/lwlock_wait.c, pg/lwlock_find.c) ---- */
+
+/*
+ * The LWLock that procno `self_procno` waits for, of tranche `tranche`,
+ * when nothing names its address (a build without debuginfo): the one
+ * LWLock in the main segment (pg->shmem) whose wait queue's ends are those
+ * the process's own lwWaitLink leads to.  PGM_ERR_LOOKUP when the process
+ * is on no queue or not exactly one LWLock matches.
+ */
+struct pgm_error *pgm_pg_find_waited_lwlock(const struct pgm_pg *pg, int32_t self_procno, uint32_t tranche,
+					    uint64_t *ret);
 
 /* "exclusive", "shared", "wait-until-free" for an LWLockMode value; "unknown". */
 const char *pgm_pg_lwlock_mode_name(const struct pgm_pg *pg, uint64_t mode);
@@ -264,12 +298,51 @@ struct pgm_error *pgm_pg_identify(const struct pgm_pg *pg, const char *build_id,
  */
 struct pgm_error *pgm_pg_read_instance(const struct pgm_pg *pg, bool locks, struct pgm_instance *inst);
 
+/* The BackendStatusArray entry in use that names pid; PGM_ERR_LOOKUP if none. */
+struct pgm_error *pgm_pg_status_entry(const struct pgm_pg *pg, int32_t pid, uint64_t *ret);
+/* The pids of BackendStatusArray's entries in use, sorted; the caller frees *ret. */
+struct pgm_error *pgm_pg_status_pids(const struct pgm_pg *pg, int32_t **ret, size_t *n);
+
 /*
  * The LWLocks r's process holds (r->interrupts.held_lwlocks), each with the
  * pids queued on it in pg's shared memory, appended to inst->holds.
  */
 struct pgm_error *pgm_pg_read_lwlock_holds(const struct pgm_pg *pg, const struct pgm_report *r,
 					   struct pgm_instance *inst);
+
+/*
+ * ---- the main segment's index (pg/shmem_index.c) ----
+ *
+ * A stripped build exports MyProc, ProcGlobal, MyProcPid … but not the
+ * file-static pointers to shared structures (BackendStatusArray,
+ * LockMethodLockHash, ShmemSegHdr …).  PostgreSQL registers each of those
+ * structures by name in ShmemIndex, a shared hash table whose header the
+ * main segment's PGShmemHeader points to; the segment is the mapping that
+ * holds *ProcGlobal.  Read once per program.
+ */
+#define PGM_PG_MAX_SHMEM_INDEX 65536   /* entries of ShmemIndex */
+#define PGM_PG_SHMEM_MAGIC 679834894   /* PGShmemMagic (pg_shmem.h), the same in every version */
+
+struct pgm_pg_shmem {
+	uint64_t header;                   /* the main segment's PGShmemHeader, 0 if not found */
+	uint64_t location[PGM_SH_COUNT];   /* layout.def's PGM_SHMEM entries; 0: not in the index */
+	size_t n_entries;                  /* entries the index holds */
+	uint64_t blocks, blocks_size;      /* "Buffer Blocks": data pages, never a lock; 0 if absent */
+	char *problem;                     /* why the segment or its index could not be read, or NULL */
+};
+
+/* Finds the segment and walks its index into *ret (free with pgm_pg_shmem_destroy). */
+struct pgm_error *pgm_pg_shmem_read(const struct pgm_pg *pg, struct pgm_pg_shmem **ret);
+void pgm_pg_shmem_destroy(struct pgm_pg_shmem *s);
+/* The value a PGM_SHMEM global (or ShmemSegHdr) has, from the index; false if unknown. */
+bool pgm_pg_shmem_value(const struct pgm_pg_shmem *s, enum pgm_pg_global_id g, uint64_t *ret);
+/*
+ * The header (HASHHDR) and directory of the shared hash table that global
+ * `g` (an HTAB *) names: through the global, else its PGM_SHMEM_HASH index
+ * entry, whose directory follows the header (dynahash.c, HASH_SHARED_MEM).
+ */
+struct pgm_error *pgm_pg_shared_hash(const struct pgm_pg *pg, enum pgm_pg_global_id g,
+				     uint64_t *hctl, uint64_t *dir);
 
 /*
  * The entries of the dynahash table whose (process-local) HTAB is at `htab`:
@@ -282,6 +355,9 @@ struct pgm_error *pgm_pg_read_lwlock_holds(const struct pgm_pg *pg, const struct
  */
 struct pgm_error *pgm_pg_hash_entries(const struct pgm_pg *pg, uint64_t htab, size_t max,
 				      struct pgm_instance *inst, uint64_t **ret, size_t *n);
+/* The same from the table's shared header and directory (pgm_pg_shared_hash). */
+struct pgm_error *pgm_pg_hash_entries_at(const struct pgm_pg *pg, uint64_t hctl, uint64_t dir, size_t max,
+					 struct pgm_instance *inst, uint64_t **ret, size_t *n);
 
 /*
  * pg_locks: every LOCK of the shared lock table (LockMethodLockHash) with

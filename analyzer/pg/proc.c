@@ -98,7 +98,7 @@ struct pgm_error *pgm_pg_my_proc(const struct pgm_pg *pg, uint64_t *ret)
  * DWARF: INVALID_PGPROCNO was PG_INT32_MAX up to 16, INVALID_PROC_NUMBER is
  * -1 from 17.  Neither can be a real procno, so both end the walk.
  */
-static bool proclist_end(int32_t procno)
+bool pgm_pg_proclist_end(int32_t procno)
 {
 	return procno == PGM_INVALID_PROCNO || procno == INT32_MAX;
 }
@@ -114,7 +114,7 @@ struct pgm_error *pgm_pg_walk_proclist(const struct pgm_pg *pg, int32_t head,
 		return err;
 	int32_t cur = head;
 	uint64_t steps = 0;
-	while (!proclist_end(cur)) {
+	while (!pgm_pg_proclist_end(cur)) {
 		if (cur < 0 || (uint64_t)cur >= ap.count)
 			return pgm_error_create(PGM_ERR_FORMAT, "proclist entry %" PRId32
 						" outside allProcs[0..%" PRIu64 ")", cur, ap.count);

@@ -101,9 +101,10 @@ static struct pgm_error *decode_cv(struct pgm_program *prog, const struct pgm_pg
 	uint64_t cv = 0, scan = 0;
 	struct pgm_error *err = pgm_pg_read_global(pg, PGM_G_cv_sleep_target, &cv);
 	if (err || cv == 0) {
-		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "cv-target-unknown",
-			"the stack sleeps in ConditionVariableSleep but cv_sleep_target is %s",
-			err ? err->message : "NULL");
+		struct pgm_error *e2 = err ? pgm_report_add_diagnosis(r, "cv-target-unknown",
+			"the stack sleeps in ConditionVariableSleep, but on which condition variable is unknown: %s",
+			err->message) : pgm_report_add_diagnosis(r, "cv-target-unknown",
+			"the stack sleeps in ConditionVariableSleep but cv_sleep_target is NULL");
 		pgm_error_destroy(err);
 		return e2;
 	}
@@ -141,6 +142,24 @@ static struct pgm_error *decode_hwlock(const struct pgm_pg *pg, struct pgm_repor
 	return pgm_pg_note_failure(r, "hwlock-unknown", "the heavyweight lock", r->wait.address, err);
 }
 
+/*
+ * Without debuginfo no frame names the lock (pg->shmem is read for a
+ * profile's layout only): the one LWLock whose wait queue holds us.
+ */
+static struct pgm_error *lwlock_by_queue(const struct pgm_pg *pg, struct pgm_report *r, struct pgm_error *why,
+					 uint64_t *lock)
+{
+	if (!pg->shmem || why == &pgm_enomem || !r->wait_event.known || r->procno < 0)
+		return why;
+	struct pgm_error *err = pgm_pg_find_waited_lwlock(pg, r->procno, r->wait_event.info & 0xFFFF, lock);
+	if (err)
+		return pgm_error_destroy(why), err;
+	pgm_error_destroy(why);
+	return pgm_report_add_diagnosis(r, "lwlock-found-by-queue", "no debuginfo names LWLockAcquire's lock: "
+		"it is the one %s LWLock of the main segment whose wait queue holds this process",
+		r->wait_event.name ? r->wait_event.name : "");
+}
+
 /* The `lock` parameter of the LWLockAcquire frame; it may be optimized out. */
 static struct pgm_error *decode_lwlock(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
@@ -148,6 +167,8 @@ static struct pgm_error *decode_lwlock(struct pgm_program *prog, const struct pg
 	int f = pgm_stack_find_function(main_stack(r), "LWLockAcquire");
 	struct pgm_error *err = f < 0 ? pgm_error_create(PGM_ERR_LOOKUP, "no LWLockAcquire frame on the stack")
 				      : pgm_pg_frame_pointer(prog, main_stack(r), (size_t)f, "lock", &lock);
+	if (err)
+		err = lwlock_by_queue(pg, r, err, &lock);
 	if (!err && lock == 0)
 		err = pgm_error_create(PGM_ERR_LOOKUP, "LWLockAcquire's lock is NULL");
 	if (err) {
@@ -263,8 +284,9 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 		r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
 		return pgm_report_add_diagnosis(r, "no-debuginfo",
 			"the executable has no DWARF debuginfo: the wait is told from the stack alone; "
-			"for its object, queue and interrupt state pass --debug-dir, or -e a debug build "
-			"of the same version");
+			"for its object, queue and interrupt state pass --debug-dir, -e a debug build "
+			"of the same version, or give pgmortem a layout profile of its major version "
+			"('pgmortem profile')");
 	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
 		return err;
@@ -290,17 +312,18 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 	struct pgm_report *r = pgm_report_create();
 	if (!r)
 		return &pgm_enomem;
-	const struct pgm_pg_layout *layout = NULL;
+	struct pgm_pg pg;
+	const struct pgm_layout_origin *origin;
 	struct pgm_error *err = fill_source(prog, r);
 	if (!err)
 		err = fill_stacks(prog, r);
 	if (!err && r->crashed)
 		err = set_crash_function(r);
 	if (!err)
-		err = pgm_pg_program_layout(prog, &layout);
+		err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&r->layout, origin) : &pgm_enomem;
 	if (!err) {
-		struct pgm_pg pg;
-		pgm_pg_init(&pg, pgm_program_target(prog), layout);
 		r->pg_version = pgm_pg_version_string(&pg);
 		err = decode_backend(prog, &pg, r);
 	}

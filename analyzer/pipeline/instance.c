@@ -11,14 +11,6 @@
 #include "pgmortem/analyze.h"
 #include "util/text.h"
 
-static struct pgm_error *program_pg(struct pgm_program *prog, struct pgm_pg *pg)
-{
-	const struct pgm_pg_layout *layout;
-	struct pgm_error *err = pgm_pg_program_layout(prog, &layout);
-	if (!err)
-		pgm_pg_init(pg, pgm_program_target(prog), layout);
-	return err;
-}
 
 /* The identity of the instance pg reads, with the build-id of prog's executable. */
 static struct pgm_error *identify(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_instance_id *id)
@@ -33,7 +25,7 @@ static struct pgm_error *identify(struct pgm_program *prog, const struct pgm_pg 
 struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_instance_id *id)
 {
 	struct pgm_pg pg;
-	struct pgm_error *err = program_pg(prog, &pg);
+	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
 	return err ? err : identify(prog, &pg, id);
 }
 
@@ -45,11 +37,14 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 		return &pgm_enomem;
 	struct pgm_target *t = pgm_program_target(prog);
 	struct pgm_pg pg;
-	struct pgm_error *err = program_pg(prog, &pg);
+	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
 	if (!err)
 		err = identify(prog, &pg, &inst->id);
 	if (!err)
 		err = pgm_model_strdup(&inst->source_path, t->path ? t->path : "");
+	const struct pgm_layout_origin *origin;
+	if (!err)
+		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&inst->layout, origin) : &pgm_enomem;
 	if (!err)
 		err = pgm_pg_read_instance(&pg, opts && opts->locks, inst);
 	if (!err)
@@ -65,7 +60,7 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 struct pgm_error *pgm_instance_link(struct pgm_instance *inst, struct pgm_program *prog)
 {
 	struct pgm_pg pg;
-	struct pgm_error *err = program_pg(prog, &pg);
+	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
 	if (!err && pg.layout->has_debuginfo)
 		for (size_t i = 0; !err && i < inst->n_reports; i++)
 			err = pgm_pg_read_lwlock_holds(&pg, inst->reports[i], inst);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "render/backends_render.h"
+#include "render/report_render.h"
 #include "render/wait_fields.h"
 
 static json_object *str_or_null(const char *s)
@@ -162,6 +163,7 @@ json_object *pgm_render_instance_json_object(const struct pgm_instance *inst, bo
 	json_object_object_add(o, "instance", identity_json(inst));
 	json_object_object_add(o, "source", json_object_new_string(inst->source_path));
 	json_object_object_add(o, "pg_version", str_or_null(inst->pg_version));
+	json_object_object_add(o, "layout", pgm_render_layout_origin_json(&inst->layout));
 	for (size_t i = 0; i < inst->n_backends; i++)
 		json_object_array_add(b, backend_json(&inst->backends[i]));
 	json_object_object_add(o, "backends", b);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "render/backends_render.h"
+#include "render/report_render.h"
 #include "render/wait_fields.h"
 
 #define BOLD "\033[1m"
@@ -24,6 +25,8 @@ static void print_identity(FILE *out, const struct pgm_instance *inst, const str
 		fprintf(out, ", postmaster %d, system identifier %" PRIu64, inst->id.postmaster_pid,
 			inst->id.system_identifier);
 	fprintf(out, "\n          shared memory as captured in %s\n", inst->source_path);
+	if (inst->layout.source != PGM_LAYOUT_DWARF)
+		pgm_render_layout_origin_text(out, "layouts", &inst->layout);
 	for (size_t i = 0; i < inst->n_reports; i++)
 		if (strcmp(inst->reports[i]->source_path, inst->source_path) != 0)
 			fprintf(out, "          with the private state of %d from %s\n", inst->reports[i]->pid,

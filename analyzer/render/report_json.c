@@ -263,6 +263,7 @@ static json_object *postgres_json(const struct pgm_report *r)
 	json_object_object_add(o, "executable", str_or_null(r->executable));
 	json_object_object_add(o, "build_id", str_or_null(r->build_id));
 	json_object_object_add(o, "debuginfo", json_object_new_boolean(r->debuginfo));
+	json_object_object_add(o, "layout", pgm_render_layout_origin_json(&r->layout));
 	return o;
 }
 

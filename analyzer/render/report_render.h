@@ -21,6 +21,13 @@ void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct 
 void pgm_render_report_json(FILE *out, const struct pgm_report *r);
 /* How to capture memory of this cause next time, in words; NULL when there is nothing to say. */
 const char *pgm_missing_hint(enum pgm_missing_cause cause);
+/*
+ * Where the layouts came from (render/layout_origin.c): one line of text
+ * under `label` (and, for a profile, the checks it passed), and its JSON
+ * object ({"source", "profile", "made_from", "checks", "refused", "note"}).
+ */
+void pgm_render_layout_origin_text(FILE *out, const char *label, const struct pgm_layout_origin *o);
+json_object *pgm_render_layout_origin_json(const struct pgm_layout_origin *o);
 /* The report as a json-c object; the caller owns it (json_object_put). */
 json_object *pgm_render_report_json_object(const struct pgm_report *r);
 

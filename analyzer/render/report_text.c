@@ -217,6 +217,7 @@ static void print_source(FILE *out, const struct pgm_report *r, const struct pgm
 		fprintf(out, "  %-20s %u\n", "database oid", r->database_oid);
 	fprintf(out, "  %-20s PostgreSQL %s, %s%s\n", "server", r->pg_version ? r->pg_version : "(version unknown)",
 		r->executable ? r->executable : "?", r->debuginfo ? "" : " (no debuginfo)");
+	pgm_render_layout_origin_text(out, "layouts", &r->layout);
 	if (r->on_demand)
 		fprintf(out, "  %-20s %s (%s)\n", "capture", r->source_path, "captured on demand");
 	else

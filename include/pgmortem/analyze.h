@@ -75,4 +75,13 @@ struct pgm_error *pgm_program_set_layout_cache(struct pgm_program *prog, const c
  */
 const char *pgm_program_layout_cache_result(struct pgm_program *prog, const char **note);
 
+/*
+ * An executable with no DWARF anywhere (a distribution's stripped postgres
+ * without its -dbgsym) is analysed through the layout profile of its
+ * PostgreSQL major version, when one is found ($PGMORTEM_PROFILE_PATH,
+ * ~/.local/share/pgmortem/profiles, the installed ones) and the capture
+ * confirms it.  Reports and instances say where their layouts came from
+ * (struct pgm_layout_origin, pgmortem/report.h).
+ */
+
 #endif

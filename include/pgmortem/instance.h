@@ -157,6 +157,7 @@ struct pgm_instance {
 	struct pgm_instance_id id;
 	char *source_path;       /* the core whose shared memory the tables come from */
 	char *pg_version;
+	struct pgm_layout_origin layout;   /* where the layouts of the tables' core came from */
 	struct pgm_backend *backends;
 	size_t n_backends;
 	bool backends_known;     /* ProcGlobal->allProcs could be walked */

@@ -356,6 +356,35 @@ enum pgm_missing_cause {
 	PGM_MISSING_DSM_SEGMENT,     /* a DSM segment, which gcore and default kernel cores leave out */
 };
 
+/* Where PostgreSQL's struct layouts came from. */
+enum pgm_layout_source {
+	PGM_LAYOUT_NONE,         /* no DWARF and no usable profile: the stack alone */
+	/*
+	 * The executable's DWARF, beside it or separate, or the per-build-id
+	 * cache of what it resolved: the same layout either way, so an analysis
+	 * through the cache is the analysis without it (whether the cache
+	 * served is pgm_program_layout_cache_result()'s to say)
+	 */
+	PGM_LAYOUT_DWARF,
+	PGM_LAYOUT_PROFILE,      /* a layout profile of the PostgreSQL major version */
+};
+
+/*
+ * The layout's origin.  For a profile (a stripped build without
+ * debuginfo): which file, what it was made from, and the cross-checks
+ * against the capture that it passed.  A profile that failed one is not
+ * used: `source` is then NONE and `refused` names the check.
+ */
+struct pgm_layout_origin {
+	enum pgm_layout_source source;
+	char *profile;           /* the profile's path (used or refused), else NULL */
+	char *made_from;         /* "15.18": the versions the profile was made from */
+	char **checks;           /* the checks passed, in words */
+	size_t n_checks;
+	char *refused;           /* "MyProc->pid is 0, the core's pid 4242": the failed check */
+	char *note;              /* why no profile was tried or found, or NULL */
+};
+
 /* Memory the capture lacks that the analysis needed. */
 struct pgm_missing {
 	char *what;              /* "the condition variable", "BTParallelScanDescData" */
@@ -428,6 +457,7 @@ struct pgm_report {
 	char *executable;
 	char *build_id;          /* hex */
 	bool debuginfo;          /* PostgreSQL's layout was available */
+	struct pgm_layout_origin layout;
 
 	/* backend */
 	bool is_backend;         /* MyProc found */
@@ -483,5 +513,9 @@ struct pgm_error *pgm_wait_add_holder(struct pgm_wait *w, int32_t pid, int32_t p
 
 const char *pgm_wait_kind_name(enum pgm_wait_kind kind);     /* "condition_variable" */
 const char *pgm_killable_name(enum pgm_killable k);          /* "yes", "no", "deferred", "unknown" */
+const char *pgm_layout_source_name(enum pgm_layout_source s); /* "none", "dwarf", "profile" */
+/* A deep copy of `from` into *to (deinit it with pgm_layout_origin_deinit). */
+struct pgm_error *pgm_layout_origin_copy(struct pgm_layout_origin *to, const struct pgm_layout_origin *from);
+void pgm_layout_origin_deinit(struct pgm_layout_origin *o);
 
 #endif

@@ -45,10 +45,11 @@ scenario() {
     echo "$out/$name"
 }
 
-# pg_bin PG -> the directory holding PostgreSQL's binaries for 15|18|15-stock
+# pg_bin PG -> the directory holding PostgreSQL's binaries for 15|18|15-stock|15-stripped
 pg_bin() {
     case $1 in
         *-stock) echo "/usr/lib/postgresql/${1%-stock}/bin" ;;
+        *-stripped) "$PGMORTEM_SOURCE_ROOT/tests/pg/pgenv" "$1" ;;
         *) echo "$("$PGMORTEM_SOURCE_ROOT/tests/pg/build-postgres" "$1")/bin" ;;
     esac
 }

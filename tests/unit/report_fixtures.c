@@ -48,6 +48,7 @@ struct pgm_report *fixture_report(const char *const *functions, uint32_t info, c
 	r->executable = S("/usr/lib/postgresql/15/bin/postgres");
 	r->build_id = S("b770e42f00000000000000000000000000000001");
 	r->debuginfo = true;
+	r->layout.source = PGM_LAYOUT_DWARF;
 	r->is_backend = true;
 	r->backend_type = S("client backend");
 	r->database_oid = 5;
@@ -264,6 +265,9 @@ static struct pgm_report *no_debuginfo(void)
 {
 	struct pgm_report *r = fixture_report(cv_stack, 0, NULL, NULL);
 	r->debuginfo = false;
+	r->layout.source = PGM_LAYOUT_NONE;
+	r->layout.note = S("no layout profile for PostgreSQL 15 (/usr/lib/postgresql/15/bin/postgres is 15.18); "
+			   "make one from a debug build with 'pgmortem profile'");
 	r->is_backend = false;
 	free(r->backend_type);
 	r->backend_type = NULL;
@@ -272,6 +276,34 @@ static struct pgm_report *no_debuginfo(void)
 	r->wait.kind = PGM_WAIT_CONDITION_VARIABLE;
 	pgm_report_add_diagnosis(r, "no-debuginfo", "the executable has no DWARF debuginfo: the wait is told "
 				 "from the stack alone");
+	return r;
+}
+
+/*
+ * A stripped build read through the layout profile of its major version:
+ * no cv_sleep_target, so neither the CV nor its queue; the group and the
+ * interrupt counters (exported) are known.
+ */
+static struct pgm_report *cv_profile(void)
+{
+	struct pgm_report *r = cv_worker();
+	r->cv_sleep_target_set = false;
+	r->wait.address = 0;
+	r->wait.has_address = false;
+	r->debuginfo = false;
+	r->interrupts.held_lwlocks_known = false;
+	struct pgm_layout_origin *o = &r->layout;
+	o->source = PGM_LAYOUT_PROFILE;
+	o->profile = S("/usr/share/pgmortem/profiles/postgresql-15.json");
+	o->made_from = S("15.18");
+	o->checks = calloc(2, sizeof(*o->checks));
+	o->checks[o->n_checks++] = S("MyProcPid, MyProc->pid and MyBEEntry->st_procpid are the capture's pid 4242");
+	o->checks[o->n_checks++] = S("ShmemIndex (57 entries) places \"Proc Header\" where ProcGlobal points");
+	pgm_report_add_diagnosis(r, "cv-target-unknown", "the stack sleeps in ConditionVariableSleep, but on which "
+				 "condition variable is unknown: cv_sleep_target is unknown: a file-static in the "
+				 "process's private memory");
+	add_group(r, PGM_QUEUED_UNKNOWN, 0);
+	r->group[1].queued_on_same = PGM_QUEUED_UNKNOWN;
 	return r;
 }
 
@@ -300,5 +332,6 @@ const struct fixture_case fixture_cases[] = {
 	{ "io-wal-write", fixture_io_wal_write },
 	{ "replication-slot", fixture_replication_slot },
 	{ "walsender-stopping", fixture_walsender_stopping },
+	{ "cv-profile", cv_profile },
 };
 const size_t n_fixture_cases = sizeof(fixture_cases) / sizeof(fixture_cases[0]);
