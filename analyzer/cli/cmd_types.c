@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 }
 
 /* "nbtree.c:BTParallelScanDescData" -> hint "nbtree.c", name after the colon. */
-static struct pgm_error *layout_of(struct pgm_dwarf *dw, const char *arg, struct pgm_layout **ret)
+static struct pgm_error *layout_of(struct pgm_dwarf *dw, const char *arg, struct pgm_type_decl **ret)
 {
 	char hint[256];
 	const char *colon = strchr(arg, ':'), *name = colon ? colon + 1 : arg;
@@ -106,7 +106,7 @@ static struct pgm_error *layout_of(struct pgm_dwarf *dw, const char *arg, struct
 	struct pgm_type type;
 	struct pgm_error *err = pgm_type_find(dw, name, colon ? hint : NULL, &type);
 	if (!err)
-		err = pgm_type_layout(dw, &type, ret);
+		err = pgm_type_decl(dw, &type, ret);
 	return err;
 }
 
@@ -128,7 +128,7 @@ static int show(struct pgm_dwarf *dw, char **names, size_t n, enum cli_format fo
 {
 	int failed = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct pgm_layout *l;
+		struct pgm_type_decl *l;
 		struct pgm_error *err = layout_of(dw, names[i], &l);
 		if (err == &pgm_enomem)
 			return -1;
@@ -142,18 +142,18 @@ static int show(struct pgm_dwarf *dw, char **names, size_t n, enum cli_format fo
 			continue;
 		}
 		if (format == CLI_FORMAT_JSON) {
-			struct json_object *o = pgm_print_layout_json(l);
+			struct json_object *o = pgm_print_type_decl_json(l);
 			if (!o || json_object_array_add(types, o)) {
 				json_object_put(o);
-				pgm_layout_destroy(l);
+				pgm_type_decl_destroy(l);
 				return -1;
 			}
 		} else {
 			if (i > (size_t)failed)
 				fputc('\n', stdout);
-			pgm_print_layout_text(stdout, l);
+			pgm_print_type_decl_text(stdout, l);
 		}
-		pgm_layout_destroy(l);
+		pgm_type_decl_destroy(l);
 	}
 	return failed;
 }

@@ -164,7 +164,7 @@ static struct pgm_error *convert_ops(Dwarf_Attribute *attr, const Dwarf_Op *in, 
 			if (dwarf_getlocation_attr(attr, &in[i], &res) != 0 ||
 			    dwarf_formaddr(&res, &addr) != 0) {
 				free(ops);
-				return dwarf_err("dwarf_getlocation_attr");
+				return pgm_dwarf_err("dwarf_getlocation_attr");
 			}
 			ops[i].atom = in[i].atom == DW_OP_addrx || in[i].atom == DW_OP_GNU_addr_index
 					      ? DW_OP_addr : DW_OP_constu;
@@ -188,7 +188,7 @@ static struct pgm_error *eval_attr(Dwarf_Attribute *attr, Dwarf_Addr pc,
 	memset(ret, 0, sizeof(*ret));
 	int r = dwarf_getlocation_addr(attr, pc, &expr, &len, 1);
 	if (r < 0)
-		return dwarf_err("dwarf_getlocation_addr");
+		return pgm_dwarf_err("dwarf_getlocation_addr");
 	if (r == 0 || len == 0)
 		return NULL;
 	struct pgm_expr_op *ops;

@@ -154,7 +154,7 @@ struct pgm_error *dindex_unit(struct pgm_dwarf_module *m, size_t unit)
 	m->units_indexed++;
 	Dwarf_Die cu, child;
 	if (!dwarf_offdie(m->dbg, u->die_offset, &cu))
-		return pgm_error_wrap(dwarf_err("dwarf_offdie"), "indexing the unit at 0x%" PRIx64
+		return pgm_error_wrap(pgm_dwarf_err("dwarf_offdie"), "indexing the unit at 0x%" PRIx64
 				      " of %s", (uint64_t)u->die_offset, m->name);
 	if (dwarf_child(&cu, &child) != 0)
 		return NULL;

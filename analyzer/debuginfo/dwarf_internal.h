@@ -145,9 +145,9 @@ bool dmod_name_may_exist(struct pgm_dwarf_module *m, const char *name);
 /* The symbol containing runtime address addr, or NULL. */
 const struct dsym *dmod_symbol_at(struct pgm_dwarf_module *m, uint64_t addr);
 /* The module that should be searched first, then the others: index order. */
-struct pgm_dwarf_module *dwarf_module_order(struct pgm_dwarf *dw, size_t i);
+struct pgm_dwarf_module *pgm_dwarf_module_order(struct pgm_dwarf *dw, size_t i);
 /* True if `path`'s basename equals `file`'s basename. */
-bool dwarf_same_file(const char *path, const char *file);
+bool pgm_dwarf_same_file(const char *path, const char *file);
 
 /* ---- dwarf_index.c ---- */
 
@@ -174,6 +174,6 @@ struct pgm_error *dtype_find_tagged(struct pgm_dwarf *dw, const char *name, int 
 /* ---- helpers ---- */
 
 /* An error from libdw's current error state: "<call>: <message>". */
-struct pgm_error *dwarf_err(const char *call);
+struct pgm_error *pgm_dwarf_err(const char *call);
 
 #endif

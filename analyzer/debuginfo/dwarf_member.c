@@ -26,7 +26,7 @@ static struct pgm_error *member_location(Dwarf_Die *die, uint64_t *ret)
 	Dwarf_Op *ops;
 	size_t n;
 	if (dwarf_getlocation(&attr, &ops, &n) != 0)
-		return dwarf_err("dwarf_getlocation");
+		return pgm_dwarf_err("dwarf_getlocation");
 	if (n == 1 && ops[0].atom == DW_OP_plus_uconst) {
 		*ret = ops[0].number;
 		return NULL;

@@ -18,12 +18,12 @@
 #include "debuginfo/dwarf_internal.h"
 #include "debuginfo/program_internal.h"
 
-struct pgm_error *dwarf_err(const char *call)
+struct pgm_error *pgm_dwarf_err(const char *call)
 {
 	return pgm_error_libdw(call);
 }
 
-bool dwarf_same_file(const char *path, const char *file)
+bool pgm_dwarf_same_file(const char *path, const char *file)
 {
 	if (!path || !file)
 		return false;
@@ -209,7 +209,7 @@ void pgm_dwarf_get_stats(const struct pgm_dwarf *dw, struct pgm_dwarf_stats *ret
 	}
 }
 
-struct pgm_dwarf_module *dwarf_module_order(struct pgm_dwarf *dw, size_t i)
+struct pgm_dwarf_module *pgm_dwarf_module_order(struct pgm_dwarf *dw, size_t i)
 {
 	return i < dw->n_modules ? &dw->modules[i] : NULL;
 }

@@ -186,7 +186,7 @@ struct pgm_error *pgm_type_size(struct pgm_dwarf *dw, const struct pgm_type *typ
 	}
 	Dwarf_Word size;
 	if (dwarf_aggregate_size(&t.die, &size) != 0)
-		return dwarf_err("dwarf_aggregate_size");
+		return pgm_dwarf_err("dwarf_aggregate_size");
 	*ret = size;
 	return NULL;
 }

@@ -173,7 +173,7 @@ struct pgm_error *dtype_find_tagged(struct pgm_dwarf *dw, const char *name, int 
 	struct pgm_error *first_err = NULL;
 	bool have_incomplete = false;
 	for (size_t i = 0; i < dw->n_modules; i++) {
-		struct pgm_dwarf_module *m = dwarf_module_order(dw, i);
+		struct pgm_dwarf_module *m = pgm_dwarf_module_order(dw, i);
 		int32_t entry;
 		bool complete;
 		struct pgm_error *err = find_in_module(m, name, tag, hint, &entry, &complete);

@@ -119,7 +119,7 @@ struct pgm_error *dmod_list_units(struct pgm_dwarf_module *m)
 		off = next;
 	}
 	if (r < 0)
-		return pgm_error_wrap(dwarf_err("dwarf_next_unit"), "listing the units of %s", m->name);
+		return pgm_error_wrap(pgm_dwarf_err("dwarf_next_unit"), "listing the units of %s", m->name);
 	m->units_listed = true;
 	return NULL;
 }
@@ -183,7 +183,7 @@ struct pgm_error *dmod_units_of_file(struct pgm_dwarf_module *m, const char *fil
 	bool unresolved = false;
 	/* A local function of the file leads to its CU through .debug_aranges. */
 	for (size_t g = 0; g < m->n_groups; g++) {
-		if (!dwarf_same_file(m->groups[g].name, file))
+		if (!pgm_dwarf_same_file(m->groups[g].name, file))
 			continue;
 		if (!m->groups[g].func_addr ||
 		    !add_unit(units, max, n, dmod_unit_of_code(m, m->groups[g].func_addr)))
@@ -193,7 +193,7 @@ struct pgm_error *dmod_units_of_file(struct pgm_dwarf_module *m, const char *fil
 		return NULL;
 	/* Otherwise compare unit names: reads every unit DIE once (a few ms). */
 	for (size_t u = 0; u < m->n_units; u++)
-		if (dwarf_same_file(dmod_unit_name(m, u), file))
+		if (pgm_dwarf_same_file(dmod_unit_name(m, u), file))
 			add_unit(units, max, n, (long)u);
 	return NULL;
 }

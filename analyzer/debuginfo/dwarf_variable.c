@@ -46,7 +46,7 @@ static int32_t find_definition(struct pgm_dwarf_module *m, const char *name, con
 			in_units = in_units || units[u] == (long)e->unit;
 		if (!in_units)
 			continue;
-		if (file_hint && !dwarf_same_file(dmod_unit_name(m, e->unit), file_hint))
+		if (file_hint && !pgm_dwarf_same_file(dmod_unit_name(m, e->unit), file_hint))
 			continue;
 		Dwarf_Die die;
 		uint64_t a;
@@ -85,7 +85,7 @@ static struct pgm_error *find_by_symbol(struct pgm_dwarf_module *m, const char *
 	for (int32_t s = strmap_get(&m->sym_names, name); s >= 0; s = m->syms[s].next) {
 		const struct dsym *sym = &m->syms[s];
 		if (sym->type != STT_OBJECT || (file_hint && sym->file &&
-						 !dwarf_same_file(sym->file, file_hint)))
+						 !pgm_dwarf_same_file(sym->file, file_hint)))
 			continue;
 		*had_symbol = true;
 		long units[MAX_UNITS];
@@ -147,7 +147,7 @@ struct pgm_error *pgm_variable_find(struct pgm_dwarf *dw, const char *name, cons
 {
 	struct pgm_error *first_err = NULL;
 	for (size_t i = 0; i < dw->n_modules; i++) {
-		struct pgm_dwarf_module *m = dwarf_module_order(dw, i);
+		struct pgm_dwarf_module *m = pgm_dwarf_module_order(dw, i);
 		int32_t entry = -1;
 		struct pgm_error *err = find_in_module(m, name, file_hint, &entry);
 		if (err) {

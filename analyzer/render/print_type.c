@@ -29,10 +29,10 @@ static void indent(FILE *out, int depth)
 		fputc('\t', out);
 }
 
-static void print_members(FILE *out, const struct pgm_layout *l, uint64_t base, int depth,
+static void print_members(FILE *out, const struct pgm_type_decl *l, uint64_t base, int depth,
 			  struct walk *w);
 
-static void member_comment(FILE *out, const struct pgm_layout_member *m, uint64_t base)
+static void member_comment(FILE *out, const struct pgm_type_decl_member *m, uint64_t base)
 {
 	if (m->bit_size)
 		fprintf(out, " /* %5" PRIu64 ":%2u %2" PRIu64 " */\n", base + m->offset, m->bit_offset,
@@ -41,7 +41,7 @@ static void member_comment(FILE *out, const struct pgm_layout_member *m, uint64_
 		fprintf(out, " /* %5" PRIu64 " %5" PRIu64 " */\n", base + m->offset, m->size);
 }
 
-static void print_member(FILE *out, const struct pgm_layout_member *m, uint64_t base, int depth,
+static void print_member(FILE *out, const struct pgm_type_decl_member *m, uint64_t base, int depth,
 			 struct walk *w)
 {
 	char decl[256];
@@ -93,7 +93,7 @@ static void cacheline_after(FILE *out, uint64_t end, int depth, struct walk *w)
 	w->boundary = last + CACHELINE;
 }
 
-static void account(FILE *out, const struct pgm_layout_member *m, uint64_t off, int depth,
+static void account(FILE *out, const struct pgm_type_decl_member *m, uint64_t off, int depth,
 		    struct walk *w)
 {
 	bool same_unit = m->bit_size && w->bitfield_open && w->unit == off;
@@ -111,12 +111,12 @@ static void account(FILE *out, const struct pgm_layout_member *m, uint64_t off, 
 	w->unit = off;
 }
 
-static void print_members(FILE *out, const struct pgm_layout *l, uint64_t base, int depth,
+static void print_members(FILE *out, const struct pgm_type_decl *l, uint64_t base, int depth,
 			  struct walk *w)
 {
 	bool is_union = l->kind == PGM_TYPE_UNION;
 	for (size_t i = 0; i < l->n_members; i++) {
-		const struct pgm_layout_member *m = &l->members[i];
+		const struct pgm_type_decl_member *m = &l->members[i];
 		uint64_t off = base + m->offset;
 		if (!is_union)
 			account(out, m, off, depth, w);
@@ -130,7 +130,7 @@ static void print_members(FILE *out, const struct pgm_layout *l, uint64_t base, 
 		w->sum_members += l->size;
 }
 
-static void print_enum(FILE *out, const struct pgm_layout *l)
+static void print_enum(FILE *out, const struct pgm_type_decl *l)
 {
 	size_t width = 0;
 	for (size_t i = 0; i < l->n_enumerators; i++)
@@ -147,7 +147,7 @@ static void print_enum(FILE *out, const struct pgm_layout *l)
 	fprintf(out, "}%s%s;\n", l->name ? "" : " ", l->name ? "" : l->typedef_name ? l->typedef_name : "");
 }
 
-static void summary(FILE *out, const struct pgm_layout *l, const struct walk *w)
+static void summary(FILE *out, const struct pgm_type_decl *l, const struct walk *w)
 {
 	uint64_t cachelines = (l->size + CACHELINE - 1) / CACHELINE;
 	fprintf(out, "\n\t/* size: %" PRIu64 ", cachelines: %" PRIu64 ", members: %zu */\n", l->size,
@@ -161,7 +161,7 @@ static void summary(FILE *out, const struct pgm_layout *l, const struct walk *w)
 		fprintf(out, "\t/* last cacheline: %" PRIu64 " bytes */\n", l->size % CACHELINE);
 }
 
-void pgm_print_layout_text(FILE *out, const struct pgm_layout *l)
+void pgm_print_type_decl_text(FILE *out, const struct pgm_type_decl *l)
 {
 	if (l->kind == PGM_TYPE_ENUM) {
 		print_enum(out, l);
@@ -193,9 +193,9 @@ static struct json_object *str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static struct json_object *members_json(const struct pgm_layout *l);
+static struct json_object *members_json(const struct pgm_type_decl *l);
 
-static struct json_object *member_json(const struct pgm_layout_member *m)
+static struct json_object *member_json(const struct pgm_type_decl_member *m)
 {
 	struct json_object *o = json_object_new_object();
 	if (!o)
@@ -218,7 +218,7 @@ static struct json_object *member_json(const struct pgm_layout_member *m)
 	return o;
 }
 
-static struct json_object *members_json(const struct pgm_layout *l)
+static struct json_object *members_json(const struct pgm_type_decl *l)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; a && i < l->n_members; i++) {
@@ -232,7 +232,7 @@ static struct json_object *members_json(const struct pgm_layout *l)
 	return a;
 }
 
-static struct json_object *enumerators_json(const struct pgm_layout *l)
+static struct json_object *enumerators_json(const struct pgm_type_decl *l)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; a && i < l->n_enumerators; i++) {
@@ -248,7 +248,7 @@ static struct json_object *enumerators_json(const struct pgm_layout *l)
 	return a;
 }
 
-struct json_object *pgm_print_layout_json(const struct pgm_layout *l)
+struct json_object *pgm_print_type_decl_json(const struct pgm_type_decl *l)
 {
 	static const char *const kinds[] = {
 		[PGM_TYPE_STRUCT] = "struct", [PGM_TYPE_UNION] = "union", [PGM_TYPE_ENUM] = "enum",

@@ -193,37 +193,37 @@ struct pgm_error *pgm_enum_name(struct pgm_dwarf *dw, const struct pgm_type *typ
 struct pgm_error *pgm_enum_value(struct pgm_dwarf *dw, const struct pgm_type *type,
 				 const char *name, int64_t *ret);
 
-/* ---- layouts ---- */
+/* ---- type declarations ---- */
 
 /*
- * A struct, union or enum resolved into plain data: what `pgmortem types`
- * prints, and what a per-build-id layout cache can store so that stripped
- * builds can be analysed.  Owns all its strings.
+ * A struct, union or enum resolved into plain data, as pahole prints it:
+ * what `pgmortem types` shows.  (PostgreSQL's "layout" is another thing:
+ * the offsets the analysis needs, pg/layout.h.)  Owns all its strings.
  */
-struct pgm_layout_member {
+struct pgm_type_decl_member {
 	char *name;              /* NULL for an anonymous member (see `nested`) */
 	char *type_name;         /* C spelling before the name: "PGPROC *", "char" */
 	char *declarator;        /* name with suffix: "pid", "name[64]", "(*fn)(int)" */
 	uint64_t offset, size;
 	unsigned bit_offset, bit_size;
-	struct pgm_layout *nested;  /* a member of anonymous struct/union type, expanded */
+	struct pgm_type_decl *nested;  /* a member of anonymous struct/union type, expanded */
 };
 
-struct pgm_layout {
+struct pgm_type_decl {
 	char *name;              /* "PGPROC", or NULL for an anonymous aggregate */
 	char *typedef_name;      /* typedef the lookup went through, or NULL */
 	enum pgm_type_kind kind; /* STRUCT, UNION or ENUM */
 	uint64_t size;
 	char *decl_file;         /* may be NULL */
-	struct pgm_layout_member *members;
+	struct pgm_type_decl_member *members;
 	size_t n_members;
 	struct pgm_enumerator *enumerators;  /* ENUM; names owned */
 	size_t n_enumerators;
 };
 
-struct pgm_error *pgm_type_layout(struct pgm_dwarf *dw, const struct pgm_type *type,
-				  struct pgm_layout **ret);
-void pgm_layout_destroy(struct pgm_layout *layout);
+struct pgm_error *pgm_type_decl(struct pgm_dwarf *dw, const struct pgm_type *type,
+				struct pgm_type_decl **ret);
+void pgm_type_decl_destroy(struct pgm_type_decl *decl);
 
 /* ---- variables ---- */
 

@@ -1,5 +1,5 @@
 /*
- * pgmortem — renderers for DWARF layouts (`pgmortem types`) and values
+ * pgmortem — renderers for DWARF type declarations (`pgmortem types`) and values
  * (`pgmortem print`).
  *
  * Renderers are the only code that prints.  Layouts print the way pahole
@@ -19,7 +19,7 @@
 struct json_object;
 
 /* pahole -C style text. */
-void pgm_print_layout_text(FILE *out, const struct pgm_layout *layout);
+void pgm_print_type_decl_text(FILE *out, const struct pgm_type_decl *decl);
 
 /*
  * {name, kind, typedef, size, decl_file, members: [{name, type, declarator,
@@ -27,7 +27,7 @@ void pgm_print_layout_text(FILE *out, const struct pgm_layout *layout);
  * value}]}; the caller owns the result (json_object_put); NULL when out of
  * memory.
  */
-struct json_object *pgm_print_layout_json(const struct pgm_layout *layout);
+struct json_object *pgm_print_type_decl_json(const struct pgm_type_decl *decl);
 
 /* What value printing needs: types, memory and symbols, all through the DWARF view. */
 struct pgm_print_context {

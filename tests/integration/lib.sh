@@ -64,6 +64,8 @@ check_json() {
     "$PGMORTEM_SOURCE_ROOT/tests/lib/check-json" "$@" || rc=$?
     (( rc == 77 )) && skip "python3-jsonschema is not installed (run scripts/setup)"
     (( rc == 0 )) || fail "pgmortem's $1 JSON does not match its schema (above)"
+}
+
 # pg_lsn N -> N (a number, as gdb records an XLogRecPtr) in pg_lsn notation, "null" for 0
 pg_lsn() {
     local v=$1

@@ -1,6 +1,6 @@
 /*
- * Layouts: a struct, union or enum turned into plain owned data, for the
- * `types` command and for a future per-build-id layout cache.
+ * Type declarations: a struct, union or enum turned into plain owned data,
+ * for the `types` command.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -8,25 +8,25 @@
 
 #include "debuginfo/dwarf_internal.h"
 
-void pgm_layout_destroy(struct pgm_layout *layout)
+void pgm_type_decl_destroy(struct pgm_type_decl *decl)
 {
-	if (!layout)
+	if (!decl)
 		return;
-	for (size_t i = 0; i < layout->n_members; i++) {
-		struct pgm_layout_member *m = &layout->members[i];
+	for (size_t i = 0; i < decl->n_members; i++) {
+		struct pgm_type_decl_member *m = &decl->members[i];
 		free(m->name);
 		free(m->type_name);
 		free(m->declarator);
-		pgm_layout_destroy(m->nested);
+		pgm_type_decl_destroy(m->nested);
 	}
-	for (size_t i = 0; i < layout->n_enumerators; i++)
-		free((char *)layout->enumerators[i].name);
-	free(layout->members);
-	free(layout->enumerators);
-	free(layout->name);
-	free(layout->typedef_name);
-	free(layout->decl_file);
-	free(layout);
+	for (size_t i = 0; i < decl->n_enumerators; i++)
+		free((char *)decl->enumerators[i].name);
+	free(decl->members);
+	free(decl->enumerators);
+	free(decl->name);
+	free(decl->typedef_name);
+	free(decl->decl_file);
+	free(decl);
 }
 
 static bool is_ident(char c)
@@ -72,7 +72,7 @@ static struct pgm_error *split_declaration(const struct pgm_type *type, const ch
 }
 
 static struct pgm_error *layout_of(struct pgm_dwarf *dw, const struct pgm_type *type,
-				   struct pgm_layout **ret);
+				   struct pgm_type_decl **ret);
 
 /* A member of an anonymous struct or union type is shown expanded, as pahole does. */
 static bool anonymous_aggregate(const struct pgm_type *type)
@@ -82,7 +82,7 @@ static bool anonymous_aggregate(const struct pgm_type *type)
 }
 
 static struct pgm_error *fill_member(struct pgm_dwarf *dw, const struct pgm_member *m,
-				     struct pgm_layout_member *out)
+				     struct pgm_type_decl_member *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->offset = m->offset;
@@ -104,7 +104,7 @@ static struct pgm_error *fill_member(struct pgm_dwarf *dw, const struct pgm_memb
 }
 
 static struct pgm_error *fill_members(struct pgm_dwarf *dw, const struct pgm_type *agg,
-				      struct pgm_layout *l)
+				      struct pgm_type_decl *l)
 {
 	struct pgm_member *members;
 	size_t n;
@@ -125,7 +125,7 @@ static struct pgm_error *fill_members(struct pgm_dwarf *dw, const struct pgm_typ
 }
 
 static struct pgm_error *fill_enumerators(struct pgm_dwarf *dw, const struct pgm_type *e,
-					  struct pgm_layout *l)
+					  struct pgm_type_decl *l)
 {
 	struct pgm_enumerator *items;
 	size_t n;
@@ -141,7 +141,7 @@ static struct pgm_error *fill_enumerators(struct pgm_dwarf *dw, const struct pgm
 }
 
 static struct pgm_error *layout_of(struct pgm_dwarf *dw, const struct pgm_type *type,
-				   struct pgm_layout **ret)
+				   struct pgm_type_decl **ret)
 {
 	struct pgm_type t;
 	struct pgm_error *err = pgm_type_complete(dw, type, &t);
@@ -150,7 +150,7 @@ static struct pgm_error *layout_of(struct pgm_dwarf *dw, const struct pgm_type *
 	enum pgm_type_kind kind = pgm_type_kind(&t);
 	if (kind != PGM_TYPE_STRUCT && kind != PGM_TYPE_UNION && kind != PGM_TYPE_ENUM)
 		return pgm_error_create(PGM_ERR_USAGE, "not a struct, union or enum");
-	struct pgm_layout *l = calloc(1, sizeof(*l));
+	struct pgm_type_decl *l = calloc(1, sizeof(*l));
 	if (!l)
 		return &pgm_enomem;
 	l->kind = kind;
@@ -162,15 +162,15 @@ static struct pgm_error *layout_of(struct pgm_dwarf *dw, const struct pgm_type *
 	if (!err)
 		err = kind == PGM_TYPE_ENUM ? fill_enumerators(dw, &t, l) : fill_members(dw, &t, l);
 	if (err) {
-		pgm_layout_destroy(l);
+		pgm_type_decl_destroy(l);
 		return err;
 	}
 	*ret = l;
 	return NULL;
 }
 
-struct pgm_error *pgm_type_layout(struct pgm_dwarf *dw, const struct pgm_type *type,
-				  struct pgm_layout **ret)
+struct pgm_error *pgm_type_decl(struct pgm_dwarf *dw, const struct pgm_type *type,
+				  struct pgm_type_decl **ret)
 {
 	return layout_of(dw, type, ret);
 }
