@@ -123,6 +123,8 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 	if (!err)
 		err = pgm_analyze(prog, NULL, &r);
 	if (!err)
+		err = pgm_target_check(t);
+	if (!err)
 		err = describe(in, t, prog, r, ret);
 	else if (err != &pgm_enomem) {
 		struct pgm_error *e2 = failed(err->message, ret);

@@ -66,6 +66,10 @@ static int open_core(struct cli_core *c, const struct cli_common *common)
 		err = pgm_instance_identify(c->program, &c->id);
 	if (!err)
 		err = pgm_analyze(c->program, NULL, &c->report);
+	if (!err && (err = pgm_target_check(c->target))) {
+		pgm_report_destroy(c->report);
+		c->report = NULL;
+	}
 	if (err) {
 		cli_report_error(c->path, err);
 		pgm_error_destroy(err);
@@ -79,7 +83,7 @@ static int build_instance(struct cli_instances *s, size_t first, bool locks)
 {
 	struct cli_core *base = &s->cores[first];
 	struct pgm_instance_options opts = { .locks = locks };
-	struct pgm_instance *inst;
+	struct pgm_instance *inst = NULL;
 	struct pgm_error *err = pgm_instance_read(base->program, &opts, &inst);
 	for (size_t i = first; !err && i < s->n_cores; i++) {
 		struct cli_core *c = &s->cores[i];
@@ -90,9 +94,12 @@ static int build_instance(struct cli_instances *s, size_t first, bool locks)
 	}
 	if (!err)
 		err = pgm_instance_link(inst, base->program);
+	if (!err)
+		err = pgm_target_check(base->target);
 	if (err) {
 		cli_report_error(base->path, err);
 		pgm_error_destroy(err);
+		pgm_instance_destroy(inst);
 		return EXIT_UNUSABLE;
 	}
 	s->instances[s->n_instances++] = inst;

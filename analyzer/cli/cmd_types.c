@@ -110,6 +110,8 @@ int cli_dwarf_open(const char *core, const struct cli_common *common, struct cli
 			err = pgm_program_create(d->target, &opts, &d->program);
 		if (!err)
 			err = pgm_dwarf_create(d->program, &d->dwarf);
+		if (!err)
+			err = pgm_target_check(d->target);
 	}
 	if (!err)
 		return -1;
