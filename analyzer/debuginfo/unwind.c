@@ -112,7 +112,8 @@ static struct pgm_error *attach(struct pgm_program *prog)
 		return NULL;
 	struct pgm_target *t = prog->target;
 	if (!dwfl_attach_state(prog->dwfl, t->elf, t->pid, &thread_callbacks, prog))
-		return pgm_error_libdwfl("dwfl_attach_state");
+		return pgm_error_wrap(pgm_error_libdwfl("dwfl_attach_state"),
+				      "handing the threads to libdwfl's unwinder");
 	prog->attached = true;
 	return NULL;
 }
@@ -173,7 +174,8 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	pgm_error_destroy(w->read_err);
 	w->read_err = NULL;
 	if (!dwfl_frame_pc(state, &f.pc, &f.activation)) {
-		w->stop = pgm_error_libdwfl("dwfl_frame_pc");
+		w->stop = pgm_error_wrap(pgm_error_libdwfl("dwfl_frame_pc"),
+					 "reading the pc of the frame after %zu", w->n);
 		return DWARF_CB_ABORT;
 	}
 	f.lookup_pc = f.activation || f.pc == 0 ? f.pc : f.pc - 1;
@@ -203,7 +205,8 @@ static int on_frame(Dwfl_Frame *state, void *arg)
  * libdwfl ends a walk with 0 (outermost frame), -1 (it gave up) or our
  * abort.  A failed read during the last step is the real reason in either
  * of the first two cases: libdwfl treats an unreadable return address as
- * the end of the stack.
+ * the end of the stack.  The reason is shown after "unwinding stopped: ",
+ * so it says what was being done, not that unwinding stopped.
  */
 static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 {
@@ -215,7 +218,12 @@ static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 		reason = w->read_err;
 		w->read_err = NULL;
 	} else if (!w->at_main && r == -1) {
-		reason = pgm_error_libdwfl("unwinding stopped");
+		reason = pgm_error_libdwfl("dwfl_getthread_frames");
+		if (w->n)
+			reason = pgm_error_wrap(reason, "finding the caller of the frame at pc 0x%" PRIx64,
+						w->frames[w->n - 1].pc);
+		else
+			reason = pgm_error_wrap(reason, "starting from the thread's registers");
 	}
 	return reason;
 }

@@ -361,7 +361,7 @@ static struct pgm_error *open_elf(struct core_target *core)
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_memory((char *)core->map, core->size);
 	if (!elf)
-		return pgm_error_libelf("elf_memory");
+		return pgm_error_wrap(pgm_error_libelf("elf_memory"), "handing the core to libelf");
 	core->base.elf = elf;
 	if (elf_kind(elf) != ELF_K_ELF)
 		return pgm_error_create(PGM_ERR_FORMAT, "libelf does not recognize the core as ELF");

@@ -202,6 +202,8 @@ static void program_over_memory_target(void **state)
 	err = pgm_program_unwind(prog, 0, &stack);
 	assert_non_null(err);
 	assert_int_equal(err->code, PGM_ERR_DWARF);
+	if (strncmp(err->message, "handing the threads to libdwfl's unwinder: dwfl_attach_state: ", 62) != 0)
+		fail_msg("unexpected message: %s", err->message);
 	pgm_error_destroy(err);
 	pgm_program_destroy(prog);
 	pgm_target_destroy(t);

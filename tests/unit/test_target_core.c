@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pgmortem/program.h"
+#include "pgmortem/stack.h"
 #include "pgmortem/target.h"
 
 #define TEXT 0x400000ull              /* r-x, first page captured */
@@ -729,6 +731,31 @@ static void every_corruption_fails_cleanly(void **state)
 	free(b.data);
 }
 
+/*
+ * libdwfl cannot unwind past a pc in a file it does not have: the stop
+ * reason names what pgmortem was doing and the libdwfl call, and does not
+ * itself begin with "unwinding stopped" (the renderers put that in front).
+ */
+static void unwind_stop_says_what_was_being_done(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	struct pgm_target *t = open_ok(&b, "/nonexistent-sysroot");
+	struct pgm_program *prog;
+	assert_null(pgm_program_create(t, NULL, &prog));
+	struct pgm_stack *stack;
+	assert_null(pgm_program_unwind(prog, 0, &stack));
+	assert_non_null(stack->stop_reason);
+	const char *m = stack->stop_reason->message;
+	if (strncmp(m, "finding the caller of the frame at pc 0x", 40) != 0 ||
+	    !strstr(m, ": dwfl_getthread_frames: ") || strstr(m, "unwinding stopped"))
+		fail_msg("stop reason: %s", m);
+	pgm_stack_destroy(stack);
+	pgm_program_destroy(prog);
+	pgm_target_destroy(t);
+	free(b.data);
+}
+
 /* ---- a core that changes while open (the SIGBUS guard) ---- */
 
 /* A core opened from a memfd kept open, so the test can cut it. */
@@ -912,6 +939,7 @@ int main(void)
 		cmocka_unit_test(malformed_nt_file),
 		cmocka_unit_test(not_a_file),
 		cmocka_unit_test(every_corruption_fails_cleanly),
+		cmocka_unit_test(unwind_stop_says_what_was_being_done),
 		cmocka_unit_test(core_truncated_while_open),
 		cmocka_unit_test(core_rewritten_while_open),
 		cmocka_unit_test(foreign_sigbus_reaches_previous_handler),
