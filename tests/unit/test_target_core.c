@@ -480,6 +480,29 @@ static void uncaptured_text_served_from_elf_file(void **state)
 	free(file);
 }
 
+/*
+ * An ELF file serving uncaptured text, truncated after it was mapped: its
+ * ranges become not captured instead of SIGBUS; the core itself is fine.
+ */
+static void disk_file_truncated_while_mapped(void **state)
+{
+	uint8_t *file = fake_elf(true);
+	int fd = memfd_with(file, 0x3000);
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	struct pgm_target *t = open_with_file(file, file, name, NULL);
+	uint8_t buf[16];
+	assert_null(pgm_target_read(t, TEXT + 0x1000, buf, sizeof(buf)));
+	assert_int_equal(ftruncate(fd, 0x1000), 0);
+	expect_read_error(t, TEXT + 0x1800, 8, PGM_ERR_NOT_CAPTURED, TEXT + 0x1800);
+	expect_read_error(t, TEXT + 0x1000, 8, PGM_ERR_NOT_CAPTURED, TEXT + 0x1000);
+	assert_null(pgm_target_read(t, TEXT, buf, sizeof(buf)));   /* the core's own page */
+	assert_null(pgm_target_check(t));
+	pgm_target_destroy(t);
+	close(fd);
+	free(file);
+}
+
 static void uncaptured_non_elf_file_stays_uncaptured(void **state)
 {
 	uint8_t *file = fake_elf(false);
@@ -942,6 +965,7 @@ int main(void)
 		cmocka_unit_test(unwind_stop_says_what_was_being_done),
 		cmocka_unit_test(core_truncated_while_open),
 		cmocka_unit_test(core_rewritten_while_open),
+		cmocka_unit_test(disk_file_truncated_while_mapped),
 		cmocka_unit_test(foreign_sigbus_reaches_previous_handler),
 		cmocka_unit_test(cores_cut_in_several_threads),
 	};
