@@ -181,13 +181,13 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	f.lookup_pc = f.activation || f.pc == 0 ? f.pc : f.pc - 1;
 	read_frame_regs(state, &f);
 	if (w->n == PGM_STACK_MAX_FRAMES) {
-		w->stop = pgm_error_create(PGM_ERR_LIMIT, "stack deeper than %d frames: not unwound "
-					   "further", PGM_STACK_MAX_FRAMES);
+		w->stop = pgm_error_create(PGM_ERR_LIMIT, "the stack is deeper than %d frames",
+					   PGM_STACK_MAX_FRAMES);
 		return DWARF_CB_ABORT;
 	}
 	if (pgm_unwind_repeats(w->frames, w->n, f.pc, f.regs[PGM_DWARF_REG_SP])) {
-		w->stop = pgm_error_create(PGM_ERR_LIMIT, "unwinding loops at pc 0x%" PRIx64
-					   " sp 0x%" PRIx64, f.pc, f.regs[PGM_DWARF_REG_SP]);
+		w->stop = pgm_error_create(PGM_ERR_LIMIT, "the stack loops: pc 0x%" PRIx64 " sp 0x%" PRIx64
+					   " repeats an earlier frame", f.pc, f.regs[PGM_DWARF_REG_SP]);
 		return DWARF_CB_ABORT;
 	}
 	if (!walk_push(w, &f)) {
