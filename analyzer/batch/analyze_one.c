@@ -172,6 +172,8 @@ struct pgm_error *pgm_batch_analyze(const struct pgm_batch_input *in,
 		err = pgm_analyze(prog, NULL, &r);
 	bool analyzed = !err;
 	if (!err)
+		err = pgm_target_check(t);
+	if (!err)
 		err = describe(in, t, prog, r, ret), r = NULL;
 	else if (err != &pgm_enomem) {
 		struct pgm_error *e2 = failed(err->message, ret);

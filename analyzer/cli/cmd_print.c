@@ -182,6 +182,8 @@ static size_t print_all(struct session *s, char **exprs, size_t n, enum cli_form
 	for (size_t i = 0; i < n; i++) {
 		struct pgm_value v;
 		struct pgm_error *err = evaluate(s, exprs[i], &v);
+		if (!err && s->d.target && (err = pgm_target_check(s->d.target)))
+			pgm_value_deinit(&v);
 		if (format == CLI_FORMAT_JSON) {
 			json_object_array_add(values, json_entry(s, exprs[i], &v, err));
 		} else if (err) {

@@ -140,6 +140,8 @@ static int show_stacks(const char *core, struct pgm_target *target,
 	struct pgm_stack_report r = { .target = target, .program = prog };
 	int status;
 	err = unwind_all(prog, &r);
+	if (!err)
+		err = pgm_target_check(target);
 	if (!err && r.n_stacks && !any_stack(&r))
 		err = r.errors[0], r.errors[0] = NULL;
 	else if (!err && !r.n_stacks)

@@ -251,6 +251,8 @@ bool cli_dwarf_open(const char *core, const struct cli_common *common, struct cl
 			err = pgm_program_create(d->target, &opts, &d->program);
 		if (!err)
 			err = pgm_dwarf_create(d->program, &d->dwarf);
+		if (!err)
+			err = pgm_target_check(d->target);
 		cli_report_warnings(core, d->target, d->program);
 	}
 	if (!err)
@@ -292,6 +294,11 @@ static int analyze_capture(struct cli_core *c, const struct cli_common *common)
 		err = pgm_instance_identify(c->program, &c->id);
 	if (!err)
 		err = pgm_analyze(c->program, NULL, &c->report);
+	/* a core cut or rewritten while it was read: what was read from it is not to be shown */
+	if (!err && (err = pgm_target_check(c->target))) {
+		pgm_report_destroy(c->report);
+		c->report = NULL;
+	}
 	cli_report_warnings(c->path, c->target, c->program);
 	if (err) {
 		cli_report_error(c->path, err);
@@ -306,7 +313,7 @@ static int build_instance(struct cli_instances *s, size_t first, bool locks)
 {
 	struct cli_core *base = &s->cores[first];
 	struct pgm_instance_options opts = { .locks = locks };
-	struct pgm_instance *inst;
+	struct pgm_instance *inst = NULL;
 	struct pgm_error *err = pgm_instance_read(base->program, &opts, &inst);
 	for (size_t i = first; !err && i < s->n_cores; i++) {
 		struct cli_core *c = &s->cores[i];
@@ -317,9 +324,12 @@ static int build_instance(struct cli_instances *s, size_t first, bool locks)
 	}
 	if (!err)
 		err = pgm_instance_link(inst, base->program);
+	if (!err)
+		err = pgm_target_check(base->target);
 	if (err) {
 		cli_report_error(base->path, err);
 		pgm_error_destroy(err);
+		pgm_instance_destroy(inst);
 		return EXIT_UNUSABLE;
 	}
 	s->instances[s->n_instances++] = inst;

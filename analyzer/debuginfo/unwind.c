@@ -175,19 +175,20 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	pgm_error_destroy(w->read_err);
 	w->read_err = NULL;
 	if (!dwfl_frame_pc(state, &f.pc, &f.activation)) {
-		w->stop = pgm_error_libdwfl("dwfl_frame_pc");
+		w->stop = pgm_error_wrap(pgm_error_libdwfl("dwfl_frame_pc"),
+					 "reading the pc of the frame after %zu", w->n);
 		return DWARF_CB_ABORT;
 	}
 	f.lookup_pc = f.activation || f.pc == 0 ? f.pc : f.pc - 1;
 	read_frame_regs(state, &f);
 	if (w->n == PGM_STACK_MAX_FRAMES) {
-		w->stop = pgm_error_create(PGM_ERR_LIMIT, "stack deeper than %d frames: not unwound "
-					   "further", PGM_STACK_MAX_FRAMES);
+		w->stop = pgm_error_create(PGM_ERR_LIMIT, "the stack is deeper than %d frames",
+					   PGM_STACK_MAX_FRAMES);
 		return DWARF_CB_ABORT;
 	}
 	if (pgm_unwind_repeats(w->frames, w->n, f.pc, f.regs[PGM_DWARF_REG_SP])) {
-		w->stop = pgm_error_create(PGM_ERR_LIMIT, "unwinding loops at pc 0x%" PRIx64
-					   " sp 0x%" PRIx64, f.pc, f.regs[PGM_DWARF_REG_SP]);
+		w->stop = pgm_error_create(PGM_ERR_LIMIT, "the stack loops: pc 0x%" PRIx64 " sp 0x%" PRIx64
+					   " repeats an earlier frame", f.pc, f.regs[PGM_DWARF_REG_SP]);
 		return DWARF_CB_ABORT;
 	}
 	if (!walk_push(w, &f)) {
@@ -205,7 +206,8 @@ static int on_frame(Dwfl_Frame *state, void *arg)
  * libdwfl ends a walk with 0 (outermost frame), -1 (it gave up) or our
  * abort.  A failed read during the last step is the real reason in either
  * of the first two cases: libdwfl treats an unreadable return address as
- * the end of the stack.
+ * the end of the stack.  The reason is shown after "unwinding stopped: ",
+ * so it says what was being done, not that unwinding stopped.
  */
 static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 {
@@ -217,8 +219,13 @@ static struct pgm_error *stop_reason(struct unwind_walk *w, int r)
 		reason = w->read_err;
 		w->read_err = NULL;
 	} else if (!w->at_main && r == -1) {
-		/* stack_text says "unwinding stopped: "; this says who stopped it */
+		/* stack_text says "unwinding stopped: "; this says who stopped it, and where */
 		reason = pgm_error_libdwfl("dwfl_getthread_frames");
+		if (w->n)
+			reason = pgm_error_wrap(reason, "finding the caller of the frame at pc 0x%" PRIx64,
+						w->frames[w->n - 1].pc);
+		else
+			reason = pgm_error_wrap(reason, "starting from the thread's registers");
 	}
 	return reason;
 }

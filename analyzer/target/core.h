@@ -4,6 +4,7 @@
  *   core_notes.c   the PT_NOTE walk and the notes pgmortem uses
  *   core_maps.c    PT_LOAD + NT_FILE -> sorted, uniformly captured mappings
  *   core_disk.c    serving uncaptured file-backed ranges from ELF files on disk
+ *   core_guard.c   surviving a file truncated while mapped (SIGBUS)
  *
  * Everything here points into the core's mapping (`map`, `size` bytes) only
  * after the range was checked against `size`; no parser trusts a size it
@@ -12,9 +13,11 @@
 #ifndef PGMORTEM_TARGET_CORE_H
 #define PGMORTEM_TARGET_CORE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "pgmortem/target.h"
 
@@ -39,6 +42,24 @@ struct core_file {
 	uint32_t disk;      /* index into core_target.disk */
 };
 
+/*
+ * One mapped file under the SIGBUS guard (see core_guard.c for why and
+ * how).  After core_guard_add() succeeds, an access past the end of the
+ * file as it is now reads zeros instead of killing the process, and sets
+ * `tripped`: from then on nothing read through the mapping may be used.
+ */
+struct core_guard {
+	size_t slot;           /* index + 1 in the guard's table; 0: not registered (calloc) */
+	atomic_bool tripped;
+};
+
+/* Registers [map, map + size); PGM_ERR_LIMIT if too many files are mapped. */
+struct pgm_error *core_guard_add(struct core_guard *g, const void *map, size_t size);
+/* Unregisters g (no-op if it never was); call before munmap(). */
+void core_guard_remove(struct core_guard *g);
+/* True once an access in g's mapping faulted. */
+bool core_guard_tripped(struct core_guard *g);
+
 enum core_disk_state { DISK_UNTRIED, DISK_USABLE, DISK_UNUSABLE };
 
 /* A file named by NT_FILE, opened on the first read the core cannot serve. */
@@ -51,6 +72,7 @@ struct core_disk {
 	 * on disk is still the one the process mapped; NULL if not captured. */
 	const uint8_t *head;
 	size_t head_len;
+	struct core_guard guard;
 };
 
 /* How the bytes of one mapping are found, parallel to base.mappings. */
@@ -66,6 +88,8 @@ struct core_target {
 	struct pgm_target base;
 	uint8_t *map;
 	size_t size;
+	struct core_guard guard;
+	struct stat st;                /* at open: changes mean the file was rewritten */
 	char *sysroot;
 
 	struct core_load *loads;       /* sorted by vaddr, non-overlapping */

@@ -17,7 +17,9 @@
  *
  * Files are opened on the first read that needs them, looked up under the
  * sysroot if one was given, mmap'ed read-only and kept until the target is
- * destroyed.  Like the core, a file truncated while mapped raises SIGBUS.
+ * destroyed.  Like the core, each is under the SIGBUS guard: a file
+ * truncated while mapped becomes unusable (its ranges read as not captured)
+ * instead of ending the process.
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -115,7 +117,11 @@ static bool disk_open(const struct core_target *core, struct core_disk *d)
 	close(fd);
 	if (map == MAP_FAILED)
 		return false;
-	if (memcmp(map, ELFMAG, SELFMAG) != 0 || !same_head(d, map, st.st_size)) {
+	struct pgm_error *err = core_guard_add(&d->guard, map, st.st_size);
+	if (err || memcmp(map, ELFMAG, SELFMAG) != 0 || !same_head(d, map, st.st_size) ||
+	    core_guard_tripped(&d->guard)) {
+		pgm_error_destroy(err);
+		core_guard_remove(&d->guard);
 		munmap(map, st.st_size);
 		return false;
 	}
@@ -134,12 +140,18 @@ size_t core_disk_read(struct core_target *core, uint32_t index, uint64_t offset,
 		return 0;
 	size_t n = len < d->size - offset ? len : d->size - offset;
 	memcpy(buf, d->map + offset, n);
+	if (core_guard_tripped(&d->guard)) {
+		d->state = DISK_UNUSABLE;   /* the map stays until core_disk_close */
+		return 0;
+	}
 	return n;
 }
 
 void core_disk_close(struct core_target *core)
 {
-	for (size_t i = 0; i < core->n_disk; i++)
+	for (size_t i = 0; i < core->n_disk; i++) {
+		core_guard_remove(&core->disk[i].guard);
 		if (core->disk[i].map)
 			munmap(core->disk[i].map, core->disk[i].size);
+	}
 }

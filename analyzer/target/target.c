@@ -20,6 +20,11 @@ struct pgm_error *pgm_target_read(struct pgm_target *t, uint64_t addr, void *buf
 	return err;
 }
 
+struct pgm_error *pgm_target_check(struct pgm_target *t)
+{
+	return t->ops->check ? t->ops->check(t) : NULL;
+}
+
 struct pgm_error *pgm_target_read_u64(struct pgm_target *t, uint64_t addr, uint64_t *ret)
 {
 	return pgm_target_read(t, addr, ret, sizeof(*ret));

@@ -13,13 +13,16 @@
  *
  * The mapping is MAP_PRIVATE with PROT_WRITE, as libelf's own
  * ELF_C_READ_MMAP does, so handing it to elf_memory() is safe; the file
- * itself is never written.  A core truncated by someone else while it is
- * open raises SIGBUS on access; pgmortem does not guard against that.
+ * itself is never written.  A core truncated or rewritten by someone else
+ * while it is open is caught by the SIGBUS guard (core_guard.c) and by
+ * comparing fstat() with what it was at open: reads fail from then on, and
+ * pgm_target_check() says so, naming the file.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <libelf.h>
 #include <limits.h>
 #include <stddef.h>
@@ -38,6 +41,28 @@ static struct core_target *to_core(struct pgm_target *t)
 	return (struct core_target *)t;
 }
 
+/*
+ * The core is no longer the file we opened: what the guard saw, or what
+ * fstat() says now.  Size and modification time are all that can be
+ * checked without reading the file again.
+ */
+static struct pgm_error *changed_error(struct core_target *core)
+{
+	struct stat st;
+	bool tripped = core_guard_tripped(&core->guard);
+	if (fstat(core->base.fd, &st) < 0)
+		return pgm_error_errno(errno, "fstat");
+	if (!tripped && st.st_size == core->st.st_size &&
+	    st.st_mtim.tv_sec == core->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == core->st.st_mtim.tv_nsec)
+		return NULL;
+	return pgm_error_create(PGM_ERR_FORMAT,
+				"the core file changed while being read (%jd bytes at open, %jd now%s): "
+				"truncated or rewritten by another process; analyze a copy nothing else writes to",
+				(intmax_t)core->st.st_size, (intmax_t)st.st_size,
+				st.st_size == core->st.st_size ? ", modified" : "");
+}
+
 static struct pgm_error *core_serve(struct pgm_target *t, size_t index, uint64_t addr,
 				    uint8_t *buf, size_t len)
 {
@@ -46,7 +71,7 @@ static struct pgm_error *core_serve(struct pgm_target *t, size_t index, uint64_t
 	const struct core_backing *b = &core->backing[index];
 	if (b->data) {
 		memcpy(buf, b->data + (addr - m->start), len);
-		return NULL;
+		return core_guard_tripped(&core->guard) ? changed_error(core) : NULL;
 	}
 	if (b->disk != CORE_NO_DISK) {
 		size_t got = core_disk_read(core, b->disk, m->file_offset + (addr - m->start),
@@ -63,12 +88,18 @@ static struct pgm_error *core_read(struct pgm_target *t, uint64_t addr, void *bu
 	return pgm_target_read_split(t, addr, buf, len, core_serve);
 }
 
+static struct pgm_error *core_check(struct pgm_target *t)
+{
+	return changed_error(to_core(t));
+}
+
 static void core_destroy(struct pgm_target *t)
 {
 	struct core_target *core = to_core(t);
 	if (t->elf)
 		elf_end(t->elf);
 	core_disk_close(core);
+	core_guard_remove(&core->guard);
 	free(core->disk);
 	free(core->backing);
 	free(core->files);
@@ -86,6 +117,7 @@ static void core_destroy(struct pgm_target *t)
 static const struct pgm_target_ops core_ops = {
 	.read = core_read,
 	.destroy = core_destroy,
+	.check = core_check,
 };
 
 static struct pgm_error *map_file(struct core_target *core, const char *path)
@@ -107,7 +139,8 @@ static struct pgm_error *map_file(struct core_target *core, const char *path)
 		return pgm_error_errno(errno, "mmap");
 	core->map = map;
 	core->size = st.st_size;
-	return NULL;
+	core->st = st;
+	return core_guard_add(&core->guard, map, core->size);
 }
 
 static const char *machine_name(unsigned machine)
@@ -341,7 +374,7 @@ static struct pgm_error *open_elf(struct core_target *core)
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_memory((char *)core->map, core->size);
 	if (!elf)
-		return pgm_error_libelf("elf_memory");
+		return pgm_error_wrap(pgm_error_libelf("elf_memory"), "handing the core to libelf");
 	core->base.elf = elf;
 	if (elf_kind(elf) != ELF_K_ELF)
 		return pgm_error_create(PGM_ERR_FORMAT, "libelf does not recognize the core as ELF");
@@ -355,9 +388,9 @@ static struct pgm_error *core_parse(struct core_target *core, const char *path)
 	if ((err = map_file(core, path)) || (err = check_ehdr(core, &eh)) ||
 	    (err = read_phdrs(core, &eh)) || (err = core_finish_notes(core)) ||
 	    (err = core_index_disk_files(core)) || (err = core_build_mappings(core)) ||
-	    (err = warn_truncated(core)) || (err = find_exe(core)))
+	    (err = warn_truncated(core)) || (err = find_exe(core)) || (err = open_elf(core)))
 		return err;
-	return open_elf(core);
+	return changed_error(core);
 }
 
 struct pgm_error *pgm_target_core_open(const char *path, const char *sysroot,

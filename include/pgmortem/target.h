@@ -81,6 +81,8 @@ struct pgm_target_ops {
 	 */
 	struct pgm_error *(*read)(struct pgm_target *t, uint64_t addr, void *buf, size_t len);
 	void (*destroy)(struct pgm_target *t);
+	/* See pgm_target_check(); NULL if the capture cannot change. */
+	struct pgm_error *(*check)(struct pgm_target *t);
 };
 
 struct pgm_target {
@@ -209,6 +211,14 @@ const struct pgm_read_range *pgm_read_log_private(struct pgm_read_log *log, size
 const struct pgm_read_failure *pgm_read_log_failures(const struct pgm_read_log *log, size_t *n);
 /* NULL, or the error saying which bound the log reached (PGM_ERR_LIMIT). */
 const struct pgm_error *pgm_read_log_overflow(const struct pgm_read_log *log);
+
+/*
+ * Whether everything read so far can be trusted: an error if the capture
+ * changed under the reader (a core truncated or rewritten by another
+ * process while open; reads fail from then on), NULL otherwise.  Cheap (one
+ * fstat): call it once the results are computed and before showing them.
+ */
+struct pgm_error *pgm_target_check(struct pgm_target *t);
 
 /* The mapping containing addr, or NULL. */
 const struct pgm_mapping *pgm_target_find_mapping(const struct pgm_target *t, uint64_t addr);

@@ -41,7 +41,7 @@ static void fake_destroy(struct pgm_target *t)
 	(void)t;
 }
 
-static const struct pgm_target_ops fake_ops = { fake_read, fake_destroy };
+static const struct pgm_target_ops fake_ops = { fake_read, fake_destroy, NULL };
 
 struct fixture {
 	struct fake_target target;

@@ -209,6 +209,8 @@ static void program_over_memory_target(void **state)
 	err = pgm_program_unwind(prog, 0, &stack);
 	assert_non_null(err);
 	assert_int_equal(err->code, PGM_ERR_DWARF);
+	if (!strstr(err->message, "for unwinding: dwfl_attach_state: ") || strstr(err->message, "unwinding: unwinding"))
+		fail_msg("unexpected message: %s", err->message);
 	pgm_error_destroy(err);
 	pgm_program_destroy(prog);
 	pgm_target_destroy(t);

@@ -3,7 +3,9 @@
  * memory and handed over as memfd files (/proc/self/fd/N): a valid core,
  * kernel and gcore flavours of the signal notes, reads served from an ELF
  * "file on disk" (another memfd), and one malformation per check, each of
- * which must be one PGM_ERR_FORMAT naming the problem, never a crash.
+ * which must be one PGM_ERR_FORMAT naming the problem, never a crash; and
+ * a core cut or rewritten while open (the SIGBUS guard), in one thread and
+ * in several at once.
  *
  * The synthetic core is laid out like a kernel core: ELF header, program
  * headers, notes, then segment data page-aligned.
@@ -18,12 +20,17 @@
 
 #include <cmocka.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pgmortem/program.h"
+#include "pgmortem/stack.h"
 #include "pgmortem/target.h"
 
 #define TEXT 0x400000ull              /* r-x, first page captured */
@@ -473,6 +480,29 @@ static void uncaptured_text_served_from_elf_file(void **state)
 	free(file);
 }
 
+/*
+ * An ELF file serving uncaptured text, truncated after it was mapped: its
+ * ranges become not captured instead of SIGBUS; the core itself is fine.
+ */
+static void disk_file_truncated_while_mapped(void **state)
+{
+	uint8_t *file = fake_elf(true);
+	int fd = memfd_with(file, 0x3000);
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	struct pgm_target *t = open_with_file(file, file, name, NULL);
+	uint8_t buf[16];
+	assert_null(pgm_target_read(t, TEXT + 0x1000, buf, sizeof(buf)));
+	assert_int_equal(ftruncate(fd, 0x1000), 0);
+	expect_read_error(t, TEXT + 0x1800, 8, PGM_ERR_NOT_CAPTURED, TEXT + 0x1800);
+	expect_read_error(t, TEXT + 0x1000, 8, PGM_ERR_NOT_CAPTURED, TEXT + 0x1000);
+	assert_null(pgm_target_read(t, TEXT, buf, sizeof(buf)));   /* the core's own page */
+	assert_null(pgm_target_check(t));
+	pgm_target_destroy(t);
+	close(fd);
+	free(file);
+}
+
 static void uncaptured_non_elf_file_stays_uncaptured(void **state)
 {
 	uint8_t *file = fake_elf(false);
@@ -724,6 +754,196 @@ static void every_corruption_fails_cleanly(void **state)
 	free(b.data);
 }
 
+/*
+ * libdwfl cannot unwind past a pc in a file it does not have: the stop
+ * reason names what pgmortem was doing and the libdwfl call, and does not
+ * itself begin with "unwinding stopped" (the renderers put that in front).
+ */
+static void unwind_stop_says_what_was_being_done(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	struct pgm_target *t = open_ok(&b, "/nonexistent-sysroot");
+	struct pgm_program *prog;
+	assert_null(pgm_program_create(t, NULL, &prog));
+	struct pgm_stack *stack;
+	assert_null(pgm_program_unwind(prog, 0, &stack));
+	assert_non_null(stack->stop_reason);
+	const char *m = stack->stop_reason->message;
+	if (strncmp(m, "finding the caller of the frame at pc 0x", 40) != 0 ||
+	    !strstr(m, ": dwfl_getthread_frames: ") || strstr(m, "unwinding stopped"))
+		fail_msg("stop reason: %s", m);
+	pgm_stack_destroy(stack);
+	pgm_program_destroy(prog);
+	pgm_target_destroy(t);
+	free(b.data);
+}
+
+/* ---- a core that changes while open (the SIGBUS guard) ---- */
+
+/* A core opened from a memfd kept open, so the test can cut it. */
+static struct pgm_target *open_kept(const struct blob *b, int *fd)
+{
+	*fd = memfd_with(b->data, b->len);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", *fd);
+	struct pgm_target *t;
+	struct pgm_error *err = pgm_target_core_open(path, NULL, &t);
+	if (err)
+		fail_msg("pgm_target_core_open: %s", err->message);
+	return t;
+}
+
+static void expect_changed(struct pgm_error *err)
+{
+	assert_non_null(err);
+	if (!strstr(err->message, "changed while being read"))
+		fail_msg("unexpected error: %s", err->message);
+	pgm_error_destroy(err);
+}
+
+static void handler_of_sigbus(struct sigaction *sa)
+{
+	assert_int_equal(sigaction(SIGBUS, NULL, sa), 0);
+}
+
+static bool same_handler(const struct sigaction *a, const struct sigaction *b)
+{
+	return (void *)a->sa_sigaction == (void *)b->sa_sigaction &&
+	       (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO);
+}
+
+/*
+ * Cut inside the stack segment's data after open: touching those pages
+ * would raise SIGBUS; the read fails naming the change instead, every later
+ * read fails too (the zeros the guard mapped are never data), and
+ * pgm_target_check() says so.  Destroying the target restores SIGBUS.
+ */
+static void core_truncated_while_open(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	struct sigaction before, after;
+	handler_of_sigbus(&before);
+	int fd;
+	struct pgm_target *t = open_kept(&b, &fd);
+	uint8_t buf[32];
+	assert_null(pgm_target_check(t));
+	assert_null(pgm_target_read(t, STACK + 0x1000, buf, sizeof(buf)));
+	assert_int_equal(ftruncate(fd, (off_t)l.load_data[L_STACK]), 0);
+	expect_changed(pgm_target_read(t, STACK + 0x10, buf, sizeof(buf)));
+	expect_changed(pgm_target_read(t, TEXT, buf, sizeof(buf)));
+	expect_changed(pgm_target_check(t));
+	pgm_target_destroy(t);
+	handler_of_sigbus(&after);
+	assert_true(same_handler(&before, &after));
+	close(fd);
+	free(b.data);
+}
+
+/* Rewritten in place with the same size: fstat's mtime gives it away. */
+static void core_rewritten_while_open(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	int fd;
+	struct pgm_target *t = open_kept(&b, &fd);
+	/* an explicit time: a rewrite within the same clock tick as the open
+	 * would keep the mtime, which is this check's known blind spot */
+	struct timespec later[2] = { { 0, UTIME_OMIT }, { time(NULL) + 10, 0 } };
+	assert_int_equal(futimens(fd, later), 0);
+	expect_changed(pgm_target_check(t));
+	pgm_target_destroy(t);
+	close(fd);
+	free(b.data);
+}
+
+static sigjmp_buf foreign_jmp;
+
+static void foreign_handler(int sig, siginfo_t *si, void *uc)
+{
+	siglongjmp(foreign_jmp, 1);
+}
+
+/* A SIGBUS outside any core still reaches the handler installed before. */
+static void foreign_sigbus_reaches_previous_handler(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	struct sigaction mine = { .sa_sigaction = foreign_handler, .sa_flags = SA_SIGINFO }, saved, now;
+	sigemptyset(&mine.sa_mask);
+	assert_int_equal(sigaction(SIGBUS, &mine, &saved), 0);
+	int fd;
+	struct pgm_target *t = open_kept(&b, &fd);
+	int other = memfd_with(b.data, 8192);
+	volatile uint8_t *p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, other, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(ftruncate(other, 0), 0);
+	volatile int reached = 0;
+	if (sigsetjmp(foreign_jmp, 1) == 0)
+		(void)p[4096];
+	else
+		reached = 1;
+	assert_int_equal(reached, 1);
+	pgm_target_destroy(t);
+	handler_of_sigbus(&now);
+	assert_true(same_handler(&now, &mine));
+	sigaction(SIGBUS, &saved, NULL);
+	munmap((void *)p, 8192);
+	close(other);
+	close(fd);
+	free(b.data);
+}
+
+struct cut_reader {
+	struct blob *b;
+	struct layout *l;
+	int changed;   /* reads that failed as "changed" */
+};
+
+static void *cut_and_read(void *arg)
+{
+	struct cut_reader *r = arg;
+	int fd = memfd_with(r->b->data, r->b->len);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct pgm_target *t;
+	if (pgm_target_core_open(path, NULL, &t))
+		return NULL;
+	(void)!ftruncate(fd, (off_t)r->l->load_data[L_STACK]);
+	for (int i = 0; i < 1000; i++) {
+		uint8_t buf[16];
+		struct pgm_error *err = pgm_target_read(t, STACK + (uint64_t)(i % 3) * 0x1000, buf, 16);
+		r->changed += err && strstr(err->message, "changed while being read");
+		pgm_error_destroy(err);
+	}
+	pgm_target_destroy(t);
+	close(fd);
+	return NULL;
+}
+
+/* Several threads, each with its own core cut under it, at the same time. */
+static void cores_cut_in_several_threads(void **state)
+{
+	struct layout l;
+	struct blob b = build(&plain, &l);
+	struct sigaction before, after;
+	handler_of_sigbus(&before);
+	pthread_t th[4];
+	struct cut_reader r[4];
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct cut_reader){ &b, &l, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, cut_and_read, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].changed, 1000);
+	}
+	handler_of_sigbus(&after);
+	assert_true(same_handler(&before, &after));
+	free(b.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +962,12 @@ int main(void)
 		cmocka_unit_test(malformed_nt_file),
 		cmocka_unit_test(not_a_file),
 		cmocka_unit_test(every_corruption_fails_cleanly),
+		cmocka_unit_test(unwind_stop_says_what_was_being_done),
+		cmocka_unit_test(core_truncated_while_open),
+		cmocka_unit_test(core_rewritten_while_open),
+		cmocka_unit_test(disk_file_truncated_while_mapped),
+		cmocka_unit_test(foreign_sigbus_reaches_previous_handler),
+		cmocka_unit_test(cores_cut_in_several_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
