@@ -160,6 +160,9 @@ const char *pgm_edge_kind_name(enum pgm_edge_kind k)
 	case PGM_EDGE_LWLOCK: return "lwlock";
 	case PGM_EDGE_CV: return "cv";
 	case PGM_EDGE_PARALLEL: return "parallel";
+	case PGM_EDGE_SYNC_REP: return "sync_rep";
+	case PGM_EDGE_MESSAGE_QUEUE: return "message_queue";
+	case PGM_EDGE_BARRIER: return "barrier";
 	}
 	return "unknown";
 }

@@ -162,6 +162,10 @@ const char *pgm_wait_kind_name(enum pgm_wait_kind kind)
 		[PGM_WAIT_SOCKET] = "socket",
 		[PGM_WAIT_TIMEOUT] = "timeout",
 		[PGM_WAIT_CRASHED] = "crashed",
+		[PGM_WAIT_SYNC_REP] = "sync_rep",
+		[PGM_WAIT_MESSAGE_QUEUE] = "message_queue",
+		[PGM_WAIT_PROCSIGNAL_BARRIER] = "procsignal_barrier",
+		[PGM_WAIT_UNSERVED_INTERRUPT] = "unserved_interrupt",
 	};
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "unknown";
 }
@@ -209,6 +213,7 @@ void pgm_wait_deinit(struct pgm_wait *w)
 	free(w->lwlock.mode);
 	pgm_lock_tag_deinit(&w->hwlock.tag);
 	free(w->hwlock.mode);
+	pgm_waits_deinit(w);
 	free(w->waiters);
 	for (size_t i = 0; i < w->n_holders; i++) {
 		free(w->holders[i].mode);
@@ -244,6 +249,8 @@ void pgm_report_destroy(struct pgm_report *r)
 		pgm_wait_event_deinit(&r->group[i].wait_event);
 	free(r->group);
 	interrupts_free(&r->interrupts);
+	pgm_waitset_deinit(&r->waitset);
+	pgm_task_deinit(&r->task);
 	for (size_t i = 0; i < r->n_stacks; i++)
 		pgm_stack_destroy(r->stacks[i]);
 	free(r->stacks);

@@ -10,6 +10,7 @@
 #include "pg/layout.h"
 #include "pg/pg.h"
 #include "pgmortem/dwarf.h"
+#include "pgmortem/value.h"
 
 /* The program's layout and how it was obtained, attached to the program. */
 struct layout_slot {
@@ -113,5 +114,26 @@ struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pg
 		err = pgm_error_create(PGM_ERR_OPTIMIZED_OUT, "%s is not available in frame %zu", name, frame);
 	if (!err)
 		*ret = value;
+	return err;
+}
+
+struct pgm_error *pgm_pg_frame_integer(struct pgm_program *prog, const struct pgm_stack *stack,
+				       size_t frame, const char *name, int64_t *ret)
+{
+	struct pgm_dwarf *dw;
+	struct pgm_error *err = pgm_pg_program_dwarf(prog, &dw);
+	if (err)
+		return err;
+	struct pgm_variable var;
+	struct pgm_value v = { 0 };
+	uint64_t value = 0;
+	err = pgm_frame_variable_find(dw, stack, frame, name, &var);
+	if (!err)
+		err = pgm_value_of_variable(dw, &var, &v);
+	if (!err)
+		err = pgm_value_integer(dw, &v, &value);
+	pgm_value_deinit(&v);
+	if (!err)
+		*ret = (int64_t)value;
 	return err;
 }

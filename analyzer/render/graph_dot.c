@@ -11,6 +11,9 @@ static const char *edge_color(enum pgm_edge_kind k)
 	case PGM_EDGE_LWLOCK: return "darkorange";
 	case PGM_EDGE_CV: return "royalblue";
 	case PGM_EDGE_PARALLEL: return "gray40";
+	case PGM_EDGE_SYNC_REP: return "darkgreen";
+	case PGM_EDGE_MESSAGE_QUEUE: return "purple";
+	case PGM_EDGE_BARRIER: return "saddlebrown";
 	}
 	return "black";
 }

@@ -13,7 +13,7 @@
 #define RED "\033[31m"
 #define RESET "\033[0m"
 
-static void heading(FILE *out, const struct pgm_text_style *st, const char *title)
+void pgm_render_heading(FILE *out, const struct pgm_text_style *st, const char *title)
 {
 	fprintf(out, "\n%s%s%s\n", st->color ? BOLD : "", title, st->color ? RESET : "");
 }
@@ -44,7 +44,7 @@ static void print_wait_event(FILE *out, const char *label, const struct pgm_wait
 static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
 	const struct pgm_wait *w = &r->wait;
-	heading(out, st, "Wait");
+	pgm_render_heading(out, st, "Wait");
 	print_wait_event(out, "wait event", &r->wait_event);
 	fprintf(out, "  %-20s %s\n", "primitive", pgm_wait_kind_name(w->kind));
 	if (w->has_address)
@@ -72,7 +72,7 @@ static void print_group(FILE *out, const struct pgm_report *r, const struct pgm_
 	static const char *const queued[] = { "queue unknown", "queued on the same CV", "NOT queued" };
 	if (!r->n_group)
 		return;
-	heading(out, st, "Parallel group");
+	pgm_render_heading(out, st, "Parallel group");
 	for (size_t i = 0; i < r->n_group; i++) {
 		const struct pgm_group_member *g = &r->group[i];
 		fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid,
@@ -91,7 +91,7 @@ static void print_counter(FILE *out, const char *name, const struct pgm_counter 
 
 static void print_interrupts(FILE *out, const struct pgm_interrupts *in, const struct pgm_text_style *st)
 {
-	heading(out, st, "Interrupts");
+	pgm_render_heading(out, st, "Interrupts");
 	fprintf(out, "  %-24s %s\n", "killable", pgm_killable_name(in->killable));
 	print_counter(out, "InterruptPending", &in->interrupt_pending);
 	print_counter(out, "QueryCancelPending", &in->query_cancel_pending);
@@ -128,7 +128,7 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 	bool hinted[PGM_MISSING_DSM_SEGMENT + 1] = { false };
 	if (!r->n_missing)
 		return;
-	heading(out, st, "Not in this capture");
+	pgm_render_heading(out, st, "Not in this capture");
 	for (size_t i = 0; i < r->n_missing; i++) {
 		const struct pgm_missing *m = &r->missing[i];
 		fprintf(out, "  %s at 0x%" PRIx64 " lies in %s, which this capture does not contain\n",
@@ -146,7 +146,7 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 static void print_source(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
 	char sig[32];
-	heading(out, st, "Process");
+	pgm_render_heading(out, st, "Process");
 	fprintf(out, "  %-20s %d\n", "pid", r->pid);
 	if (r->procno >= 0)
 		fprintf(out, "  %-20s %d\n", "procno", r->procno);
@@ -179,12 +179,13 @@ void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct 
 	print_source(out, r, st);
 	if (r->is_backend) {
 		print_wait(out, r, st);
+		pgm_render_waits_text(out, r, st);
 		print_group(out, r, st);
 		print_interrupts(out, &r->interrupts, st);
 	}
 	print_missing(out, r, st);
 	for (size_t i = 0; i < r->n_stacks; i++) {
-		heading(out, st, "Stack");
+		pgm_render_heading(out, st, "Stack");
 		pgm_render_stack_text(out, r->stacks[i]);
 	}
 }

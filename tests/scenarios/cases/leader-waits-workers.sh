@@ -51,5 +51,3 @@ scenario_leader_waits_workers() {
     for w in "${W[@]}"; do kill -CONT "$w" 2>/dev/null || true; done
     scen_finish "leader $L on IPC/ExecuteGather, workers ${W[*]} stopped (SIGSTOP)"
 }
-
-proc_state_is() { [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) == "$2" ]]; }

@@ -102,6 +102,7 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -TERM "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -TERM "$pid" 2>/dev/null ;;
+                tool) pid_is "$pid" "$dir" && kill -TERM "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
         sleep 0.2
@@ -109,6 +110,7 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -KILL "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -KILL "$pid" 2>/dev/null ;;
+                tool) pid_is "$pid" "$dir" && kill -KILL "$pid" 2>/dev/null ;;
                 stopped) pid_is "$pid" postgres && kill -CONT "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
@@ -435,14 +437,35 @@ truth_collect() {
             then .value |= tonumber else . end)))' --argjson v "$v"
 }
 
-# truth_proc PID ROLE: kernel view of a process (state, wchan, syscall).
+# truth_proc PID ROLE: kernel view of a process (state, wchan, syscall, and
+# what each open fd links to: fds["7"] = "anon_inode:[eventpoll]").
 truth_proc() {
-    local pid=$1 state wchan sc
+    local pid=$1 state wchan sc fds
     state=$(awk '/^State:/ {sub(/^State:[ \t]*/, ""); print; exit}' "/proc/$pid/status" 2>/dev/null || true)
     wchan=$(cat "/proc/$pid/wchan" 2>/dev/null || true)
     sc=$(cat "/proc/$pid/syscall" 2>/dev/null || true)
-    tj '.proc[$p] = {role: $r, state: $s, wchan: $w, syscall: $c}' \
-        --arg p "$pid" --arg r "$2" --arg s "$state" --arg w "$wchan" --arg c "$sc"
+    fds=$(for f in /proc/"$pid"/fd/*; do printf '%s\t%s\n' "${f##*/}" "$(readlink "$f" 2>/dev/null)"; done |
+          jq -R -s 'split("\n") | map(select(length > 0) | split("\t") | {(.[0]): .[1]}) | add // {}')
+    tj '.proc[$p] = {role: $r, state: $s, wchan: $w, syscall: $c, fds: $f}' \
+        --arg p "$pid" --arg r "$2" --arg s "$state" --arg w "$wchan" --arg c "$sc" --argjson f "$fds"
+}
+
+# truth_task_sample PID: CPU time (/proc/PID/schedstat, ns) and context
+# switches advancing over half a second: running, looping, or blocked.
+truth_task_sample() {
+    local pid=$1 a b sa sb
+    task_counters() {
+        awk '{print $1}' "/proc/$1/schedstat"
+        awk '/ctxt_switches:/ {n += $2} END {print n}' "/proc/$1/status"
+    }
+    mapfile -t a < <(task_counters "$pid")
+    sa=$(awk '/^State:/ {print $2}' "/proc/$pid/status")
+    sleep 0.5
+    mapfile -t b < <(task_counters "$pid")
+    sb=$(awk '/^State:/ {print $2}' "/proc/$pid/status")
+    tj '.task_sample[$p] = {interval_s: 0.5, cpu_ns: ($b0 - $a0), context_switches: ($b1 - $a1), states: [$sa, $sb]}' \
+        --arg p "$pid" --argjson a0 "${a[0]}" --argjson a1 "${a[1]}" --argjson b0 "${b[0]}" --argjson b1 "${b[1]}" \
+        --arg sa "$sa" --arg sb "$sb"
 }
 
 role() { tj ".roles.$1 = \$v" --argjson v "$2"; }
@@ -640,6 +663,9 @@ capture_kernel() {
         "$(jq -n --arg s "$sig" --argjson n "$(kill -l "$sig")" --arg b "$before" --arg a "$after" \
             '{signal: $s, signo: $n, coredump_filter_before: $b, coredump_filter: $a}')"
 }
+
+# proc_state_is PID STATE: the State letter of /proc/PID/status ("T": stopped)
+proc_state_is() { [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) == "$2" ]]; }
 
 # dead or zombie (the kernel has finished writing the core by then)
 proc_dead() {
