@@ -7,25 +7,12 @@
 # the DSM segment (and the queue) that gcore leaves out.
 scenario_worker_queue_full() {
     session_open leader
-    local L=${SESS_PID[leader]} w plan
-    local settings="set max_parallel_workers_per_gather = 2; set parallel_setup_cost = 0;
-        set parallel_tuple_cost = 0; set min_parallel_table_scan_size = 0;
-        set parallel_leader_participation = off;"
-    local query="select a, b from t;"
-    session_send leader "$settings"
-    session_sync leader
-    plan=$(psql_obs "$settings explain (costs off) $query")
-    grep -q 'Gather' <<<"$plan" || die "planner did not choose a parallel plan: $plan"
-    tj '.plan = $p' --arg p "$plan"
-
-    session_send leader "$query"
-    wait_sql "leader $L did not get 2 parallel workers" 10 \
-        "select count(*) = 2 from pg_stat_activity where leader_pid = $L and pid <> $L"
+    parallel_query_start leader "select a, b from t;"
+    local L=$PARALLEL_LEADER w
+    local -a W=("${PARALLEL_WORKERS[@]}")
     register stopped "$L"
     kill -STOP "$L"
     wait_cmd "leader $L did not stop" 10 proc_state_is "$L" T
-    local -a W
-    mapfile -t W < <(psql_obs "select pid from pg_stat_activity where leader_pid = $L and pid <> $L order by pid")
     for w in "${W[@]}"; do wait_event "$w" IPC MessageQueueSend 20; done
 
     truth_collect

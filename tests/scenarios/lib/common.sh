@@ -664,6 +664,27 @@ capture_kernel() {
             '{signal: $s, signo: $n, coredump_filter_before: $b, coredump_filter: $a}')"
 }
 
+# parallel_query_start SESSION QUERY: runs QUERY in SESSION with two parallel
+# workers and the leader not participating (plan recorded as truth.plan);
+# returns once both workers run.  Sets PARALLEL_LEADER and PARALLEL_WORKERS.
+parallel_query_start() {
+    local name=$1 query=$2 plan L
+    local settings="set max_parallel_workers_per_gather = 2; set parallel_setup_cost = 0;
+        set parallel_tuple_cost = 0; set min_parallel_table_scan_size = 0;
+        set parallel_leader_participation = off;"
+    L=${SESS_PID[$name]}
+    session_send "$name" "$settings"
+    session_sync "$name"
+    plan=$(psql_obs "$settings explain (costs off) $query")
+    grep -q 'Gather' <<<"$plan" || die "planner did not choose a parallel plan: $plan"
+    tj '.plan = $p' --arg p "$plan"
+    session_send "$name" "$query"
+    wait_sql "leader $L did not get 2 parallel workers" 10 \
+        "select count(*) = 2 from pg_stat_activity where leader_pid = $L and pid <> $L"
+    PARALLEL_LEADER=$L
+    mapfile -t PARALLEL_WORKERS < <(psql_obs "select pid from pg_stat_activity where leader_pid = $L and pid <> $L order by pid")
+}
+
 # proc_state_is PID STATE: the State letter of /proc/PID/status ("T": stopped)
 proc_state_is() { [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) == "$2" ]]; }
 
