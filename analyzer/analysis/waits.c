@@ -88,6 +88,13 @@ struct pgm_error *pgm_classify_unserved(struct pgm_report *r)
 	return locate(r->n_stacks ? r->stacks[0] : NULL, &r->wait.unserved);
 }
 
+/* CHECK_FOR_INTERRUPTS does nothing now: the reason is not the missing call. */
+static bool held_off(const struct pgm_interrupts *in)
+{
+	return pending(&in->interrupt_holdoff) || pending(&in->crit_section) ||
+	       (!pending(&in->proc_die_pending) && pending(&in->query_cancel_holdoff));
+}
+
 static const char *pending_what(const struct pgm_interrupts *in)
 {
 	return pending(&in->proc_die_pending) && pending(&in->query_cancel_pending) ? "terminate and a cancel"
@@ -140,8 +147,8 @@ static uint64_t standby_position(const struct pgm_walsender *w, enum pgm_syncrep
 	return m == PGM_SYNCREP_MODE_WRITE ? w->write : m == PGM_SYNCREP_MODE_APPLY ? w->apply : w->flush;
 }
 
-/* "other (pid 123, streaming, priority 0)": the walsenders that are (or are not) candidates. */
-static void walsender_list(const struct pgm_syncrep_wait *s, bool candidates, char *buf, size_t len)
+/* "'other' (walsender 123, streaming, flush 0/3000000)": the walsenders that are (or are not) candidates. */
+static size_t walsender_list(const struct pgm_syncrep_wait *s, bool candidates, char *buf, size_t len)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -152,10 +159,11 @@ static void walsender_list(const struct pgm_syncrep_wait *s, bool candidates, ch
 		char lsn[PGM_LSN_LEN];
 		uint64_t pos = standby_position(w, s->mode);
 		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s (pid %d, %s, %s %s)", n++ ? ", " : "",
-			 w->application_name ? w->application_name : "unnamed", w->pid, w->state ? w->state : "?",
+		snprintf(buf + used, len - used, "%s'%s' (walsender %d, %s, %s %s)", n++ ? ", " : "",
+			 w->application_name ? w->application_name : "?", w->pid, w->state ? w->state : "?",
 			 mode_verb(s->mode), pos ? pgm_lsn_format(pos, lsn) : "none yet");
 	}
+	return n;
 }
 
 static struct pgm_error *syncrep_line(struct pgm_report *r)
@@ -163,18 +171,18 @@ static struct pgm_error *syncrep_line(struct pgm_report *r)
 	const struct pgm_syncrep_wait *s = &r->wait.syncrep;
 	const char *names = s->standby_names ? s->standby_names : "(unknown)";
 	char list[768], lsn[PGM_LSN_LEN];
+	size_t n;
 	switch (s->why) {
 	case PGM_SYNCREP_WHY_NO_STANDBY:
 		if (!s->n_walsenders)
 			return pgm_report_add_verdict(r, "No standby is connected (no walsender), and "
 				"synchronous_standby_names is '%s': nothing will confirm it until a matching standby connects.", names);
-		walsender_list(s, false, list, sizeof(list));
-		return pgm_report_add_verdict(r, "No connected standby matches synchronous_standby_names '%s': "
-			"the walsender%s %s %s not a synchronous candidate.", names, s->n_walsenders > 1 ? "s" : "", list,
-			s->n_walsenders > 1 ? "are" : "is");
+		n = walsender_list(s, false, list, sizeof(list));
+		return pgm_report_add_verdict(r, "No connected standby matches synchronous_standby_names '%s': %s %s "
+			"not a synchronous candidate.", names, list, n > 1 ? "are" : "is");
 	case PGM_SYNCREP_WHY_BEHIND:
-		walsender_list(s, true, list, sizeof(list));
-		return pgm_report_add_verdict(r, "Synchronous standby%s behind it: %s.", strchr(list, ',') ? "s" : "", list);
+		n = walsender_list(s, true, list, sizeof(list));
+		return pgm_report_add_verdict(r, "Synchronous standby%s behind it: %s.", n > 1 ? "s" : "", list);
 	case PGM_SYNCREP_WHY_NOT_WOKEN:
 		return pgm_report_add_verdict(r, "Its wait is over (syncRepState %s, walsenders released up to %s) "
 			"but it has not woken up.", s->state_known ? pgm_syncrep_state_name(s->state) : "unknown",
@@ -328,8 +336,9 @@ char *pgm_waits_what(const struct pgm_report *r)
 	}
 	case PGM_WAIT_UNSERVED_INTERRUPT:
 		where_words(&r->wait.unserved, where, sizeof(where));
-		return asprintf(&s, "does not serve a pending %s: it runs %s, which does not reach "
-				"CHECK_FOR_INTERRUPTS()", pending_what(&r->interrupts), where) < 0 ? NULL : s;
+		return asprintf(&s, "does not serve a pending %s: it runs %s, %s", pending_what(&r->interrupts), where,
+				held_off(&r->interrupts) ? "with interrupts held off"
+							 : "which does not reach CHECK_FOR_INTERRUPTS()") < 0 ? NULL : s;
 	default:
 		return NULL;
 	}
@@ -374,8 +383,7 @@ bool pgm_waits_killability(struct pgm_report *r, struct pgm_error **err)
 		*err = set_killable(in, PGM_KILLABLE_NO,
 			"no: a %s is pending and not served while it runs %s%s; pg_cancel_backend and "
 			"pg_terminate_backend return true and nothing happens. SIGKILL ends it, and the postmaster "
-			"then restarts every backend", pending_what(in), where,
-			in->interrupt_holdoff.known && in->interrupt_holdoff.value > 0 ? " with interrupts held off" : "");
+			"then restarts every backend", pending_what(in), where, held_off(in) ? " with interrupts held off" : "");
 		return true;
 	case PGM_WAIT_SYNC_REP:
 		/*

@@ -25,5 +25,11 @@ struct fixture_case {
 };
 extern const struct fixture_case fixture_cases[];
 extern const size_t n_fixture_cases;
+/* The IPC waits' fixtures (report_fixtures_waits.c). */
+extern const struct fixture_case fixture_waits_cases[];
+extern const size_t n_fixture_waits_cases;
+/* Every fixture of both tables, by index: fixture_at(i) for i < fixture_count(). */
+size_t fixture_count(void);
+const struct fixture_case *fixture_at(size_t i);
 
 #endif
