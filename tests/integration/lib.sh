@@ -50,3 +50,54 @@ pg_bin() {
         *) echo "$("$PGMORTEM_SOURCE_ROOT/tests/pg/build-postgres" "$1")/bin" ;;
     esac
 }
+
+# scenario_live NAME PG -> prints the output directory of NAME run with a
+# hook that, while the state holds, runs `pgmortem live PID` (JSON, text, exit
+# status) for every pid of every role, and `pgmortem live --instance` for the
+# first pid of ROLE_FOR_INSTANCE (default: the first role):
+#   DIR/live.PID.json, DIR/live.PID.txt, DIR/live.PID.rc, DIR/instance.json, DIR/instance.rc
+# Cached per test run and pgmortem binary like scenario() (in pgPG-live-N/: the
+# live outputs are the binary's), skipped (77) the same way.
+scenario_live() {
+    local name=$1 pg=$2 out hook
+    out=$PGMORTEM_SCENARIO_DIR/pg$2-live-$(cksum <<<"$PGMORTEM" | cut -d' ' -f1)
+    mkdir -p "$out"
+    hook=$out/hook.sh
+    cat >"$hook" <<'HOOK'
+set -u
+roles=$(env | sed -n 's/^PGM_ROLE_[A-Z_]*=//p' | tr ' ' '\n' | sort -u)
+for p in $roles; do
+    r=0; "$PGMORTEM" live "$p" --format json >"$PGM_SCEN_OUT/live.$p.json" 2>"$PGM_SCEN_OUT/live.$p.err" || r=$?
+    echo "$r" >"$PGM_SCEN_OUT/live.$p.rc"
+    "$PGMORTEM" live "$p" >"$PGM_SCEN_OUT/live.$p.txt" 2>&1 || true
+done
+first=$(env | sed -n "s/^PGM_ROLE_${ROLE_FOR_INSTANCE:-[A-Z_]*}=//p" | head -n1)
+r=0; "$PGMORTEM" live --instance "${first%% *}" --format json >"$PGM_SCEN_OUT/instance.json" \
+    2>"$PGM_SCEN_OUT/instance.err" || r=$?
+echo "$r" >"$PGM_SCEN_OUT/instance.rc"
+HOOK
+    (
+        flock 9
+        if [[ ! -f $out/$name/truth.json ]]; then
+            local rc=0
+            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" --exec "bash $hook" \
+                >"$out/$name.log" 2>&1 || rc=$?
+            if (( rc == 77 )); then exit 77; fi
+            if (( rc != 0 )); then cat "$out/$name.log" >&2; exit 1; fi
+        fi
+    ) 9>"$out/.lock" || {
+        local rc=$?
+        (( rc == 77 )) && skip "scenario $name on PostgreSQL $pg cannot run here: $(tail -n1 "$out/$name.log")"
+        fail "scenario $name on PostgreSQL $pg failed (log above)"
+    }
+    [[ $(cat "$out/$name/exec.rc" 2>/dev/null) == 0 ]] || fail "the live hook of $name on PostgreSQL $pg failed: $(tail -n 3 "$out/$name/exec.log")"
+    echo "$out/$name"
+}
+
+# check LABEL EXPECTED ACTUAL: counts a mismatch in $failures (the caller's)
+check() {
+    if [[ "$2" != "$3" ]]; then
+        echo "  mismatch: $1: truth '$2', pgmortem '$3'" >&2
+        failures=$((failures + 1))
+    fi
+}

@@ -6,8 +6,11 @@
 # kernel core of one worker is taken with coredump_filter 0x3b, so it holds
 # the DSM segment (and the queue) that gcore leaves out.
 scenario_worker_queue_full() {
+    # 200k rows: enough to fill two 64 kB queues many times over, quick to load
+    psql_obs "create table wq (a int, b int); insert into wq select i, i from generate_series(1, 200000) i" >/dev/null
+    psql_obs "vacuum (analyze) wq" >/dev/null
     session_open leader
-    parallel_query_start leader "select a, b from t;"
+    parallel_query_start leader "select a, b from wq;"
     local L=$PARALLEL_LEADER w
     local -a W=("${PARALLEL_WORKERS[@]}")
     register stopped "$L"
