@@ -43,6 +43,8 @@ static const struct stack_rule ipc_rules[] = {
 	{ "shm_mq_wait_internal", PGM_WAIT_MESSAGE_QUEUE },
 	{ "shm_mq_sendv", PGM_WAIT_MESSAGE_QUEUE },
 	{ "shm_mq_receive", PGM_WAIT_MESSAGE_QUEUE },
+	{ "gather_readnext", PGM_WAIT_MESSAGE_QUEUE },        /* a leader waiting on its workers' queues */
+	{ "gather_merge_readnext", PGM_WAIT_MESSAGE_QUEUE },
 };
 
 /* Functions a sleeping backend is inside of, when sleeping is what it does. */

@@ -468,7 +468,7 @@ static struct pgm_error *parallel_edges(struct pgm_instance *inst)
 		const struct pgm_report *r = report_of(inst, b->pid);
 		if (pgm_wait_event_class(&b->wait_event) != PGM_WAIT_CLASS_IPC ||
 		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE) ||
-		    (r && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && r->wait.mq.counterpart_pid))
+		    (r && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && (r->wait.mq.counterpart_pid || r->wait.mq.gather)))
 			continue;
 		int32_t leader = b->leader_pid ? b->leader_pid : b->pid;
 		for (size_t k = 0; !err && k < inst->n_backends; k++) {

@@ -36,9 +36,28 @@ static struct pgm_error *syncrep_edges(struct pgm_graph *g, const struct pgm_rep
 	return err;
 }
 
+/* A Gather leader waits for every worker that runs: any of them may send the next tuple. */
+static struct pgm_error *gather_edges(struct pgm_graph *g, const struct pgm_report *r)
+{
+	const struct pgm_mq_wait *m = &r->wait.mq;
+	struct pgm_error *err = NULL;
+	for (size_t i = 0; !err && i < m->n_workers; i++) {
+		const struct pgm_bgworker *w = &m->workers[i];
+		if (w->pid <= 0)
+			continue;
+		char ev[256];
+		snprintf(ev, sizeof(ev), "waits in Gather for tuples from its workers' queues; worker %d%s%s",
+			 w->pid, w->task_state ? " is " : " has not sent one", w->task_state ? w->task_state : "");
+		err = pgm_graph_add_edge(g, r->pid, w->pid, PGM_EDGE_MESSAGE_QUEUE, ev);
+	}
+	return err;
+}
+
 static struct pgm_error *mq_edge(struct pgm_graph *g, const struct pgm_report *r)
 {
 	const struct pgm_mq_wait *m = &r->wait.mq;
+	if (m->gather)
+		return gather_edges(g, r);
 	if (!m->counterpart_pid)
 		return NULL;
 	char ev[384];

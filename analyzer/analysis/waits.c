@@ -202,34 +202,43 @@ static void wait_event_words(const struct pgm_wait_event *we, const char *task, 
 		 task ? "; live: " : "", task ? task : "");
 }
 
+/* "slot 1 running as 124: waits on IPC / MessageQueueSend; slot 2 not started" */
+static struct pgm_error *workers_line(struct pgm_report *r)
+{
+	const struct pgm_mq_wait *m = &r->wait.mq;
+	char list[1024] = "";
+	if (!m->workers_known)
+		return NULL;
+	for (size_t i = 0; i < m->n_workers; i++) {
+		const struct pgm_bgworker *w = &m->workers[i];
+		char state[256] = "", words[224];
+		if (w->pid > 0) {
+			wait_event_words(&w->wait_event, w->task_state, words, sizeof(words));
+			snprintf(state, sizeof(state), " as %d: %s", w->pid, words);
+		}
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%sslot %d %s%s%s", i ? "; " : "", w->slot,
+			 pgm_bgworker_state_name(w), state, w->terminate ? " (asked to terminate)" : "");
+	}
+	return pgm_report_add_verdict(r, "Background-worker slots of the group: %s.", *list ? list : "none in use");
+}
+
 static struct pgm_error *mq_line(struct pgm_report *r)
 {
 	const struct pgm_mq_wait *m = &r->wait.mq;
+	const char *end = m->op == PGM_MQ_OP_SEND ? "receiver" : "sender";
 	struct pgm_error *err = NULL;
 	char state[256];
 	if (m->counterpart_pid) {
 		wait_event_words(&m->counterpart_wait_event, m->counterpart_task_state, state, sizeof(state));
-		err = pgm_report_add_verdict(r, "Its %s is %s %d: %s.", m->op == PGM_MQ_OP_SEND ? "receiver" : "sender",
+		err = pgm_report_add_verdict(r, "Its %s is %s %d: %s.", end,
 					     m->counterpart_is_leader ? "leader" : "process", m->counterpart_pid, state);
-	} else if (m->op != PGM_MQ_OP_UNKNOWN) {
-		err = pgm_report_add_verdict(r, "Its %s is not known from this capture.",
-					     m->op == PGM_MQ_OP_SEND ? "receiver" : "sender");
+	} else if (m->op != PGM_MQ_OP_UNKNOWN && !m->gather) {
+		err = pgm_report_add_verdict(r, "Its %s is not known from this capture.", end);
 	}
 	if (!err && m->mq.known && m->mq.detached)
 		err = pgm_report_add_verdict(r, "The queue is detached: its other end has gone.");
-	if (err || !m->workers_known)
-		return err;
-	char list[768] = "";
-	for (size_t i = 0; i < m->n_workers; i++) {
-		const struct pgm_bgworker *w = &m->workers[i];
-		char pid[24] = "";
-		if (w->pid > 0)
-			snprintf(pid, sizeof(pid), " as %d", w->pid);
-		size_t used = strlen(list);
-		snprintf(list + used, sizeof(list) - used, "%sslot %d %s%s%s", i ? ", " : "", w->slot,
-			 pgm_bgworker_state_name(w), pid, w->terminate ? " (asked to terminate)" : "");
-	}
-	return pgm_report_add_verdict(r, "Background-worker slots of the group: %s.", *list ? list : "none in use");
+	return err ? err : workers_line(r);
 }
 
 static char *mq_what(const struct pgm_report *r)
@@ -238,7 +247,9 @@ static char *mq_what(const struct pgm_report *r)
 	const struct pgm_shm_mq *q = &m->mq;
 	char *s = NULL;
 	int rc;
-	if (m->op == PGM_MQ_OP_SEND && q->known)
+	if (m->gather)
+		rc = asprintf(&s, "its parallel workers' tuple queues (Gather): none has a tuple for it");
+	else if (m->op == PGM_MQ_OP_SEND && q->known)
 		rc = asprintf(&s, "a full message queue at 0x%" PRIx64 " (%" PRIu64 " of its %" PRIu64 " bytes unread)",
 			      r->wait.address, q->bytes_written - q->bytes_read, q->ring_size);
 	else if (m->op == PGM_MQ_OP_RECEIVE && q->known)

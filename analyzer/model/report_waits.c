@@ -80,8 +80,11 @@ void pgm_waits_deinit(struct pgm_wait *w)
 	free(w->syncrep.walsenders);
 	pgm_wait_event_deinit(&w->mq.counterpart_wait_event);
 	free(w->mq.counterpart_task_state);
-	for (size_t i = 0; i < w->mq.n_workers; i++)
+	for (size_t i = 0; i < w->mq.n_workers; i++) {
 		free(w->mq.workers[i].type);
+		free(w->mq.workers[i].task_state);
+		pgm_wait_event_deinit(&w->mq.workers[i].wait_event);
+	}
 	free(w->mq.workers);
 	for (size_t i = 0; i < w->barrier.n_laggards; i++) {
 		pgm_wait_event_deinit(&w->barrier.laggards[i].wait_event);

@@ -26,6 +26,15 @@ static const struct pgm_stack *main_stack(const struct pgm_report *r)
 	return r->n_stacks ? r->stacks[0] : NULL;
 }
 
+/* Optional facts: a process, PGPROC or fd that is gone leaves them unknown. */
+static struct pgm_error *keep(struct pgm_error *err)
+{
+	if (err == &pgm_enomem)
+		return err;
+	pgm_error_destroy(err);
+	return NULL;
+}
+
 /* ---- the WaitEventSet ---- */
 
 /* The global that holds the set of the frame's caller, when the frame's `set` is unavailable. */
@@ -117,6 +126,8 @@ static const struct { const char *function; enum pgm_mq_op op; const char *var; 
 	{ "shm_mq_send_bytes", PGM_MQ_OP_SEND, "mqh" }, { "shm_mq_sendv", PGM_MQ_OP_SEND, "mqh" },
 	{ "shm_mq_send", PGM_MQ_OP_SEND, "mqh" }, { "shm_mq_receive_bytes", PGM_MQ_OP_RECEIVE, "mqh" },
 	{ "shm_mq_receive", PGM_MQ_OP_RECEIVE, "mqh" },
+	/* Gather waits on every worker's queue at once: the queues are the workers' slots */
+	{ "gather_readnext", PGM_MQ_OP_RECEIVE, NULL }, { "gather_merge_readnext", PGM_MQ_OP_RECEIVE, NULL },
 };
 
 /* The op from the innermost queue function; the queue from the first frame that has its variable. */
@@ -130,6 +141,10 @@ static void locate_mq(struct pgm_program *prog, const struct pgm_pg *pg, struct 
 				continue;
 			if (m->op == PGM_MQ_OP_UNKNOWN)
 				m->op = mq_frames[i].op;
+			if (!mq_frames[i].var) {
+				m->gather = true;
+				return;
+			}
 			uint64_t v = 0;
 			struct pgm_error *err = pgm_pg_frame_pointer(prog, s, f, mq_frames[i].var, &v);
 			if (!err && v && mq_frames[i].var[2] == 'h')
@@ -164,20 +179,20 @@ static struct pgm_error *decode_mq(struct pgm_program *prog, const struct pgm_pg
 		r->wait.has_address = true;
 		if ((err = pgm_pg_note_failure(r, "mq-unreadable", "the message queue", mq, pgm_pg_read_shm_mq(pg, mq, &m->mq))))
 			return err;
-	} else if ((err = pgm_report_add_diagnosis(r, "mq-unknown", "the message queue's address is not "
-						   "in the frames of this capture (optimized out)"))) {
+	} else if (!m->gather && (err = pgm_report_add_diagnosis(r, "mq-unknown", "the message queue's address is "
+							       "not in the frames of this capture (optimized out)"))) {
 		return err;
 	}
 	mq_counterpart(r);
-	if (m->counterpart_pid > 0) {
-		err = pgm_pg_pid_wait_event(pg, m->counterpart_pid, &m->counterpart_wait_event);
-		/* the other end may have exited: its wait stays unknown */
-		if (err == &pgm_enomem)
-			return err;
-		pgm_error_destroy(err);
-	}
+	if (m->counterpart_pid > 0 && (err = keep(pgm_pg_pid_wait_event(pg, m->counterpart_pid, &m->counterpart_wait_event))))
+		return err;
 	err = pgm_pg_read_group_workers(pg, r->leader_pid ? r->leader_pid : r->pid, m);
-	return pgm_pg_note_failure(r, "bgworkers-unreadable", "the background-worker slots", 0, err);
+	if ((err = pgm_pg_note_failure(r, "bgworkers-unreadable", "the background-worker slots", 0, err)))
+		return err;
+	for (size_t i = 0; i < m->n_workers; i++)
+		if (m->workers[i].pid > 0 && (err = keep(pgm_pg_pid_wait_event(pg, m->workers[i].pid, &m->workers[i].wait_event))))
+			return err;
+	return NULL;
 }
 
 static struct pgm_error *decode_barrier(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
@@ -214,15 +229,6 @@ struct pgm_error *pgm_decode_ipc_wait(struct pgm_program *prog, const struct pgm
 }
 
 /* ---- live only ---- */
-
-/* Optional facts: a process or fd that is gone leaves them unknown. */
-static struct pgm_error *keep(struct pgm_error *err)
-{
-	if (err == &pgm_enomem)
-		return err;
-	pgm_error_destroy(err);
-	return NULL;
-}
 
 static struct pgm_error *fd_targets(int32_t pid, struct pgm_waitset *ws)
 {
@@ -267,6 +273,9 @@ struct pgm_error *pgm_decode_live_waits(struct pgm_program *prog, struct pgm_rep
 	struct pgm_mq_wait *m = &r->wait.mq;
 	if (!err && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && m->counterpart_pid > 0)
 		err = keep(pgm_live_task_state(m->counterpart_pid, &m->counterpart_task_state));
+	for (size_t i = 0; !err && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && i < m->n_workers; i++)
+		if (m->workers[i].pid > 0)
+			err = keep(pgm_live_task_state(m->workers[i].pid, &m->workers[i].task_state));
 	struct pgm_barrier_wait *b = &r->wait.barrier;
 	for (size_t i = 0; !err && r->wait.kind == PGM_WAIT_PROCSIGNAL_BARRIER && i < b->n_laggards; i++)
 		if (b->laggards[i].pid > 0)

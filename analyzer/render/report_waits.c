@@ -132,8 +132,12 @@ static void print_workers(FILE *out, const struct pgm_mq_wait *m, const struct p
 		fputs("  no slot in use\n", out);
 	for (size_t i = 0; i < m->n_workers; i++) {
 		const struct pgm_bgworker *w = &m->workers[i];
-		fprintf(out, "  slot %-4d pid %-8d %-12s%s %s\n", w->slot, w->pid, pgm_bgworker_state_name(w),
+		fprintf(out, "  slot %-4d pid %-8d %-12s%s %s", w->slot, w->pid, pgm_bgworker_state_name(w),
 			w->terminate ? " asked to terminate" : "", w->type ? w->type : "");
+		if (w->wait_event.known)
+			fprintf(out, "  %s%s%s", w->wait_event.type ? w->wait_event.type : "no wait event",
+				w->wait_event.type ? " / " : "", w->wait_event.type ? w->wait_event.name : "");
+		fprintf(out, "%s%s\n", w->task_state ? ", live " : "", w->task_state ? w->task_state : "");
 	}
 }
 
@@ -268,6 +272,9 @@ static json_object *workers_json(const struct pgm_mq_wait *m)
 		json_object_object_add(o, "terminate", json_object_new_boolean(w->terminate));
 		json_object_object_add(o, "generation", json_object_new_uint64(w->generation));
 		json_object_object_add(o, "type", str_or_null(w->type));
+		json_object_object_add(o, "wait_event_type", w->wait_event.known ? str_or_null(w->wait_event.type) : NULL);
+		json_object_object_add(o, "wait_event", w->wait_event.known ? str_or_null(w->wait_event.name) : NULL);
+		json_object_object_add(o, "task_state", str_or_null(w->task_state));
 		json_object_array_add(a, o);
 	}
 	return a;

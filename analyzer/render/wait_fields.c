@@ -129,6 +129,8 @@ static void mq_fields(const struct pgm_mq_wait *m, pgm_field_fn *fn, void *arg)
 {
 	const struct pgm_shm_mq *q = &m->mq;
 	str(fn, arg, "operation", pgm_mq_op_name(m->op));
+	if (m->gather)
+		flag(fn, arg, "gather", true);
 	if (m->handle_known)
 		flag(fn, arg, "counterparty_attached", m->counterparty_attached);
 	if (q->known) {

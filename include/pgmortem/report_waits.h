@@ -158,10 +158,13 @@ struct pgm_bgworker {
 	bool terminate;          /* asked to stop */
 	uint64_t generation;
 	char *type;              /* bgw_type, "parallel worker" */
+	struct pgm_wait_event wait_event;   /* its own, from its PGPROC (pid > 0) */
+	char *task_state;        /* live only: "T (stopped)" */
 };
 
 struct pgm_mq_wait {
 	enum pgm_mq_op op;
+	bool gather;             /* a Gather (Merge) leader waiting on all its workers' tuple queues at once */
 	bool handle_known;       /* the shm_mq_handle (private memory) was read */
 	struct pgm_shm_mq mq;    /* the queue at pgm_wait.address */
 	bool counterparty_attached;   /* shm_mq_handle.mqh_counterparty_attached */

@@ -127,8 +127,10 @@ static struct pgm_report *mq_worker(void)
 							     .name = S("ClientWrite") };
 	m->workers_known = true;
 	m->workers = calloc(2, sizeof(*m->workers));
-	m->workers[0] = (struct pgm_bgworker){ .slot = 1, .pid = 4242, .generation = 3, .type = S("parallel worker") };
-	m->workers[1] = (struct pgm_bgworker){ .slot = 2, .pid = 4243, .generation = 3, .type = S("parallel worker") };
+	for (int i = 0; i < 2; i++)
+		m->workers[i] = (struct pgm_bgworker){ .slot = 1 + i, .pid = 4242 + i, .generation = 3,
+			.type = S("parallel worker"), .wait_event = { .known = true, .info = 0x08000019, .type = S("IPC"),
+								       .name = S("MessageQueueSend") } };
 	m->n_workers = 2;
 	latch_set(r, -1, NULL);
 	return r;
@@ -151,6 +153,28 @@ static struct pgm_report *message_queue_missing(void)
 	struct pgm_report *r = mq_worker();
 	struct pgm_error fail = { .code = PGM_ERR_NOT_CAPTURED, .mapping = (char *)"/dev/shm/PostgreSQL.1744127362" };
 	pgm_report_add_missing(r, "the message queue", 0x7f9d5cea6200, &fail, PGM_MISSING_DSM_SEGMENT);
+	return r;
+}
+
+/* A Gather leader: one worker stopped (live T), one slot the postmaster never started. */
+static struct pgm_report *message_queue_gather(void)
+{
+	static const char *const stack[] = { "epoll_wait", "WaitEventSetWaitBlock", "WaitEventSetWait", "WaitLatch",
+		"gather_readnext", "gather_getnext", "ExecGather", NULL };
+	struct pgm_report *r = fixture_report(stack, 0x08000010, "IPC", "ExecuteGather");
+	free(r->query);
+	r->query = S("select count(pg_sleep(0.001)) from t;");
+	r->wait.kind = PGM_WAIT_MESSAGE_QUEUE;
+	struct pgm_mq_wait *m = &r->wait.mq;
+	m->op = PGM_MQ_OP_RECEIVE;
+	m->gather = m->workers_known = true;
+	m->workers = calloc(2, sizeof(*m->workers));
+	m->workers[0] = (struct pgm_bgworker){ .slot = 1, .pid = 4243, .generation = 5, .type = S("parallel worker"),
+		.wait_event = { .known = true, .info = 0x09000002, .type = S("Timeout"), .name = S("PgSleep") },
+		.task_state = S("T (stopped)") };
+	m->workers[1] = (struct pgm_bgworker){ .slot = 2, .pid = -1, .generation = 5, .type = S("parallel worker") };
+	m->n_workers = 2;
+	latch_set(r, -1, NULL);
 	return r;
 }
 
@@ -243,6 +267,7 @@ const struct fixture_case fixture_waits_cases[] = {
 	{ "sync-rep-not-woken", sync_rep_not_woken },
 	{ "message-queue-full", message_queue_full },
 	{ "message-queue-missing", message_queue_missing },
+	{ "message-queue-gather", message_queue_gather },
 	{ "procsignal-barrier", procsignal_barrier },
 	{ "unserved-terminate", unserved_terminate },
 	{ "unserved-cancel-in-postgres", unserved_cancel_in_postgres },

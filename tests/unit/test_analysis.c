@@ -39,8 +39,11 @@ static void stacks_name_their_primitive(void **state)
 			 PGM_WAIT_TIMEOUT);
 	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "secure_read", "pq_recvbuf"), 0x06000000,
 				  true, false), PGM_WAIT_SOCKET);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "ExecAppendAsyncEventWait"),
+				  0x08000004, true, false), PGM_WAIT_LATCH);
+	/* a Gather leader waits on its workers' tuple queues */
 	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "gather_readnext"), 0x08000010,
-				  true, false), PGM_WAIT_LATCH);
+				  true, false), PGM_WAIT_MESSAGE_QUEUE);
 }
 
 /* A latch wait is named by its event when the event is a timeout or the client. */
@@ -236,6 +239,16 @@ static void ipc_edges_point_at_the_other_end(void **state)
 		assert_int_equal(inst->graph.roots[0], cases[i].to);
 		pgm_instance_destroy(inst);
 	}
+	/* a Gather leader: an edge to the worker that runs, none to the slot never started */
+	struct pgm_instance *g = pgm_instance_create();
+	struct pgm_report *leader = waits_case("message-queue-gather")->build();
+	assert_null(pgm_explain_report(leader));
+	assert_null(pgm_instance_add_report(g, leader));
+	assert_null(pgm_instance_build_graph(g));
+	assert_int_equal(g->graph.n_edges, 1);
+	assert_int_equal(g->graph.edges[0].to, 4243);
+	assert_int_equal(g->graph.edges[0].kind, PGM_EDGE_MESSAGE_QUEUE);
+	pgm_instance_destroy(g);
 	/* not woken: nobody to wait for */
 	struct pgm_instance *inst = pgm_instance_create();
 	struct pgm_report *r = waits_case("sync-rep-not-woken")->build();

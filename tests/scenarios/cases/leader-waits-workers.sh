@@ -24,7 +24,7 @@ scenario_leader_waits_workers() {
     truth_proc "$L" leader
     for w in "${W[@]}"; do truth_proc "$w" worker; done
     if ((PGM_DEBUG)); then
-        gdb_record "$L" leader backend,bt
+        gdb_record "$L" leader backend,bgworkers,waitset,bt
     else
         gdb_record "$L" leader bt
     fi
