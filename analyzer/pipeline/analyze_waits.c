@@ -120,14 +120,23 @@ static struct pgm_error *decode_syncrep(const struct pgm_pg *pg, struct pgm_repo
 	return pgm_pg_read_syncrep_wait(pg, proc, r);
 }
 
-/* Innermost first: the first of these functions on the stack says what it does with the queue. */
-static const struct { const char *function; enum pgm_mq_op op; const char *var; } mq_frames[] = {
-	{ "shm_mq_wait_internal", PGM_MQ_OP_ATTACH, "mq" },
-	{ "shm_mq_send_bytes", PGM_MQ_OP_SEND, "mqh" }, { "shm_mq_sendv", PGM_MQ_OP_SEND, "mqh" },
-	{ "shm_mq_send", PGM_MQ_OP_SEND, "mqh" }, { "shm_mq_receive_bytes", PGM_MQ_OP_RECEIVE, "mqh" },
-	{ "shm_mq_receive", PGM_MQ_OP_RECEIVE, "mqh" },
+/*
+ * Innermost first: the first of these functions on the stack says what it
+ * does with the queue; `var` holds the shm_mq_handle (handle) or the
+ * shm_mq itself.
+ */
+static const struct {
+	const char *function;
+	enum pgm_mq_op op;
+	const char *var;
+	bool handle;
+} mq_frames[] = {
+	{ "shm_mq_wait_internal", PGM_MQ_OP_ATTACH, "mq", false },
+	{ "shm_mq_send_bytes", PGM_MQ_OP_SEND, "mqh", true }, { "shm_mq_sendv", PGM_MQ_OP_SEND, "mqh", true },
+	{ "shm_mq_send", PGM_MQ_OP_SEND, "mqh", true }, { "shm_mq_receive_bytes", PGM_MQ_OP_RECEIVE, "mqh", true },
+	{ "shm_mq_receive", PGM_MQ_OP_RECEIVE, "mqh", true },
 	/* Gather waits on every worker's queue at once: the queues are the workers' slots */
-	{ "gather_readnext", PGM_MQ_OP_RECEIVE, NULL }, { "gather_merge_readnext", PGM_MQ_OP_RECEIVE, NULL },
+	{ "gather_readnext", PGM_MQ_OP_RECEIVE, NULL, false }, { "gather_merge_readnext", PGM_MQ_OP_RECEIVE, NULL, false },
 };
 
 /* The op from the innermost queue function; the queue from the first frame that has its variable. */
@@ -147,11 +156,11 @@ static void locate_mq(struct pgm_program *prog, const struct pgm_pg *pg, struct 
 			}
 			uint64_t v = 0;
 			struct pgm_error *err = pgm_pg_frame_pointer(prog, s, f, mq_frames[i].var, &v);
-			if (!err && v && mq_frames[i].var[2] == 'h')
+			if (!err && v && mq_frames[i].handle)
 				err = pgm_pg_read_mq_handle(pg, v, mq, &m->counterparty_attached);
 			else if (!err)
 				*mq = v;
-			m->handle_known |= !err && mq_frames[i].var[2] == 'h';
+			m->handle_known |= !err && mq_frames[i].handle;
 			/* optimized out here: an outer frame may still have it */
 			pgm_error_destroy(err);
 			break;
