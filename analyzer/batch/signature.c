@@ -85,7 +85,7 @@ static bool is_ipc_kind(enum pgm_wait_kind k)
 /* The function that called `callee`, e.g. dropdb for WaitForProcSignalBarrier. */
 static const char *caller_of(const struct pgm_stack *s, const char *callee)
 {
-	int f = pgm_stack_find_function(s, callee);
+	int f = s ? pgm_stack_find_function(s, callee) : -1;
 	for (size_t i = f < 0 ? 0 : (size_t)f + 1; f >= 0 && i < s->n_frames; i++)
 		if (s->frames[i].function)
 			return s->frames[i].function;

@@ -35,6 +35,12 @@ static struct pgm_error *keep(struct pgm_error *err)
 	return NULL;
 }
 
+/* pgm_stack_find_function on the main stack; -1 without one (a process another tracer holds) */
+static int find_frame(const struct pgm_report *r, const char *function)
+{
+	return main_stack(r) ? pgm_stack_find_function(main_stack(r), function) : -1;
+}
+
 /* ---- the WaitEventSet ---- */
 
 /* The global that holds the set of the frame's caller, when the frame's `set` is unavailable. */
@@ -81,7 +87,7 @@ static void read_timeouts(struct pgm_program *prog, struct pgm_report *r, size_t
 	/* unknown when optimized out: the text says so */
 	ws->timeout_known = !err;
 	pgm_error_destroy(err);
-	int block = pgm_stack_find_function(main_stack(r), "WaitEventSetWaitBlock");
+	int block = find_frame(r, "WaitEventSetWaitBlock");
 	if (block < 0)
 		return;
 	err = pgm_pg_frame_integer(prog, main_stack(r), (size_t)block, "cur_timeout", &ws->remaining_ms);
@@ -92,7 +98,7 @@ static void read_timeouts(struct pgm_program *prog, struct pgm_report *r, size_t
 struct pgm_error *pgm_decode_waitset(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
 	struct pgm_waitset *ws = &r->waitset;
-	int f = pgm_stack_find_function(main_stack(r), "WaitEventSetWait");
+	int f = find_frame(r, "WaitEventSetWait");
 	if (f < 0)
 		return NULL;
 	ws->sleeping = true;
@@ -208,7 +214,7 @@ static struct pgm_error *decode_barrier(struct pgm_program *prog, const struct p
 {
 	int64_t generation = 0;
 	uint64_t cv = 0;
-	int f = pgm_stack_find_function(main_stack(r), "WaitForProcSignalBarrier");
+	int f = find_frame(r, "WaitForProcSignalBarrier");
 	struct pgm_error *err = f < 0 ? pgm_error_create(PGM_ERR_LOOKUP, "no WaitForProcSignalBarrier frame")
 				      : pgm_pg_frame_integer(prog, main_stack(r), (size_t)f, "generation", &generation);
 	bool has_generation = !err;

@@ -178,6 +178,16 @@ static void a_pending_terminate_while_running_is_unserved(void **state)
 	assert_null(pgm_explain_report(r));
 	assert_int_equal(r->interrupts.killable, PGM_KILLABLE_NO);
 	pgm_report_destroy(r);
+	/* no stack at all (another tracer holds the process): still unserved, where unknown */
+	r = fixture_report(NULL, 0, NULL, NULL);
+	r->wait.kind = PGM_WAIT_NONE;
+	r->interrupts.query_cancel_pending.value = 1;
+	assert_null(pgm_classify_unserved(r));
+	assert_int_equal(r->wait.kind, PGM_WAIT_UNSERVED_INTERRUPT);
+	assert_null(r->wait.unserved.function);
+	assert_null(pgm_explain_report(r));
+	assert_non_null(strstr(r->verdict[0], "does not serve a pending cancel: it runs code this capture cannot name"));
+	pgm_report_destroy(r);
 	/* nothing pending: just running */
 	r = waits_case("unserved-terminate")->build();
 	r->wait.kind = PGM_WAIT_NONE;
