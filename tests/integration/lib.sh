@@ -25,13 +25,23 @@ fi
 # scenario first if this run has not captured it yet.  Skips the test (77)
 # when the scenario cannot run here (e.g. no PostgreSQL), fails otherwise.
 scenario() {
-    local name=$1 pg=$2 out=$PGMORTEM_SCENARIO_DIR/pg$2
+    local out=$PGMORTEM_SCENARIO_DIR/pg$2
+    scenario_once "$out" "$1" "$2"
+    echo "$out/$1"
+}
+
+# scenario_once OUT NAME PG [RUN-OPTIONS...]: runs NAME into OUT/NAME unless a
+# test of this run already did (one at a time, under OUT/.lock); skips (77)
+# or fails as scenario() says.
+scenario_once() {
+    local out=$1 name=$2 pg=$3
+    shift 3
     mkdir -p "$out"
     (
         flock 9
         if [[ ! -f $out/$name/truth.json ]]; then
             local rc=0
-            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" >"$out/$name.log" 2>&1 || rc=$?
+            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" "$@" >"$out/$name.log" 2>&1 || rc=$?
             if (( rc == 77 )); then exit 77; fi
             if (( rc != 0 )); then cat "$out/$name.log" >&2; exit 1; fi
         fi
@@ -40,7 +50,6 @@ scenario() {
         (( rc == 77 )) && skip "scenario $name on PostgreSQL $pg cannot run here: $(tail -n1 "$out/$name.log")"
         fail "scenario $name on PostgreSQL $pg failed (log above)"
     }
-    echo "$out/$name"
 }
 
 # pg_bin PG -> the directory holding PostgreSQL's binaries for 15|18|15-stock
@@ -76,20 +85,7 @@ r=0; "$PGMORTEM" live --instance "${first%% *}" --format json >"$PGM_SCEN_OUT/in
     2>"$PGM_SCEN_OUT/instance.err" || r=$?
 echo "$r" >"$PGM_SCEN_OUT/instance.rc"
 HOOK
-    (
-        flock 9
-        if [[ ! -f $out/$name/truth.json ]]; then
-            local rc=0
-            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" --exec "bash $hook" \
-                >"$out/$name.log" 2>&1 || rc=$?
-            if (( rc == 77 )); then exit 77; fi
-            if (( rc != 0 )); then cat "$out/$name.log" >&2; exit 1; fi
-        fi
-    ) 9>"$out/.lock" || {
-        local rc=$?
-        (( rc == 77 )) && skip "scenario $name on PostgreSQL $pg cannot run here: $(tail -n1 "$out/$name.log")"
-        fail "scenario $name on PostgreSQL $pg failed (log above)"
-    }
+    scenario_once "$out" "$name" "$pg" --exec "bash $hook"
     [[ $(cat "$out/$name/exec.rc" 2>/dev/null) == 0 ]] || fail "the live hook of $name on PostgreSQL $pg failed: $(tail -n 3 "$out/$name/exec.log")"
     echo "$out/$name"
 }
