@@ -71,7 +71,8 @@ static struct pgm_error *locate_set(struct pgm_program *prog, const struct pgm_p
 	enum pgm_pg_global_id g = PGM_G_LatchWaitSet;
 	ws->source = fallback_source(main_stack(r), frame, &g);
 	*set = 0;
-	if (ws->source != PGM_WAITSET_UNKNOWN && (err = pgm_pg_read_global(pg, g, set)))
+	err = ws->source != PGM_WAITSET_UNKNOWN ? pgm_pg_read_global(pg, g, set) : NULL;
+	if (err)
 		ws->source = PGM_WAITSET_UNKNOWN;
 	pgm_error_destroy(err);
 	if (ws->source == PGM_WAITSET_UNKNOWN || !*set)
