@@ -64,4 +64,25 @@ struct pgm_error *pgm_explain_instance(struct pgm_instance *inst);
 /* The graph's roots and cycles from its edges (duplicates merged first). */
 struct pgm_error *pgm_graph_analyze(struct pgm_graph *g);
 
+/* ---- the IPC waits (waits.c, graph_waits.c; pgmortem/report_waits.h) ---- */
+
+/*
+ * Running (kind NONE) with a cancel or terminate pending: the kind becomes
+ * PGM_WAIT_UNSERVED_INTERRUPT and r->wait.unserved names where it runs,
+ * from the stack.  Needs the interrupt counters.
+ */
+struct pgm_error *pgm_classify_unserved(struct pgm_report *r);
+/* "pgm_loop_forever of pgm_loop.so": the innermost frame outside postgres and libc; *ret NULL if none. */
+struct pgm_error *pgm_running_library_frame(const struct pgm_stack *s, char **ret);
+/* Derived facts of the IPC kinds (why a sync rep wait lasts) and findings (a set latch nobody consumes). */
+struct pgm_error *pgm_explain_waits(struct pgm_report *r);
+/* "waits on a synchronous standby to flush LSN 0/C012760" for the IPC kinds; NULL otherwise or out of memory. */
+char *pgm_waits_what(const struct pgm_report *r);
+/* The verdict lines after the first for the IPC kinds, and the live task's line. */
+struct pgm_error *pgm_waits_lines(struct pgm_report *r);
+/* Sets r->interrupts' verdict for the kinds whose answer differs from the generic one; false if it did not. */
+bool pgm_waits_killability(struct pgm_report *r, struct pgm_error **err);
+/* Edges of the IPC kinds: sync rep waiter -> standbys, queue end -> the other end, barrier -> laggards. */
+struct pgm_error *pgm_instance_waits_edges(struct pgm_instance *inst);
+
 #endif

@@ -38,9 +38,28 @@ static const struct stack_rule stack_rules[] = {
 	{ "WaitEventSetWait", PGM_WAIT_LATCH },
 };
 
+/*
+ * The IPC kinds (pgmortem/report_waits.h), tried before stack_rules when
+ * the process sleeps: each of these functions sleeps through a CV or a
+ * latch wait, which the generic rules would name instead.  The exported
+ * callers (shm_mq_sendv, shm_mq_receive) stand in for the static
+ * functions a stripped build cannot name.
+ */
+static const struct stack_rule ipc_rules[] = {
+	{ "WaitForProcSignalBarrier", PGM_WAIT_PROCSIGNAL_BARRIER },
+	{ "SyncRepWaitForLSN", PGM_WAIT_SYNC_REP },
+	{ "shm_mq_send_bytes", PGM_WAIT_MESSAGE_QUEUE },
+	{ "shm_mq_receive_bytes", PGM_WAIT_MESSAGE_QUEUE },
+	{ "shm_mq_wait_internal", PGM_WAIT_MESSAGE_QUEUE },
+	{ "shm_mq_sendv", PGM_WAIT_MESSAGE_QUEUE },
+	{ "shm_mq_receive", PGM_WAIT_MESSAGE_QUEUE },
+	{ "gather_readnext", PGM_WAIT_MESSAGE_QUEUE },        /* a leader waiting on its workers' queues */
+	{ "gather_merge_readnext", PGM_WAIT_MESSAGE_QUEUE },
+};
+
 /* Functions a sleeping backend is inside of, when sleeping is what it does. */
 static const char *const sleep_primitives[] = {
-	"epoll_wait", "epoll_pwait", "__GI_epoll_wait", "poll", "__poll", "select",
+	"epoll_wait", "epoll_pwait", "__GI_epoll_wait", "poll", "__poll", "select", "__select", "__GI___select",
 	"futex_wait", "do_futex_wait", "__new_sem_wait_slow64", "sem_wait", "semop",
 	"__futex_abstimed_wait_common", "__futex_abstimed_wait_common64",
 	"PGSemaphoreLock", "WaitEventSetWaitBlock", "pg_usleep", "nanosleep",
@@ -50,18 +69,27 @@ static const char *const sleep_primitives[] = {
 /* Deep enough for any sleep primitive under the function that decided to wait. */
 #define WAIT_FRAMES 16
 
-static enum pgm_wait_kind from_stack(const struct pgm_stack *stack)
+static enum pgm_wait_kind match_rules(const struct pgm_stack *stack, const struct stack_rule *rules, size_t n)
 {
 	size_t depth = stack ? stack->n_frames : 0;
 	if (depth > WAIT_FRAMES)
 		depth = WAIT_FRAMES;
-	for (size_t i = 0; i < sizeof(stack_rules) / sizeof(stack_rules[0]); i++)
+	for (size_t i = 0; i < n; i++)
 		for (size_t f = 0; f < depth; f++) {
 			const char *fn = stack->frames[f].function;
-			if (fn && strcmp(fn, stack_rules[i].function) == 0)
-				return stack_rules[i].kind;
+			if (fn && strcmp(fn, rules[i].function) == 0)
+				return rules[i].kind;
 		}
 	return PGM_WAIT_UNKNOWN;
+}
+
+static bool innermost_is_sleeping(const struct pgm_stack *stack);
+
+static enum pgm_wait_kind from_stack(const struct pgm_stack *stack)
+{
+	enum pgm_wait_kind k = innermost_is_sleeping(stack)
+		? match_rules(stack, ipc_rules, sizeof(ipc_rules) / sizeof(ipc_rules[0])) : PGM_WAIT_UNKNOWN;
+	return k != PGM_WAIT_UNKNOWN ? k : match_rules(stack, stack_rules, sizeof(stack_rules) / sizeof(stack_rules[0]));
 }
 
 static bool innermost_is_sleeping(const struct pgm_stack *stack)

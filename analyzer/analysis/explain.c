@@ -104,6 +104,9 @@ static const char *object_kind(const struct pgm_wait *w)
 							     : "condition variable";
 	case PGM_WAIT_HEAVYWEIGHT_LOCK: return "heavyweight lock";
 	case PGM_WAIT_LWLOCK: return "LWLock";
+	case PGM_WAIT_SYNC_REP: return "synchronous replication";
+	case PGM_WAIT_MESSAGE_QUEUE: return "shared message queue";
+	case PGM_WAIT_PROCSIGNAL_BARRIER: return "ProcSignal barrier";
 	default: return NULL;
 	}
 }
@@ -125,7 +128,9 @@ struct pgm_error *pgm_describe_wait(struct pgm_wait *w)
 
 struct pgm_error *pgm_explain_report(struct pgm_report *r)
 {
-	struct pgm_error *err = pgm_assess_killability(r);
+	struct pgm_error *err = pgm_explain_waits(r);
+	if (!err)
+		err = pgm_assess_killability(r);
 	if (!err && r->is_backend)
 		err = pgm_describe_wait(&r->wait);
 	return err ? err : pgm_compose_verdict(r);

@@ -470,7 +470,8 @@ static struct pgm_error *parallel_edges(struct pgm_instance *inst)
 		const struct pgm_backend *b = &inst->backends[i];
 		const struct pgm_report *r = report_of(inst, b->pid);
 		if (pgm_wait_event_class(&b->wait_event) != PGM_WAIT_CLASS_IPC ||
-		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE))
+		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE) ||
+		    (r && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && (r->wait.mq.counterpart_pid || r->wait.mq.gather)))
 			continue;
 		int32_t leader = b->leader_pid ? b->leader_pid : b->pid;
 		for (size_t k = 0; !err && k < inst->n_backends; k++) {
@@ -494,7 +495,8 @@ struct pgm_error *pgm_instance_build_graph(struct pgm_instance *inst)
 	struct pgm_error *err;
 	pgm_graph_deinit(&inst->graph);
 	if ((err = hwlock_edges(inst)) || (err = lwlock_edges(inst)) || (err = cv_edges(inst)) ||
-	    (err = parallel_edges(inst)) || (err = pgm_storage_edges(inst)))
+	    (err = parallel_edges(inst)) || (err = pgm_storage_edges(inst)) ||
+	    (err = pgm_instance_waits_edges(inst)))
 		return err;
 	return pgm_graph_analyze(&inst->graph);
 }

@@ -18,7 +18,8 @@ static bool latch_based(enum pgm_wait_kind k)
 {
 	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LATCH || k == PGM_WAIT_SOCKET ||
 	       k == PGM_WAIT_TIMEOUT || k == PGM_WAIT_HEAVYWEIGHT_LOCK ||
-	       k == PGM_WAIT_BUFFER_PIN || k == PGM_WAIT_BUFFER_IO || k == PGM_WAIT_REPLICATION_SLOT;
+	       k == PGM_WAIT_BUFFER_PIN || k == PGM_WAIT_BUFFER_IO || k == PGM_WAIT_REPLICATION_SLOT ||
+	       k == PGM_WAIT_SYNC_REP || k == PGM_WAIT_MESSAGE_QUEUE || k == PGM_WAIT_PROCSIGNAL_BARRIER;
 }
 
 static struct pgm_error *set_verdict(struct pgm_interrupts *in, enum pgm_killable k, const char *text)
@@ -83,6 +84,9 @@ struct pgm_error *pgm_assess_killability(struct pgm_report *r)
 	if (!counters_known(in))
 		return set_verdict(in, PGM_KILLABLE_UNKNOWN,
 				   "unknown: the interrupt counters could not be read from this capture");
+	struct pgm_error *err = NULL;
+	if (pgm_waits_killability(r, &err))
+		return err;
 	if (in->crit_section.value > 0)
 		return set_verdict(in, latch_based(k) ? PGM_KILLABLE_NO : PGM_KILLABLE_DEFERRED,
 			latch_based(k) ? "no: it sleeps inside a critical section (CritSectionCount > 0); "

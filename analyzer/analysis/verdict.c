@@ -70,6 +70,16 @@ static char *event_what(const struct pgm_report *r, const char *prefix)
 static char *running_what(const struct pgm_report *r)
 {
 	const struct pgm_stack *s = r->n_stacks ? r->stacks[0] : NULL;
+	char *lib = NULL;
+	struct pgm_error *err = pgm_running_library_frame(s, &lib);
+	if (err)
+		return NULL;
+	if (lib) {
+		char *out = NULL;
+		int rc = asprintf(&out, "nothing: it is running, in %s", lib);
+		free(lib);
+		return rc < 0 ? NULL : out;
+	}
 	for (size_t f = 0; s && f < s->n_frames; f++) {
 		if (!s->frames[f].function)
 			continue;
@@ -77,6 +87,19 @@ static char *running_what(const struct pgm_report *r)
 		return asprintf(&out, "nothing: it is running, in %s", s->frames[f].function) < 0 ? NULL : out;
 	}
 	return strdup("nothing: it is running");
+}
+
+/* Unknown, but a frame in an extension or library says where it is (a stripped build's stack). */
+static char *unknown_what(const struct pgm_report *r)
+{
+	char *lib = NULL, *out = NULL;
+	if (pgm_running_library_frame(r->n_stacks ? r->stacks[0] : NULL, &lib))
+		return NULL;
+	if (!lib)
+		return event_what(r, "something this capture does not show");
+	int rc = asprintf(&out, "something this capture does not show; its stack is in %s", lib);
+	free(lib);
+	return rc < 0 ? NULL : out;
 }
 
 static char *what(const struct pgm_report *r)
@@ -97,16 +120,27 @@ static char *what(const struct pgm_report *r)
 	case PGM_WAIT_BUFFER_IO:
 	case PGM_WAIT_IO:
 	case PGM_WAIT_REPLICATION_SLOT: return pgm_storage_what(r);
-	default: return event_what(r, "something this capture does not show");
+	case PGM_WAIT_SYNC_REP:
+	case PGM_WAIT_MESSAGE_QUEUE:
+	case PGM_WAIT_PROCSIGNAL_BARRIER:
+	case PGM_WAIT_UNSERVED_INTERRUPT:
+		return pgm_waits_what(r);
+	default: return unknown_what(r);
 	}
+}
+
+static bool waits_own_verb(enum pgm_wait_kind k)
+{
+	return k == PGM_WAIT_SYNC_REP || k == PGM_WAIT_MESSAGE_QUEUE || k == PGM_WAIT_PROCSIGNAL_BARRIER ||
+	       k == PGM_WAIT_UNSERVED_INTERRUPT;
 }
 
 static struct pgm_error *what_line(struct pgm_report *r)
 {
 	char *w = who(r), *x = what(r);
-	struct pgm_error *err = (!w || !x) ? &pgm_enomem
-		: pgm_report_add_verdict(r, "%s, %s %s.", w,
-					 r->wait.kind == PGM_WAIT_CRASHED ? "died of" : "waits on", x);
+	/* the IPC kinds' words carry their own verb */
+	const char *verb = r->wait.kind == PGM_WAIT_CRASHED ? "died of " : waits_own_verb(r->wait.kind) ? "" : "waits on ";
+	struct pgm_error *err = (!w || !x) ? &pgm_enomem : pgm_report_add_verdict(r, "%s, %s%s.", w, verb, x);
 	free(w);
 	free(x);
 	return err;
@@ -141,7 +175,9 @@ static struct pgm_error *queue_line(struct pgm_report *r)
 	}
 	if (!*queued && !*release)
 		return NULL;
-	return pgm_report_add_verdict(r, "%s%s%s%s%s%s", *queued ? "Queued with " : "", queued,
+	const char *rebuilt = r->wait.cv.queue_from_links ? " (as the PGPROCs' cvWaitLink chain it: the CV itself is "
+							     "not in this capture)" : "";
+	return pgm_report_add_verdict(r, "%s%s%s%s%s%s%s", *queued ? "Queued with " : "", queued, *queued ? rebuilt : "",
 				      *queued ? "." : "", *queued && *release ? " " : "", release,
 				      !*release ? "" : n_release > 1 ? " are not queued: they can release the wait."
 								    : " is not queued: it can release the wait.");
@@ -198,8 +234,8 @@ static struct pgm_error *killability_line(struct pgm_report *r)
 struct pgm_error *pgm_compose_verdict(struct pgm_report *r)
 {
 	static struct pgm_error *(*const lines[])(struct pgm_report *) = {
-		what_line, queue_line, holders_line, pgm_storage_holders_line, held_line, pgm_storage_held_line,
-		pgm_storage_walsender_line, advancer_line, killability_line,
+		what_line, pgm_waits_lines, queue_line, holders_line, pgm_storage_holders_line, held_line,
+		pgm_storage_held_line, pgm_storage_walsender_line, advancer_line, killability_line,
 	};
 	pgm_report_clear_verdict(r);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

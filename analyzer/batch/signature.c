@@ -87,11 +87,49 @@ static bool is_stuck_storage(enum pgm_wait_kind k)
 	       k == PGM_WAIT_REPLICATION_SLOT;
 }
 
+/* ---- the IPC kinds (pgmortem/report_waits.h): each a hang, named by what it waits for ---- */
+
+static bool is_ipc_kind(enum pgm_wait_kind k)
+{
+	return k == PGM_WAIT_SYNC_REP || k == PGM_WAIT_MESSAGE_QUEUE || k == PGM_WAIT_PROCSIGNAL_BARRIER ||
+	       k == PGM_WAIT_UNSERVED_INTERRUPT;
+}
+
+/* The function that called `callee`, e.g. dropdb for WaitForProcSignalBarrier. */
+static const char *caller_of(const struct pgm_stack *s, const char *callee)
+{
+	int f = s ? pgm_stack_find_function(s, callee) : -1;
+	for (size_t i = f < 0 ? 0 : (size_t)f + 1; f >= 0 && i < s->n_frames; i++)
+		if (s->frames[i].function)
+			return s->frames[i].function;
+	return NULL;
+}
+
+/* sync_rep:no_standby, message_queue:send, procsignal_barrier:dropdb, unserved_interrupt:pgm_loop.so */
+static char *ipc_signature(const struct pgm_report *r, const struct pgm_stack *s)
+{
+	const char *kind = pgm_wait_kind_name(r->wait.kind), *what = NULL;
+	char *sig = NULL;
+	switch (r->wait.kind) {
+	case PGM_WAIT_SYNC_REP: what = pgm_syncrep_why_name(r->wait.syncrep.why); break;
+	case PGM_WAIT_MESSAGE_QUEUE: what = pgm_mq_op_name(r->wait.mq.op); break;
+	case PGM_WAIT_PROCSIGNAL_BARRIER: what = caller_of(s, "WaitForProcSignalBarrier"); break;
+	case PGM_WAIT_UNSERVED_INTERRUPT:
+		if (!r->wait.unserved.library)
+			return asprintf(&sig, "%s:postgres:%s", kind, r->wait.unserved.function ? r->wait.unserved.function
+												: "?") < 0 ? NULL : sig;
+		what = r->wait.unserved.library;
+		break;
+	default: break;
+	}
+	return asprintf(&sig, "%s:%s", kind, what ? what : "?") < 0 ? NULL : sig;
+}
+
 static bool is_wait_kind(enum pgm_wait_kind k)
 {
 	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
 	       k == PGM_WAIT_HEAVYWEIGHT_LOCK || k == PGM_WAIT_LATCH ||
-	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT || is_stuck_storage(k);
+	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT || is_stuck_storage(k) || is_ipc_kind(k);
 }
 
 /*
@@ -170,9 +208,9 @@ struct pgm_error *pgm_batch_signature(const struct pgm_report *r, char **sig,
 		*sig = crash_signature(r, s);
 	} else {
 		bool stuck = k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
-			     k == PGM_WAIT_HEAVYWEIGHT_LOCK || is_stuck_storage(k);
+			     k == PGM_WAIT_HEAVYWEIGHT_LOCK || is_stuck_storage(k) || is_ipc_kind(k);
 		*problem = stuck ? PGM_PROBLEM_STUCK : PGM_PROBLEM_NONE;
-		*sig = wait_signature(r, s);
+		*sig = is_ipc_kind(k) ? ipc_signature(r, s) : wait_signature(r, s);
 	}
 	return *sig ? NULL : &pgm_enomem;
 }

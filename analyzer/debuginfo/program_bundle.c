@@ -55,6 +55,10 @@ static json_object *module_json(const struct pgm_module *m)
 	json_object_object_add(o, "has_dwarf", json_object_new_boolean(m->has_dwarf));
 	json_object_object_add(o, "build_id_mismatch", json_object_new_boolean(m->build_id_mismatch));
 	json_object_object_add(o, "is_main", json_object_new_boolean(m->is_main));
+	/* where its DWARF came from at capture: the bundle's stack says what the core's said */
+	json_object_object_add(o, "debuginfo_source",
+			       json_object_new_string(pgm_debuginfo_source_name(m->debuginfo_source)));
+	json_object_object_add(o, "debuginfo_from", pgm_bjson_str(m->debuginfo_from));
 	return o;
 }
 
@@ -147,6 +151,24 @@ static struct pgm_error *load_build_id(json_object *o, struct pgm_module *m)
 	return err;
 }
 
+/* "debuginfo_source" and "debuginfo_from"; bundles made before they were kept have neither: none. */
+static struct pgm_error *load_debuginfo_source(json_object *o, struct module_state *ms, struct pgm_module *m)
+{
+	char *source;
+	struct pgm_error *err = pgm_bjson_get_str(o, "debuginfo_source", &source);
+	m->debuginfo_source = PGM_DEBUGINFO_NONE;
+	for (int s = PGM_DEBUGINFO_NONE; !err && source && s <= PGM_DEBUGINFO_DEBUGINFOD; s++)
+		if (strcmp(source, pgm_debuginfo_source_name(s)) == 0)
+			m->debuginfo_source = s;
+	if (!err && source && strcmp(source, pgm_debuginfo_source_name(m->debuginfo_source)) != 0)
+		err = bad("\"debuginfo_source\"");
+	free(source);
+	if (!err)
+		err = pgm_bjson_get_str(o, "debuginfo_from", &ms->debuginfo_from);
+	m->debuginfo_from = ms->debuginfo_from;
+	return err;
+}
+
 static struct pgm_error *load_module(json_object *o, struct module_state *ms, struct pgm_module *m)
 {
 	struct pgm_error *err;
@@ -160,7 +182,7 @@ static struct pgm_error *load_module(json_object *o, struct module_state *ms, st
 	    (err = pgm_bjson_get_bool(o, "has_symtab", &m->has_symtab)) ||
 	    (err = pgm_bjson_get_bool(o, "has_dwarf", &m->has_dwarf)) ||
 	    (err = pgm_bjson_get_bool(o, "build_id_mismatch", &m->build_id_mismatch)) ||
-	    (err = pgm_bjson_get_bool(o, "is_main", &m->is_main)))
+	    (err = pgm_bjson_get_bool(o, "is_main", &m->is_main)) || (err = load_debuginfo_source(o, ms, m)))
 		return err;
 	m->name = ms->name;
 	m->path = ms->path;

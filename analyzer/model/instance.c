@@ -164,6 +164,9 @@ const char *pgm_edge_kind_name(enum pgm_edge_kind k)
 	case PGM_EDGE_BUFFER_PIN: return "buffer_pin";
 	case PGM_EDGE_BUFFER_IO: return "buffer_io";
 	case PGM_EDGE_SLOT: return "replication_slot";
+	case PGM_EDGE_SYNC_REP: return "sync_rep";
+	case PGM_EDGE_MESSAGE_QUEUE: return "message_queue";
+	case PGM_EDGE_BARRIER: return "barrier";
 	}
 	return "unknown";
 }

@@ -20,6 +20,10 @@ struct pgm_error *pgm_model_strdup(char **dst, const char *src);
 void pgm_wait_event_deinit(struct pgm_wait_event *we);
 /* Frees everything a wait owns; the wait is zeroed. */
 void pgm_wait_deinit(struct pgm_wait *w);
+/* Frees the facts of the kinds in pgmortem/report_waits.h (pgm_wait_deinit calls it). */
+void pgm_waits_deinit(struct pgm_wait *w);
+void pgm_waitset_deinit(struct pgm_waitset *ws);
+void pgm_task_deinit(struct pgm_task *t);
 
 /* ---- buffers, storage and replication (model/storage.c) ---- */
 

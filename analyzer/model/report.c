@@ -166,6 +166,10 @@ const char *pgm_wait_kind_name(enum pgm_wait_kind kind)
 		[PGM_WAIT_BUFFER_IO] = "buffer_io",
 		[PGM_WAIT_IO] = "io",
 		[PGM_WAIT_REPLICATION_SLOT] = "replication_slot",
+		[PGM_WAIT_SYNC_REP] = "sync_rep",
+		[PGM_WAIT_MESSAGE_QUEUE] = "message_queue",
+		[PGM_WAIT_PROCSIGNAL_BARRIER] = "procsignal_barrier",
+		[PGM_WAIT_UNSERVED_INTERRUPT] = "unserved_interrupt",
 	};
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "unknown";
 }
@@ -251,6 +255,7 @@ void pgm_wait_deinit(struct pgm_wait *w)
 	pgm_lock_tag_deinit(&w->hwlock.tag);
 	free(w->hwlock.mode);
 	pgm_storage_wait_deinit(w);
+	pgm_waits_deinit(w);
 	free(w->waiters);
 	for (size_t i = 0; i < w->n_holders; i++) {
 		free(w->holders[i].mode);
@@ -289,6 +294,8 @@ void pgm_report_destroy(struct pgm_report *r)
 	interrupts_free(&r->interrupts);
 	pgm_buffer_usage_deinit(&r->buffers);
 	pgm_my_walsender_deinit(&r->walsender);
+	pgm_waitset_deinit(&r->waitset);
+	pgm_task_deinit(&r->task);
 	for (size_t i = 0; i < r->n_stacks; i++)
 		pgm_stack_destroy(r->stacks[i]);
 	free(r->stacks);

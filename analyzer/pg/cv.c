@@ -125,3 +125,35 @@ struct pgm_error *pgm_pg_read_btree_scan(const struct pgm_pg *pg, uint64_t index
 		return err;
 	return add_btscan_state(pg, btscan, r);
 }
+
+/* ---- issue 16: the queue of a CV the capture lacks ---- */
+
+struct pgm_error *pgm_pg_read_cv_queue_from_links(const struct pgm_pg *pg, int32_t self_procno,
+						  struct pgm_report *r)
+{
+	int32_t *procnos = NULL;
+	size_t n = 0;
+	bool on_list = false;
+	struct pgm_error *err = pgm_pg_walk_proclist_from(pg, self_procno, PGM_M_PGPROC_cvWaitLink_next,
+							  PGM_M_PGPROC_cvWaitLink_prev, &procnos, &n, &on_list);
+	if (!err && !on_list)
+		return pgm_report_add_diagnosis(r, "cv-not-queued",
+			"this process is on no condition variable's wakeup queue (its cvWaitLink is empty): "
+			"it was signalled and has not run since");
+	for (size_t i = 0; !err && i < n; i++)
+		err = pgm_wait_add_waiter(&r->wait, procnos[i], pgm_pg_procno_pid(pg, procnos[i]),
+					  procnos[i] == self_procno);
+	free(procnos);
+	if (!err) {
+		r->wait.waiters_known = true;
+		r->wait.cv.queue_from_links = true;
+		return NULL;
+	}
+	if (err != &pgm_enomem && !pgm_error_is_read_failure(err)) {
+		struct pgm_error *e2 = pgm_report_add_diagnosis(r, "cv-queue-corrupt",
+			"the condition variable's queue, walked through PGPROC.cvWaitLink, is damaged: %s", err->message);
+		pgm_error_destroy(err);
+		return e2;
+	}
+	return pgm_pg_note_failure(r, "cv-queue-unreadable", "a PGPROC on the condition variable's queue", 0, err);
+}

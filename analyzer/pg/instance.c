@@ -20,7 +20,6 @@
 #include "pg/pg.h"
 
 #define POSTGRES_EPOCH_US 946684800000000LL   /* 2000-01-01 in Unix microseconds */
-#define MAX_BGWORKER_SLOTS 65536
 #define NAMEDATALEN 64          /* the size of every name buffer in shared memory */
 #define PID_MAX_LIMIT 4194304   /* Linux: no pid is larger (include/linux/threads.h) */
 
@@ -187,14 +186,11 @@ static char *read_cstring(const struct pgm_pg *pg, uint64_t base, enum pgm_pg_me
 /* The bgw_type of the background worker `pid` (pg_stat_activity shows it), or NULL. */
 static char *bgworker_type(const struct pgm_pg *pg, int32_t pid)
 {
-	uint64_t data, total, slot0, stride;
-	struct pgm_error *err;
-	if ((err = pgm_pg_read_global(pg, PGM_G_BackgroundWorkerData, &data)) ||
-	    (err = pgm_pg_read_member(pg, data, PGM_M_BackgroundWorkerArray_total_slots, &total)) ||
-	    (err = pgm_pg_member_addr(pg, data, PGM_M_BackgroundWorkerArray_slot, &slot0)) ||
-	    (err = pgm_pg_struct_size(pg, PGM_S_BackgroundWorkerSlot, &stride)))
+	uint64_t total, slot0, stride;
+	struct pgm_error *err = pgm_pg_bgworker_slots(pg, &slot0, &total, &stride);
+	if (err)
 		return pgm_error_destroy(err), NULL;
-	for (uint64_t i = 0; i < total && i < MAX_BGWORKER_SLOTS; i++) {
+	for (uint64_t i = 0; i < total; i++) {
 		uint64_t slot = slot0 + i * stride, in_use, spid, name;
 		if ((err = pgm_pg_read_member(pg, slot, PGM_M_BackgroundWorkerSlot_in_use, &in_use)) ||
 		    (err = pgm_pg_read_member(pg, slot, PGM_M_BackgroundWorkerSlot_pid, &spid)))
@@ -239,6 +235,24 @@ static struct pgm_error *fill_status(const struct pgm_pg *pg, const struct statu
 	pgm_error_destroy(err);
 	b->status_known = true;
 	return NULL;
+}
+
+/* The application_name of process `pid` (issue 16: walsenders name their standby by it). */
+struct pgm_error *pgm_pg_application_name(const struct pgm_pg *pg, int32_t pid, char **ret)
+{
+	uint64_t n_procs;
+	struct status_slot *slots = NULL;
+	size_t n = 0;
+	*ret = NULL;
+	struct pgm_error *err = pgm_pg_proc_count(pg, &n_procs);
+	if (!err)
+		err = read_status_slots(pg, n_procs, &slots, &n);
+	struct status_slot key = { .pid = pid };
+	const struct status_slot *found = err ? NULL : bsearch(&key, slots, n, sizeof(*slots), cmp_slot);
+	if (found && !found->changing)
+		*ret = read_cstring(pg, found->addr, PGM_M_PgBackendStatus_appname, NAMEDATALEN);
+	free(slots);
+	return err;
 }
 
 /* ---- PGPROC ---- */

@@ -15,6 +15,7 @@
 #include "pg/pg.h"
 #include "pg/profile.h"
 #include "pgmortem/dwarf.h"
+#include "pgmortem/value.h"
 
 /* The program's layout and how it was obtained, attached to the program. */
 struct layout_slot {

@@ -326,6 +326,7 @@ struct pgm_error *pgm_pg_read_lwlock_holds(const struct pgm_pg *pg, const struct
 struct pgm_pg_shmem {
 	uint64_t header;                   /* the main segment's PGShmemHeader, 0 if not found */
 	uint64_t location[PGM_SH_COUNT];   /* layout.def's PGM_SHMEM entries; 0: not in the index */
+	uint64_t size[PGM_SH_COUNT];       /* their sizes, as ShmemInitStruct() was asked */
 	size_t n_entries;                  /* entries the index holds */
 	uint64_t blocks, blocks_size;      /* "Buffer Blocks": data pages, never a lock; 0 if absent */
 	char *problem;                     /* why the segment or its index could not be read, or NULL */
@@ -336,6 +337,13 @@ struct pgm_error *pgm_pg_shmem_read(const struct pgm_pg *pg, struct pgm_pg_shmem
 void pgm_pg_shmem_destroy(struct pgm_pg_shmem *s);
 /* The value a PGM_SHMEM global (or ShmemSegHdr) has, from the index; false if unknown. */
 bool pgm_pg_shmem_value(const struct pgm_pg_shmem *s, enum pgm_pg_global_id g, uint64_t *ret);
+/*
+ * The size the index records for PGM_SHMEM entry `id` (a structure whose
+ * length is a macro of sizes that differ by version, like ProcSignal's
+ * slots): from pg->shmem, else the index read for this question alone.
+ * PGM_ERR_LOOKUP when the index lacks it.
+ */
+struct pgm_error *pgm_pg_shmem_size(const struct pgm_pg *pg, enum pgm_pg_shmem_id id, uint64_t *ret);
 /*
  * The header (HASHHDR) and directory of the shared hash table that global
  * `g` (an HTAB *) names: through the global, else its PGM_SHMEM_HASH index
@@ -381,5 +389,66 @@ struct pgm_error *pgm_pg_frame_pointer(struct pgm_program *prog, const struct pg
 /* The same for an integer (or enum) variable, sign-extended unless unsigned. */
 struct pgm_error *pgm_pg_frame_int(struct pgm_program *prog, const struct pgm_stack *stack, size_t frame,
 				   const char *name, int64_t *ret);
+
+/* ---- issue 16: WaitEventSet, sync rep, walsenders, shm_mq, ProcSignal, CV queues ---- */
+
+/* The PGPROC of process `pid` (a walk of allProcs); PGM_ERR_LOOKUP if none. */
+struct pgm_error *pgm_pg_proc_by_pid(const struct pgm_pg *pg, int32_t pid, uint64_t *ret);
+/* Its wait event, as pg_stat_activity shows it. */
+struct pgm_error *pgm_pg_pid_wait_event(const struct pgm_pg *pg, int32_t pid, struct pgm_wait_event *we);
+/* The application_name in process `pid`'s PgBackendStatus; *ret NULL when it has none. */
+struct pgm_error *pgm_pg_application_name(const struct pgm_pg *pg, int32_t pid, char **ret);
+
+/*
+ * The proclist through procno `self`, rebuilt from the members' own links
+ * (e.g. PGPROC.cvWaitLink) when the list head is not in the capture:
+ * prev links are followed to the head, next links to the tail, each
+ * neighbour must link back, and a revisit is a cycle (PGM_ERR_LIMIT), so
+ * the walk is bounded by allProcCount.  *ret (head first, malloc'ed, the
+ * caller frees it) includes self.  *on_list is false when self's links are
+ * both 0 (proclist_delete's mark): then *ret is empty.
+ */
+struct pgm_error *pgm_pg_walk_proclist_from(const struct pgm_pg *pg, int32_t self,
+					    enum pgm_pg_member_id next_link, enum pgm_pg_member_id prev_link,
+					    int32_t **ret, size_t *n, bool *on_list);
+/*
+ * The queue of the CV this process sleeps on, when the CV itself is not
+ * captured: its waiters into r->wait.waiters through PGPROC.cvWaitLink,
+ * r->wait.cv.queue_from_links set.  Failures are recorded in r.
+ */
+struct pgm_error *pgm_pg_read_cv_queue_from_links(const struct pgm_pg *pg, int32_t self_procno,
+						  struct pgm_report *r);
+
+/* pg/waitset.c: a Latch; the WaitEventSet at `set` into r->waitset; MyLatch into r->waitset.latch. */
+struct pgm_error *pgm_pg_read_latch(const struct pgm_pg *pg, uint64_t latch, struct pgm_latch *l);
+struct pgm_error *pgm_pg_read_waitset(const struct pgm_pg *pg, uint64_t set, struct pgm_report *r);
+struct pgm_error *pgm_pg_read_my_latch(const struct pgm_pg *pg, struct pgm_report *r);
+
+/*
+ * pg/walsender.c: every WalSndCtl->walsnds[] slot in use (pid != 0), with
+ * its application_name; *slots is max_wal_senders.  *ret is the caller's
+ * (free each state and application_name, then the array).  Returns read
+ * failures for the caller to record.
+ */
+struct pgm_error *pgm_pg_read_walsenders(const struct pgm_pg *pg, struct pgm_walsender **ret, size_t *n,
+					 int32_t *slots);
+/* pg/syncrep.c: the synchronous replication wait of the PGPROC `proc` into r->wait.syncrep. */
+struct pgm_error *pgm_pg_read_syncrep_wait(const struct pgm_pg *pg, uint64_t proc, struct pgm_report *r);
+
+/*
+ * pg/shm_mq.c: the queue at `mq` (in a DSM segment: a read failure is
+ * NOT_CAPTURED with its mapping); the queue and flag of a handle; the
+ * background-worker slots in use that notify `leader` (its parallel
+ * workers).  Read failures are returned for the caller to record.
+ */
+struct pgm_error *pgm_pg_read_shm_mq(const struct pgm_pg *pg, uint64_t mq, struct pgm_shm_mq *q);
+struct pgm_error *pgm_pg_read_mq_handle(const struct pgm_pg *pg, uint64_t mqh, uint64_t *mq, bool *attached);
+struct pgm_error *pgm_pg_read_group_workers(const struct pgm_pg *pg, int32_t leader, struct pgm_mq_wait *m);
+/* BackgroundWorkerData->slot: its first slot, the number of slots (bounded) and their size. */
+struct pgm_error *pgm_pg_bgworker_slots(const struct pgm_pg *pg, uint64_t *slot0, uint64_t *total, uint64_t *stride);
+
+/* pg/procsignal.c: the barrier waited for and the slots that have not absorbed it, into r->wait.barrier. */
+struct pgm_error *pgm_pg_read_barrier_wait(const struct pgm_pg *pg, bool has_generation, uint64_t generation,
+					   uint64_t cv, struct pgm_report *r);
 
 #endif

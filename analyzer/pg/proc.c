@@ -160,3 +160,126 @@ int32_t pgm_pg_procno_pid(const struct pgm_pg *pg, int32_t procno)
 	pgm_error_destroy(err);
 	return err ? 0 : (int32_t)pid;
 }
+
+/* ---- issue 16: a PGPROC by pid; a proclist rebuilt from one member ---- */
+
+struct pgm_error *pgm_pg_proc_by_pid(const struct pgm_pg *pg, int32_t pid, uint64_t *ret)
+{
+	struct all_procs ap;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	if (err)
+		return err;
+	for (uint64_t i = 0; i < ap.count && pid > 0; i++) {
+		uint64_t p;
+		if ((err = pgm_pg_read_member(pg, ap.base + i * ap.stride, PGM_M_PGPROC_pid, &p)))
+			return err;
+		if ((int32_t)p == pid) {
+			*ret = ap.base + i * ap.stride;
+			return NULL;
+		}
+	}
+	return pgm_error_create(PGM_ERR_LOOKUP, "no PGPROC of pid %d", (int)pid);
+}
+
+/*
+ * Reads the {next, prev} links of procno `p` and checks that its neighbour
+ * in direction `link` links back to it: a one-way link is a damaged list.
+ */
+static struct pgm_error *step(const struct pgm_pg *pg, const struct all_procs *ap, int32_t p,
+			      enum pgm_pg_member_id link, enum pgm_pg_member_id back, int32_t *ret)
+{
+	int64_t to, from;
+	struct pgm_error *err = pgm_pg_read_member_signed(pg, ap->base + (uint64_t)p * ap->stride, link, &to);
+	if (err || pgm_pg_proclist_end((int32_t)to))
+		return *ret = (int32_t)to, err;
+	if (to < 0 || (uint64_t)to >= ap->count)
+		return pgm_error_create(PGM_ERR_FORMAT, "proclist link %" PRId64 " of procno %" PRId32
+					" outside allProcs[0..%" PRIu64 ")", to, p, ap->count);
+	if ((err = pgm_pg_read_member_signed(pg, ap->base + (uint64_t)to * ap->stride, back, &from)))
+		return err;
+	if (from != p)
+		return pgm_error_create(PGM_ERR_FORMAT, "proclist damaged: procno %" PRId32 " links to %" PRId64
+					", which links back to %" PRId64, p, to, from);
+	*ret = (int32_t)to;
+	return NULL;
+}
+
+/*
+ * Appends the procnos from `self` towards one end (self excluded).  `seen`
+ * (one byte per procno, shared by both directions) makes a revisit a
+ * cycle, so no walk exceeds allProcCount steps.
+ */
+static struct pgm_error *walk_one_way(const struct pgm_pg *pg, const struct all_procs *ap, int32_t self,
+				      enum pgm_pg_member_id link, enum pgm_pg_member_id back,
+				      uint8_t *seen, int32_t *out, size_t *n)
+{
+	int32_t cur = self;
+	for (;;) {
+		int32_t next = PGM_INVALID_PROCNO;
+		struct pgm_error *err = step(pg, ap, cur, link, back, &next);
+		if (err || pgm_pg_proclist_end(next))
+			return err;
+		if (seen[next])
+			return pgm_error_create(PGM_ERR_LIMIT, "the proclist through procno %" PRId32
+						" has a cycle at procno %" PRId32, self, next);
+		seen[next] = 1;
+		out[(*n)++] = cur = next;
+	}
+}
+
+static struct pgm_error *walk_both_ways(const struct pgm_pg *pg, const struct all_procs *ap, int32_t self,
+					enum pgm_pg_member_id next_link, enum pgm_pg_member_id prev_link,
+					int32_t **ret, size_t *n)
+{
+	size_t n_prev = 0, n_next = 0;
+	uint8_t *seen = calloc((size_t)ap->count, 1);
+	int32_t *before = calloc((size_t)ap->count, sizeof(*before));
+	int32_t *after = calloc((size_t)ap->count, sizeof(*after));
+	struct pgm_error *err = seen && before && after ? NULL : &pgm_enomem;
+	if (!err) {
+		seen[self] = 1;
+		err = walk_one_way(pg, ap, self, prev_link, next_link, seen, before, &n_prev);
+	}
+	if (!err)
+		err = walk_one_way(pg, ap, self, next_link, prev_link, seen, after, &n_next);
+	int32_t *list = err ? NULL : calloc(n_prev + 1 + n_next, sizeof(*list));
+	if (!err && !list)
+		err = &pgm_enomem;
+	if (!err) {
+		for (size_t i = 0; i < n_prev; i++)
+			list[i] = before[n_prev - 1 - i];     /* head first */
+		list[n_prev] = self;
+		memcpy(list + n_prev + 1, after, n_next * sizeof(*after));
+		*ret = list;
+		*n = n_prev + 1 + n_next;
+	}
+	free(seen);
+	free(before);
+	free(after);
+	return err;
+}
+
+struct pgm_error *pgm_pg_walk_proclist_from(const struct pgm_pg *pg, int32_t self,
+					    enum pgm_pg_member_id next_link, enum pgm_pg_member_id prev_link,
+					    int32_t **ret, size_t *n, bool *on_list)
+{
+	struct all_procs ap;
+	*ret = NULL;
+	*n = 0;
+	*on_list = false;
+	struct pgm_error *err = read_all_procs(pg, &ap);
+	if (err)
+		return err;
+	if (self < 0 || (uint64_t)self >= ap.count)
+		return pgm_error_create(PGM_ERR_LIMIT, "procno %" PRId32 " outside allProcs", self);
+	int64_t next, prev;
+	uint64_t me = ap.base + (uint64_t)self * ap.stride;
+	if ((err = pgm_pg_read_member_signed(pg, me, next_link, &next)) ||
+	    (err = pgm_pg_read_member_signed(pg, me, prev_link, &prev)))
+		return err;
+	/* proclist_delete leaves {0, 0}: not on a list (proclist_contains is ambiguous the same way for procno 0) */
+	if (next == 0 && prev == 0 && self != 0)
+		return NULL;
+	*on_list = true;
+	return walk_both_ways(pg, &ap, self, next_link, prev_link, ret, n);
+}

@@ -120,6 +120,7 @@ static struct pgm_error *read_entry(const struct pgm_pg *pg, struct pgm_pg_shmem
 			return problem(s, "ShmemIndex places \"%s\" at 0x%" PRIx64 ", outside the main segment",
 				       key, location);
 		s->location[i] = location;
+		s->size[i] = size;
 	}
 	return NULL;
 }
@@ -177,6 +178,24 @@ bool pgm_pg_shmem_value(const struct pgm_pg_shmem *s, enum pgm_pg_global_id g, u
 			return true;
 		}
 	return false;
+}
+
+struct pgm_error *pgm_pg_shmem_size(const struct pgm_pg *pg, enum pgm_pg_shmem_id id, uint64_t *ret)
+{
+	struct pgm_pg_shmem *read = NULL;
+	const struct pgm_pg_shmem *s = pg->shmem;
+	struct pgm_error *err = NULL;
+	if (!s && (err = pgm_pg_shmem_read(pg, &read)))
+		return err;
+	s = s ? s : read;
+	if (s->problem)
+		err = pgm_error_create(PGM_ERR_FORMAT, "the shared memory index: %s", s->problem);
+	else if (!s->location[id])
+		err = pgm_error_create(PGM_ERR_LOOKUP, "\"%s\" is not in the shared memory index", pgm_pg_shmem_name(id));
+	else
+		*ret = s->size[id];
+	pgm_pg_shmem_destroy(read);
+	return err;
 }
 
 struct pgm_error *pgm_pg_shared_hash(const struct pgm_pg *pg, enum pgm_pg_global_id g,

@@ -14,6 +14,7 @@
 #include "pgmortem/bundle_file.h"
 #include "pg/storage.h"
 #include "pgmortem/analyze.h"
+#include "pipeline/analyze_waits.h"
 #include "util/text.h"
 
 /* A fatal signal the kernel delivered (not one sent with kill). */
@@ -112,6 +113,9 @@ static struct pgm_error *decode_cv(struct pgm_program *prog, const struct pgm_pg
 	r->wait.address = cv;
 	r->wait.has_address = true;
 	if ((err = pgm_pg_read_cv(pg, cv, r->procno, r)))
+		return err;
+	/* the CV is not captured (a DSM segment): its queue still is, in the PGPROCs' links */
+	if (!r->wait.cv.header_known && (err = pgm_pg_read_cv_queue_from_links(pg, r->procno, r)))
 		return err;
 	int f = pgm_stack_find_function(main_stack(r), "_bt_parallel_seize");
 	if (f < 0)
@@ -272,7 +276,7 @@ static struct pgm_error *decode_wait(struct pgm_program *prog, const struct pgm_
 	case PGM_WAIT_BUFFER_IO: return decode_buffer_io(prog, pg, r);
 	case PGM_WAIT_IO: return pgm_pg_read_io_wait(prog, pg, r);
 	case PGM_WAIT_REPLICATION_SLOT: return decode_slot(prog, pg, r);
-	default: return NULL;
+	default: return pgm_decode_ipc_wait(prog, pg, r);
 	}
 }
 
@@ -294,7 +298,8 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 	if ((err = pgm_pg_read_buffer_usage(pg, r)) || (err = pgm_pg_read_walsender(pg, r)))
 		return err;
 	r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
-	if ((err = decode_wait(prog, pg, r)))
+	if ((err = pgm_classify_unserved(r)) || (err = decode_wait(prog, pg, r)) ||
+	    (err = pgm_decode_waitset(prog, pg, r)))
 		return err;
 	err = pgm_pg_my_proc(pg, &proc);
 	/* no MyProc (not a backend, or unreadable: already recorded by read_identity): no group */
@@ -302,7 +307,7 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 	if (!err && proc && (err = pgm_pg_read_group(pg, proc, r)))
 		return err;
 	mark_group_queue(r);
-	return NULL;
+	return pgm_decode_live_waits(prog, r);
 }
 
 struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze_options *opts,

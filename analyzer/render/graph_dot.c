@@ -14,6 +14,9 @@ static const char *edge_color(enum pgm_edge_kind k)
 	case PGM_EDGE_BUFFER_PIN: return "darkgreen";
 	case PGM_EDGE_BUFFER_IO: return "seagreen";
 	case PGM_EDGE_SLOT: return "purple";
+	case PGM_EDGE_SYNC_REP: return "olivedrab";
+	case PGM_EDGE_MESSAGE_QUEUE: return "magenta4";
+	case PGM_EDGE_BARRIER: return "saddlebrown";
 	}
 	return "black";
 }

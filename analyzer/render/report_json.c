@@ -224,7 +224,9 @@ static json_object *backend_json(const struct pgm_report *r)
 	json_object_object_add(o, "database_oid", r->database_oid ? json_object_new_int64(r->database_oid) : NULL);
 	json_object_object_add(o, "query", str_or_null(r->query));
 	json_object_object_add(o, "wait_event", wait_event_json(&r->wait_event));
-	json_object_object_add(o, "wait", wait_json(r));
+	json_object *wait = wait_json(r);
+	json_object_object_add(o, "wait", wait);
+	pgm_render_waits_json(o, wait, r);
 	json_object_object_add(o, "group", group_json(r));
 	json_object_object_add(o, "interrupts", interrupts_json(&r->interrupts));
 	if (r->buffers.pins_known || r->buffers.io_known)

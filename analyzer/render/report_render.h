@@ -31,4 +31,11 @@ json_object *pgm_render_layout_origin_json(const struct pgm_layout_origin *o);
 /* The report as a json-c object; the caller owns it (json_object_put). */
 json_object *pgm_render_report_json_object(const struct pgm_report *r);
 
+/* A section title ("\nWait"), bold with color. */
+void pgm_render_heading(FILE *out, const struct pgm_text_style *st, const char *title);
+/* The IPC waits' sections (walsenders, worker slots, laggards) and "Sleeping in" (report_waits.c). */
+void pgm_render_waits_text(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st);
+/* Their JSON: lists into `wait`, "sleeping_in" and "task" into `backend`. */
+void pgm_render_waits_json(json_object *backend, json_object *wait, const struct pgm_report *r);
+
 #endif

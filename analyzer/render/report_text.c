@@ -14,7 +14,7 @@
 #define RED "\033[31m"
 #define RESET "\033[0m"
 
-static void heading(FILE *out, const struct pgm_text_style *st, const char *title)
+void pgm_render_heading(FILE *out, const struct pgm_text_style *st, const char *title)
 {
 	fprintf(out, "\n%s%s%s\n", st->color ? BOLD : "", title, st->color ? RESET : "");
 }
@@ -76,7 +76,7 @@ static void print_buffers(FILE *out, const struct pgm_report *r, const struct pg
 	const struct pgm_buffer_usage *u = &r->buffers;
 	if (!u->n_pins && !u->io_in_progress)
 		return;
-	heading(out, st, "Buffers");
+	pgm_render_heading(out, st, "Buffers");
 	for (size_t i = 0; i < u->n_pins; i++) {
 		char what[32];
 		snprintf(what, sizeof(what), "%d pin%s on ", u->pins[i].refcount, u->pins[i].refcount == 1 ? "" : "s");
@@ -92,14 +92,14 @@ static void print_walsender(FILE *out, const struct pgm_report *r, const struct 
 {
 	if (!r->walsender.known)
 		return;
-	heading(out, st, "Walsender");
+	pgm_render_heading(out, st, "Walsender");
 	pgm_my_walsender_fields(&r->walsender, print_field, out);
 }
 
 static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
 	const struct pgm_wait *w = &r->wait;
-	heading(out, st, "Wait");
+	pgm_render_heading(out, st, "Wait");
 	print_wait_event(out, "wait event", &r->wait_event);
 	fprintf(out, "  %-20s %s\n", "primitive", pgm_wait_kind_name(w->kind));
 	if (w->has_address)
@@ -129,7 +129,7 @@ static void print_group(FILE *out, const struct pgm_report *r, const struct pgm_
 	static const char *const queued[] = { "queue unknown", "queued on the same CV", "NOT queued" };
 	if (!r->n_group)
 		return;
-	heading(out, st, "Parallel group");
+	pgm_render_heading(out, st, "Parallel group");
 	for (size_t i = 0; i < r->n_group; i++) {
 		const struct pgm_group_member *g = &r->group[i];
 		fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid,
@@ -148,7 +148,7 @@ static void print_counter(FILE *out, const char *name, const struct pgm_counter 
 
 static void print_interrupts(FILE *out, const struct pgm_interrupts *in, const struct pgm_text_style *st)
 {
-	heading(out, st, "Interrupts");
+	pgm_render_heading(out, st, "Interrupts");
 	fprintf(out, "  %-24s %s\n", "killable", pgm_killable_name(in->killable));
 	print_counter(out, "InterruptPending", &in->interrupt_pending);
 	print_counter(out, "QueryCancelPending", &in->query_cancel_pending);
@@ -185,7 +185,7 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 	bool hinted[PGM_MISSING_DSM_SEGMENT + 1] = { false };
 	if (!r->n_missing)
 		return;
-	heading(out, st, "Not in this capture");
+	pgm_render_heading(out, st, "Not in this capture");
 	for (size_t i = 0; i < r->n_missing; i++) {
 		const struct pgm_missing *m = &r->missing[i];
 		fprintf(out, "  %s at 0x%" PRIx64 " lies in %s, which this capture does not contain\n",
@@ -203,7 +203,7 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 static void print_source(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
 	char sig[32];
-	heading(out, st, "Process");
+	pgm_render_heading(out, st, "Process");
 	fprintf(out, "  %-20s %d\n", "pid", r->pid);
 	if (r->procno >= 0)
 		fprintf(out, "  %-20s %d\n", "procno", r->procno);
@@ -241,6 +241,7 @@ void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct 
 	print_source(out, r, st);
 	if (r->is_backend) {
 		print_wait(out, r, st);
+		pgm_render_waits_text(out, r, st);
 		print_group(out, r, st);
 		print_buffers(out, r, st);
 		print_walsender(out, r, st);
@@ -248,7 +249,7 @@ void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct 
 	}
 	print_missing(out, r, st);
 	for (size_t i = 0; i < r->n_stacks; i++) {
-		heading(out, st, "Stack");
+		pgm_render_heading(out, st, "Stack");
 		pgm_render_stack_text(out, r->stacks[i]);
 	}
 }

@@ -44,6 +44,8 @@ static void cv_fields(const struct pgm_cv_wait *cv, pgm_field_fn *fn, void *arg)
 		num(fn, arg, "wakeup_head", cv->wakeup_head);
 		num(fn, arg, "wakeup_tail", cv->wakeup_tail);
 	}
+	if (cv->queue_from_links)
+		str(fn, arg, "queue_source", "PGPROC.cvWaitLink");
 	if (cv->owner != PGM_CV_OWNER_BTREE_SCAN)
 		return;
 	const struct pgm_btree_scan *b = &cv->btree;
@@ -99,14 +101,22 @@ static void hwlock_fields(const struct pgm_hwlock_wait *h, pgm_field_fn *fn, voi
 	str(fn, arg, "mode", h->mode);
 }
 
-/* ---- buffers, storage and replication ---- */
+/* ---- positions in the WAL (both groups below) ---- */
 
 static void lsn(pgm_field_fn *fn, void *arg, const char *key, uint64_t v)
 {
 	char buf[PGM_LSN_LEN];
-	if (v)
-		str(fn, arg, key, pgm_lsn_format(v, buf));
+	str(fn, arg, key, pgm_lsn_format(v, buf));
 }
+
+/* 0 is InvalidXLogRecPtr: no position yet, left out */
+static void valid_lsn(pgm_field_fn *fn, void *arg, const char *key, uint64_t v)
+{
+	if (v)
+		lsn(fn, arg, key, v);
+}
+
+/* ---- buffers, storage and replication ---- */
 
 void pgm_buffer_fields(const struct pgm_buffer *b, pgm_field_fn *fn, void *arg)
 {
@@ -180,8 +190,8 @@ void pgm_slot_fields(const struct pgm_replication_slot *s, pgm_field_fn *fn, voi
 	str(fn, arg, "plugin", s->plugin);
 	str(fn, arg, "persistency", s->persistency);
 	num(fn, arg, "active_pid", s->active_pid);
-	lsn(fn, arg, "restart_lsn", s->restart_lsn);
-	lsn(fn, arg, "confirmed_flush_lsn", s->confirmed_flush);
+	valid_lsn(fn, arg, "restart_lsn", s->restart_lsn);
+	valid_lsn(fn, arg, "confirmed_flush_lsn", s->confirmed_flush);
 	if (s->xmin)
 		unum(fn, arg, "xmin", s->xmin);
 	if (s->catalog_xmin)
@@ -193,13 +203,87 @@ void pgm_my_walsender_fields(const struct pgm_my_walsender *ws, pgm_field_fn *fn
 	if (!ws->known)
 		return;
 	str(fn, arg, "state", ws->state);
-	lsn(fn, arg, "sent_lsn", ws->sent);
-	lsn(fn, arg, "write_lsn", ws->write);
-	lsn(fn, arg, "flush_lsn", ws->flush);
-	lsn(fn, arg, "replay_lsn", ws->apply);
+	valid_lsn(fn, arg, "sent_lsn", ws->sent);
+	valid_lsn(fn, arg, "write_lsn", ws->write);
+	valid_lsn(fn, arg, "flush_lsn", ws->flush);
+	valid_lsn(fn, arg, "replay_lsn", ws->apply);
 	str(fn, arg, "slot_name", ws->slot);
 	if (ws->got_stopping.known)
 		flag(fn, arg, "got_stopping", ws->got_stopping.value != 0);
+}
+
+/* ---- the IPC kinds (pgmortem/report_waits.h); their lists are rendered by report_waits.c ---- */
+
+static void syncrep_fields(const struct pgm_syncrep_wait *s, pgm_field_fn *fn, void *arg)
+{
+	if (s->lsn_known)
+		lsn(fn, arg, "lsn", s->lsn);
+	if (s->state_known)
+		str(fn, arg, "sync_rep_state", pgm_syncrep_state_name(s->state));
+	if (s->mode != PGM_SYNCREP_MODE_UNKNOWN)
+		str(fn, arg, "mode", pgm_syncrep_mode_name(s->mode));
+	str(fn, arg, "synchronous_standby_names", s->standby_names);
+	if (s->released_known)
+		lsn(fn, arg, "released_lsn", s->released_lsn);
+	if (s->max_wal_senders >= 0)
+		num(fn, arg, "max_wal_senders", s->max_wal_senders);
+	str(fn, arg, "reason", pgm_syncrep_why_name(s->why));
+}
+
+static void mq_fields(const struct pgm_mq_wait *m, pgm_field_fn *fn, void *arg)
+{
+	const struct pgm_shm_mq *q = &m->mq;
+	str(fn, arg, "operation", pgm_mq_op_name(m->op));
+	if (m->gather)
+		flag(fn, arg, "gather", true);
+	if (m->handle_known)
+		flag(fn, arg, "counterparty_attached", m->counterparty_attached);
+	if (q->known) {
+		num(fn, arg, "sender_pid", q->sender_pid);
+		num(fn, arg, "receiver_pid", q->receiver_pid);
+		unum(fn, arg, "bytes_written", q->bytes_written);
+		unum(fn, arg, "bytes_read", q->bytes_read);
+		unum(fn, arg, "ring_size", q->ring_size);
+		flag(fn, arg, "detached", q->detached);
+	}
+	if (!m->counterpart_pid)
+		return;
+	num(fn, arg, "counterpart_pid", m->counterpart_pid);
+	str(fn, arg, "counterpart_role", m->counterpart_is_leader ? "leader" : "process");
+	str(fn, arg, "counterpart_wait_event_type", m->counterpart_wait_event.known ? m->counterpart_wait_event.type : NULL);
+	str(fn, arg, "counterpart_wait_event", m->counterpart_wait_event.known ? m->counterpart_wait_event.name : NULL);
+	str(fn, arg, "counterpart_task_state", m->counterpart_task_state);
+}
+
+static void barrier_fields(const struct pgm_barrier_wait *b, pgm_field_fn *fn, void *arg)
+{
+	if (b->generation_known) {
+		unum(fn, arg, "generation", b->generation);
+		str(fn, arg, "generation_source", b->generation_from_frame ? "frame" : "newest emitted");
+	}
+	if (b->laggards_known) {
+		unum(fn, arg, "procsignal_slots", b->n_slots);
+		unum(fn, arg, "not_absorbed", b->n_laggards);
+	}
+}
+
+static void unserved_fields(const struct pgm_unserved_wait *u, pgm_field_fn *fn, void *arg)
+{
+	str(fn, arg, "function", u->function);
+	str(fn, arg, "library", u->library);
+	if (u->function)
+		num(fn, arg, "frame", u->frame);
+}
+
+static void ipc_fields(const struct pgm_wait *w, pgm_field_fn *fn, void *arg)
+{
+	switch (w->kind) {
+	case PGM_WAIT_SYNC_REP: syncrep_fields(&w->syncrep, fn, arg); break;
+	case PGM_WAIT_MESSAGE_QUEUE: mq_fields(&w->mq, fn, arg); break;
+	case PGM_WAIT_PROCSIGNAL_BARRIER: barrier_fields(&w->barrier, fn, arg); break;
+	case PGM_WAIT_UNSERVED_INTERRUPT: unserved_fields(&w->unserved, fn, arg); break;
+	default: break;
+	}
 }
 
 void pgm_wait_fields(const struct pgm_wait *w, pgm_field_fn *fn, void *arg)
@@ -215,6 +299,6 @@ void pgm_wait_fields(const struct pgm_wait *w, pgm_field_fn *fn, void *arg)
 		break;
 	case PGM_WAIT_IO: io_fields(&w->io, fn, arg); break;
 	case PGM_WAIT_REPLICATION_SLOT: pgm_slot_fields(&w->slot.slot, fn, arg); break;
-	default: break;
+	default: ipc_fields(w, fn, arg); break;
 	}
 }

@@ -486,3 +486,78 @@ struct pgm_error *live_permission_error(int32_t pid, uint32_t uid, const char *w
 		"%s: permission denied although pgmortem has CAP_SYS_PTRACE (a security module such "
 		"as SELinux or AppArmor refuses it)", what);
 }
+
+/* ---- issue 16: one task's scheduling state, and its open files ---- */
+
+struct pgm_error *pgm_live_fd_target(int32_t pid, int32_t fd, char **ret)
+{
+	char path[64], buf[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, (int)fd);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return pgm_error_errno(errno, "readlink %s", path);
+	buf[n] = '\0';
+	return (*ret = strdup(buf)) ? NULL : &pgm_enomem;
+}
+
+struct pgm_error *pgm_live_task_state(int32_t pid, char **ret)
+{
+	char path[64], *status = NULL;
+	struct pgm_error *err = live_read_file(proc_path(pid, "status", path, sizeof(path)), &status, NULL);
+	if (err)
+		return err;
+	*ret = dup_field(status_field(status, "State"));
+	free(status);
+	return *ret ? NULL : pgm_error_create(PGM_ERR_FORMAT, "%s has no State line", path);
+}
+
+/* CPU time in seconds: /proc/PID/schedstat's nanoseconds on a CPU, else stat's ticks. */
+static double cpu_seconds(int32_t pid, const char *stat)
+{
+	char *sched = read_line(pid, "schedstat");
+	unsigned long long ns = 0, utime = 0, stime = 0;
+	double s = -1;
+	if (sched && sscanf(sched, "%llu", &ns) == 1)
+		s = (double)ns / 1e9;
+	free(sched);
+	const char *p = stat ? strrchr(stat, ')') : NULL;
+	if (s < 0 && p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
+		s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	return s;
+}
+
+struct pgm_error *pgm_live_sample(int32_t pid, struct pgm_live_sample *ret)
+{
+	char path[64], *status = NULL;
+	memset(ret, 0, sizeof(*ret));
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ret->at_s = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	struct pgm_error *err = live_read_file(proc_path(pid, "status", path, sizeof(path)), &status, NULL);
+	if (err)
+		return err;
+	const char *v;
+	ret->state_name = dup_field(status_field(status, "State"));
+	ret->state = ret->state_name ? ret->state_name[0] : '?';
+	if ((v = status_field(status, "voluntary_ctxt_switches")))
+		ret->switches += strtoull(v, NULL, 10);
+	if ((v = status_field(status, "nonvoluntary_ctxt_switches")))
+		ret->switches += strtoull(v, NULL, 10);
+	free(status);
+	char *stat = read_line(pid, "stat");
+	ret->cpu_s = cpu_seconds(pid, stat);
+	free(stat);
+	ret->wchan = read_line(pid, "wchan");
+	if (ret->wchan && (!*ret->wchan || strcmp(ret->wchan, "0") == 0)) {
+		free(ret->wchan);
+		ret->wchan = NULL;
+	}
+	return ret->state_name ? NULL : pgm_error_create(PGM_ERR_FORMAT, "%s has no State line", path);
+}
+
+void pgm_live_sample_deinit(struct pgm_live_sample *s)
+{
+	free(s->state_name);
+	free(s->wchan);
+	memset(s, 0, sizeof(*s));
+}

@@ -123,9 +123,14 @@ enum pgm_edge_kind {
 	PGM_EDGE_LWLOCK,         /* LWLock: waiter -> holder (or the unknown holder) */
 	PGM_EDGE_CV,             /* condition variable: waiter -> a member that can signal it */
 	PGM_EDGE_PARALLEL,       /* parallel group: leader <-> workers */
+	/* buffers, storage and replication */
 	PGM_EDGE_BUFFER_PIN,     /* cleanup lock: waiter -> a process that pins the buffer */
 	PGM_EDGE_BUFFER_IO,      /* buffer I/O: waiter -> the process doing the I/O */
 	PGM_EDGE_SLOT,           /* replication slot: waiter -> the slot's active_pid */
+	/* interprocess machinery (pgmortem/report_waits.h) */
+	PGM_EDGE_SYNC_REP,       /* commit -> the synchronous standbys' walsenders (or the unknown standby) */
+	PGM_EDGE_MESSAGE_QUEUE,  /* one end of a shm_mq -> the other */
+	PGM_EDGE_BARRIER,        /* ProcSignalBarrier emitter -> a process that has not absorbed it */
 };
 
 struct pgm_edge {
@@ -190,7 +195,7 @@ struct pgm_error *pgm_instance_add_report(struct pgm_instance *inst, struct pgm_
 struct pgm_error *pgm_instance_add_problem(struct pgm_instance *inst, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-const char *pgm_edge_kind_name(enum pgm_edge_kind k);   /* "hwlock", "lwlock", "cv", "parallel", … */
+const char *pgm_edge_kind_name(enum pgm_edge_kind k);   /* "hwlock", "lwlock", "cv", "parallel", "sync_rep", … */
 
 /* Adds an edge, copying its evidence (duplicates are merged by the analysis). */
 struct pgm_error *pgm_graph_add_edge(struct pgm_graph *g, int32_t from, int32_t to,

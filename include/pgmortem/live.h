@@ -160,4 +160,24 @@ enum pgm_live_backing {
 enum pgm_live_backing pgm_target_live_mapping(const struct pgm_target *t, size_t index,
 					      uint64_t *start, uint64_t *end, bool *shared);
 
+/* ---- one task, by pid: state, CPU, open files (for the IPC waits of pgmortem/report_waits.h) ---- */
+
+/* A sample of /proc/PID: where the task is and how much it has run so far. */
+struct pgm_live_sample {
+	char state;              /* R S D T t … */
+	char *state_name;        /* "S (sleeping)" */
+	char *wchan;             /* NULL when none ("0") */
+	double cpu_s;            /* on a CPU since it started (schedstat, else stat's ticks); -1 unknown */
+	uint64_t switches;       /* voluntary + involuntary context switches so far */
+	double at_s;             /* CLOCK_MONOTONIC when taken */
+};
+
+/* Samples process `pid` now.  Deinit with pgm_live_sample_deinit() (also after an error). */
+struct pgm_error *pgm_live_sample(int32_t pid, struct pgm_live_sample *ret);
+void pgm_live_sample_deinit(struct pgm_live_sample *s);
+/* "T (stopped)": the State line of /proc/PID/status.  The caller frees *ret. */
+struct pgm_error *pgm_live_task_state(int32_t pid, char **ret);
+/* What /proc/PID/fd/FD links to ("socket:[81234]", "anon_inode:[eventpoll]").  The caller frees *ret. */
+struct pgm_error *pgm_live_fd_target(int32_t pid, int32_t fd, char **ret);
+
 #endif

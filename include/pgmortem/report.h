@@ -39,37 +39,13 @@
 #include <stdint.h>
 
 #include "pgmortem/error.h"
+#include "pgmortem/report_waits.h"
 #include "pgmortem/stack.h"
+#include "pgmortem/wait_event.h"
 
 #define PGM_REPORT_SCHEMA 1
 
 /* ---- facts shared by several kinds ---- */
-
-/* What pg_stat_activity shows as wait_event_type / wait_event. */
-struct pgm_wait_event {
-	bool known;
-	uint32_t info;           /* raw wait_event_info */
-	char *type;              /* "IPC", NULL if none (0) */
-	char *name;              /* "BtreePage" */
-};
-
-/* The class of a wait event: the high byte of wait_event_info (wait_event.h). */
-enum pgm_wait_class {
-	PGM_WAIT_CLASS_NONE = 0x00,
-	PGM_WAIT_CLASS_LWLOCK = 0x01,
-	PGM_WAIT_CLASS_LOCK = 0x03,
-	PGM_WAIT_CLASS_BUFFERPIN = 0x04,
-	PGM_WAIT_CLASS_ACTIVITY = 0x05,
-	PGM_WAIT_CLASS_CLIENT = 0x06,
-	PGM_WAIT_CLASS_EXTENSION = 0x07,
-	PGM_WAIT_CLASS_IPC = 0x08,
-	PGM_WAIT_CLASS_TIMEOUT = 0x09,
-	PGM_WAIT_CLASS_IO = 0x0A,
-	PGM_WAIT_CLASS_INJECTION_POINT = 0x0B,
-};
-
-/* The event's class; PGM_WAIT_CLASS_NONE when unknown or none. */
-enum pgm_wait_class pgm_wait_event_class(const struct pgm_wait_event *we);
 
 /* A relation named through its relcache entry. */
 struct pgm_relation {
@@ -114,6 +90,11 @@ enum pgm_wait_kind {
 	PGM_WAIT_BUFFER_IO,          /* for another process's read or write of a buffer to finish */
 	PGM_WAIT_IO,                 /* in a file system call (wait event class IO) */
 	PGM_WAIT_REPLICATION_SLOT,   /* for the process using a replication slot to release it */
+	/* interprocess machinery (pgmortem/report_waits.h) */
+	PGM_WAIT_SYNC_REP,           /* a commit waits for synchronous standbys */
+	PGM_WAIT_MESSAGE_QUEUE,      /* a shm_mq: full, empty, or its counterpart not attached */
+	PGM_WAIT_PROCSIGNAL_BARRIER, /* waits for every process to absorb a barrier */
+	PGM_WAIT_UNSERVED_INTERRUPT, /* running, a cancel or terminate pending and not served */
 };
 
 /* A process queued on the same object, in queue order. */
@@ -176,6 +157,12 @@ struct pgm_btree_scan {
 struct pgm_cv_wait {
 	bool header_known;       /* the CV itself was read */
 	int32_t wakeup_head, wakeup_tail;
+	/*
+	 * The waiters were reconstructed from the PGPROCs' cvWaitLink (main
+	 * shared memory), walked from this process both ways, because the CV
+	 * itself is not in the capture.
+	 */
+	bool queue_from_links;
 	enum pgm_cv_owner owner;
 	struct pgm_btree_scan btree;   /* owner == PGM_CV_OWNER_BTREE_SCAN */
 };
@@ -298,6 +285,10 @@ struct pgm_wait {
 	struct pgm_buffer_io_wait bufio;
 	struct pgm_io_wait io;
 	struct pgm_slot_wait slot;
+	struct pgm_syncrep_wait syncrep;
+	struct pgm_mq_wait mq;
+	struct pgm_barrier_wait barrier;
+	struct pgm_unserved_wait unserved;
 	/* the queue and who is ahead of it */
 	struct pgm_waiter *waiters;
 	size_t n_waiters;
@@ -475,6 +466,9 @@ struct pgm_report {
 	/* buffers, storage and replication */
 	struct pgm_buffer_usage buffers;
 	struct pgm_my_walsender walsender;   /* backend_type "walsender" only */
+	/* interprocess machinery (pgmortem/report_waits.h) */
+	struct pgm_waitset waitset;  /* the WaitEventSet it sleeps in, if it does */
+	struct pgm_task task;        /* live only */
 
 	struct pgm_stack **stacks;   /* one per thread, owned */
 	size_t n_stacks;

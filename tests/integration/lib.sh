@@ -27,13 +27,23 @@ fi
 # scenario first if this run has not captured it yet.  Skips the test (77)
 # when the scenario cannot run here (e.g. no PostgreSQL), fails otherwise.
 scenario() {
-    local name=$1 pg=$2 out=$PGMORTEM_SCENARIO_DIR/pg$2
+    local out=$PGMORTEM_SCENARIO_DIR/pg$2
+    scenario_once "$out" "$1" "$2"
+    echo "$out/$1"
+}
+
+# scenario_once OUT NAME PG [RUN-OPTIONS...]: runs NAME into OUT/NAME unless a
+# test of this run already did (one at a time, under OUT/.lock); skips (77)
+# or fails as scenario() says.
+scenario_once() {
+    local out=$1 name=$2 pg=$3
+    shift 3
     mkdir -p "$out"
     (
         flock 9
         if [[ ! -f $out/$name/truth.json ]]; then
             local rc=0
-            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" >"$out/$name.log" 2>&1 || rc=$?
+            "$PGMORTEM_SOURCE_ROOT/tests/scenarios/run" "$name" --pg "$pg" --out "$out" "$@" >"$out/$name.log" 2>&1 || rc=$?
             if (( rc == 77 )); then exit 77; fi
             if (( rc != 0 )); then cat "$out/$name.log" >&2; exit 1; fi
         fi
@@ -42,7 +52,6 @@ scenario() {
         (( rc == 77 )) && skip "scenario $name on PostgreSQL $pg cannot run here: $(tail -n1 "$out/$name.log")"
         fail "scenario $name on PostgreSQL $pg failed (log above)"
     }
-    echo "$out/$name"
 }
 
 # pg_bin PG -> the directory holding PostgreSQL's binaries for 15|18|15-stock|15-stripped
@@ -73,7 +82,37 @@ pg_lsn() {
     printf '%X/%X\n' $((v >> 32)) $((v & 0xFFFFFFFF))
 }
 
-# check LABEL EXPECTED ACTUAL: counts a mismatch in $failures
+# scenario_live NAME PG -> prints the output directory of NAME run with a
+# hook that, while the state holds, runs `pgmortem live PID` (JSON, text, exit
+# status) for every pid of every role, and `pgmortem live --instance` for the
+# first pid of ROLE_FOR_INSTANCE (default: the first role):
+#   DIR/live.PID.json, DIR/live.PID.txt, DIR/live.PID.rc, DIR/instance.json, DIR/instance.rc
+# Cached per test run and pgmortem binary like scenario() (in pgPG-live-N/: the
+# live outputs are the binary's), skipped (77) the same way.
+scenario_live() {
+    local name=$1 pg=$2 out hook
+    out=$PGMORTEM_SCENARIO_DIR/pg$2-live-$(cksum <<<"$PGMORTEM" | cut -d' ' -f1)
+    mkdir -p "$out"
+    hook=$out/hook.sh
+    cat >"$hook" <<'HOOK'
+set -u
+roles=$(env | sed -n 's/^PGM_ROLE_[A-Z_]*=//p' | tr ' ' '\n' | sort -u)
+for p in $roles; do
+    r=0; "$PGMORTEM" live "$p" --format json >"$PGM_SCEN_OUT/live.$p.json" 2>"$PGM_SCEN_OUT/live.$p.err" || r=$?
+    echo "$r" >"$PGM_SCEN_OUT/live.$p.rc"
+    "$PGMORTEM" live "$p" >"$PGM_SCEN_OUT/live.$p.txt" 2>&1 || true
+done
+first=$(env | sed -n "s/^PGM_ROLE_${ROLE_FOR_INSTANCE:-[A-Z_]*}=//p" | head -n1)
+r=0; "$PGMORTEM" live --instance "${first%% *}" --format json >"$PGM_SCEN_OUT/instance.json" \
+    2>"$PGM_SCEN_OUT/instance.err" || r=$?
+echo "$r" >"$PGM_SCEN_OUT/instance.rc"
+HOOK
+    scenario_once "$out" "$name" "$pg" --exec "bash $hook"
+    [[ $(cat "$out/$name/exec.rc" 2>/dev/null) == 0 ]] || fail "the live hook of $name on PostgreSQL $pg failed: $(tail -n 3 "$out/$name/exec.log")"
+    echo "$out/$name"
+}
+
+# check LABEL EXPECTED ACTUAL: counts a mismatch in $failures (the caller's)
 check() {
     if [[ "$2" != "$3" ]]; then
         echo "  mismatch: $1: truth '$2', pgmortem '$3'" >&2

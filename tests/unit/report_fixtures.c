@@ -335,3 +335,13 @@ const struct fixture_case fixture_cases[] = {
 	{ "cv-profile", cv_profile },
 };
 const size_t n_fixture_cases = sizeof(fixture_cases) / sizeof(fixture_cases[0]);
+
+size_t fixture_count(void)
+{
+	return n_fixture_cases + n_fixture_waits_cases;
+}
+
+const struct fixture_case *fixture_at(size_t i)
+{
+	return i < n_fixture_cases ? &fixture_cases[i] : &fixture_waits_cases[i - n_fixture_cases];
+}

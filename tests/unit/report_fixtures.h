@@ -35,5 +35,11 @@ struct pgm_report *fixture_io_wal_write(void);        /* XLogWrite in pwrite */
 struct pgm_report *fixture_replication_slot(void);    /* DROP_REPLICATION_SLOT … WAIT */
 struct pgm_report *fixture_walsender_stopping(void);  /* a walsender holding the shutdown */
 extern const size_t n_fixture_cases;
+/* The IPC waits' fixtures (report_fixtures_waits.c). */
+extern const struct fixture_case fixture_waits_cases[];
+extern const size_t n_fixture_waits_cases;
+/* Every fixture of both tables, by index: fixture_at(i) for i < fixture_count(). */
+size_t fixture_count(void);
+const struct fixture_case *fixture_at(size_t i);
 
 #endif

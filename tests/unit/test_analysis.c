@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "analysis/analysis.h"
+#include "pgmortem/batch.h"
 #include "report_fixtures.h"
 
 static enum pgm_wait_kind classify(const char *const *functions, uint32_t info, bool known, bool crashed)
@@ -38,8 +39,11 @@ static void stacks_name_their_primitive(void **state)
 			 PGM_WAIT_TIMEOUT);
 	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "secure_read", "pq_recvbuf"), 0x06000000,
 				  true, false), PGM_WAIT_SOCKET);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "ExecAppendAsyncEventWait"),
+				  0x08000004, true, false), PGM_WAIT_LATCH);
+	/* a Gather leader waits on its workers' tuple queues */
 	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "gather_readnext"), 0x08000010,
-				  true, false), PGM_WAIT_LATCH);
+				  true, false), PGM_WAIT_MESSAGE_QUEUE);
 }
 
 /* A latch wait is named by its event when the event is a timeout or the client. */
@@ -265,6 +269,144 @@ static void io_doer_named_by_its_capture(void **state)
 	pgm_instance_destroy(inst);
 }
 
+/* ---- the IPC waits (report_waits.h) ---- */
+
+/* Their function sits above the CV sleep or latch wait that the generic rules would name. */
+static void ipc_stacks_name_their_kind(void **state)
+{
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "ConditionVariableTimedSleep",
+					"WaitForProcSignalBarrier", "dropdb"), 0x08000025, true, false),
+			 PGM_WAIT_PROCSIGNAL_BARRIER);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "SyncRepWaitForLSN",
+					"RecordTransactionCommit"), 0x08000034, true, false), PGM_WAIT_SYNC_REP);
+	assert_int_equal(classify(STACK("epoll_wait", "WaitEventSetWait", "WaitLatch", "shm_mq_send_bytes",
+					"shm_mq_sendv"), 0x08000019, true, false), PGM_WAIT_MESSAGE_QUEUE);
+	/* a stripped build knows only the exported caller */
+	assert_int_equal(classify(STACK("epoll_wait", "??", "WaitLatch", "??", "shm_mq_receive"), 0, false, false),
+			 PGM_WAIT_MESSAGE_QUEUE);
+	/* on a CPU inside shm_mq_sendv (copying), not waiting: the IPC rules need a sleep */
+	assert_int_equal(classify(STACK("__memmove_avx_unaligned", "shm_mq_sendv", "tqueueReceiveSlot"), 0, true, false),
+			 PGM_WAIT_NONE);
+	assert_int_equal(classify(STACK("__GI___select", "pg_usleep", "pgm_loop_forever"), 0, true, false),
+			 PGM_WAIT_NONE);
+}
+
+static const struct fixture_case *waits_case(const char *name)
+{
+	for (size_t i = 0; i < n_fixture_waits_cases; i++)
+		if (strcmp(fixture_waits_cases[i].name, name) == 0)
+			return &fixture_waits_cases[i];
+	fail_msg("no fixture %s", name);
+	return NULL;
+}
+
+/* Running with a terminate pending: the kind, and where it runs (not libc, not postgres). */
+static void a_pending_terminate_while_running_is_unserved(void **state)
+{
+	struct pgm_report *r = waits_case("unserved-terminate")->build();
+	free(r->wait.unserved.function);
+	free(r->wait.unserved.library);
+	r->wait.unserved = (struct pgm_unserved_wait){ 0 };
+	r->wait.kind = PGM_WAIT_NONE;
+	assert_null(pgm_classify_unserved(r));
+	assert_int_equal(r->wait.kind, PGM_WAIT_UNSERVED_INTERRUPT);
+	assert_string_equal(r->wait.unserved.function, "pgm_loop_forever");
+	assert_string_equal(r->wait.unserved.library, "pgm_loop.so");
+	assert_int_equal(r->wait.unserved.frame, 2);
+	assert_null(pgm_explain_report(r));
+	assert_int_equal(r->interrupts.killable, PGM_KILLABLE_NO);
+	pgm_report_destroy(r);
+	/* no stack at all (another tracer holds the process): still unserved, where unknown */
+	r = fixture_report(NULL, 0, NULL, NULL);
+	r->wait.kind = PGM_WAIT_NONE;
+	r->interrupts.query_cancel_pending.value = 1;
+	assert_null(pgm_classify_unserved(r));
+	assert_int_equal(r->wait.kind, PGM_WAIT_UNSERVED_INTERRUPT);
+	assert_null(r->wait.unserved.function);
+	assert_null(pgm_explain_report(r));
+	assert_non_null(strstr(r->verdict[0], "does not serve a pending cancel: it runs code this capture cannot name"));
+	pgm_report_destroy(r);
+	/* nothing pending: just running */
+	r = waits_case("unserved-terminate")->build();
+	r->wait.kind = PGM_WAIT_NONE;
+	r->interrupts.proc_die_pending.value = 0;
+	assert_null(pgm_classify_unserved(r));
+	assert_int_equal(r->wait.kind, PGM_WAIT_NONE);
+	pgm_report_destroy(r);
+}
+
+static void ipc_signatures(void **state)
+{
+	static const struct { const char *fixture, *signature; } cases[] = {
+		{ "sync-rep-no-standby", "sync_rep:no_standby" }, { "sync-rep-behind", "sync_rep:behind" },
+		{ "sync-rep-not-woken", "sync_rep:not_woken" }, { "message-queue-full", "message_queue:send" },
+		{ "procsignal-barrier", "procsignal_barrier:dropdb" },
+		{ "unserved-terminate", "unserved_interrupt:pgm_loop.so" },
+		{ "unserved-cancel-in-postgres", "unserved_interrupt:postgres:hash_search_with_hash_value" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pgm_report *r = waits_case(cases[i].fixture)->build();
+		assert_null(pgm_explain_report(r));
+		char *sig = NULL;
+		enum pgm_batch_problem p;
+		assert_null(pgm_batch_signature(r, &sig, &p));
+		assert_string_equal(sig, cases[i].signature);
+		assert_int_equal(p, PGM_PROBLEM_STUCK);
+		free(sig);
+		pgm_report_destroy(r);
+	}
+}
+
+static const struct pgm_edge *edge_from(const struct pgm_graph *g, int32_t from)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == from)
+			return &g->edges[i];
+	return NULL;
+}
+
+/* Each kind's edge goes to the process it waits for, and that process is the root. */
+static void ipc_edges_point_at_the_other_end(void **state)
+{
+	static const struct { const char *fixture; int32_t to; enum pgm_edge_kind kind; } cases[] = {
+		{ "procsignal-barrier", 4250, PGM_EDGE_BARRIER }, { "message-queue-full", 4200, PGM_EDGE_MESSAGE_QUEUE },
+		{ "sync-rep-behind", 4300, PGM_EDGE_SYNC_REP }, { "sync-rep-no-standby", PGM_PID_UNKNOWN_HOLDER, PGM_EDGE_SYNC_REP },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pgm_instance *inst = pgm_instance_create();
+		struct pgm_report *r = waits_case(cases[i].fixture)->build();
+		assert_null(pgm_explain_report(r));
+		assert_null(pgm_instance_add_report(inst, r));
+		assert_null(pgm_instance_build_graph(inst));
+		const struct pgm_edge *e = edge_from(&inst->graph, 4242);
+		assert_non_null(e);
+		assert_int_equal(e->to, cases[i].to);
+		assert_int_equal(e->kind, cases[i].kind);
+		assert_non_null(e->evidence);
+		assert_int_equal(inst->graph.n_roots, 1);
+		assert_int_equal(inst->graph.roots[0], cases[i].to);
+		pgm_instance_destroy(inst);
+	}
+	/* a Gather leader: an edge to the worker that runs, none to the slot never started */
+	struct pgm_instance *g = pgm_instance_create();
+	struct pgm_report *leader = waits_case("message-queue-gather")->build();
+	assert_null(pgm_explain_report(leader));
+	assert_null(pgm_instance_add_report(g, leader));
+	assert_null(pgm_instance_build_graph(g));
+	assert_int_equal(g->graph.n_edges, 1);
+	assert_int_equal(g->graph.edges[0].to, 4243);
+	assert_int_equal(g->graph.edges[0].kind, PGM_EDGE_MESSAGE_QUEUE);
+	pgm_instance_destroy(g);
+	/* not woken: nobody to wait for */
+	struct pgm_instance *inst = pgm_instance_create();
+	struct pgm_report *r = waits_case("sync-rep-not-woken")->build();
+	assert_null(pgm_explain_report(r));
+	assert_null(pgm_instance_add_report(inst, r));
+	assert_null(pgm_instance_build_graph(inst));
+	assert_int_equal(inst->graph.n_edges, 0);
+	pgm_instance_destroy(inst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +422,10 @@ int main(void)
 		cmocka_unit_test(pin_waiter_named_by_the_header),
 		cmocka_unit_test(owners_in_shared_memory_give_edges),
 		cmocka_unit_test(io_doer_named_by_its_capture),
+		cmocka_unit_test(ipc_stacks_name_their_kind),
+		cmocka_unit_test(a_pending_terminate_while_running_is_unserved),
+		cmocka_unit_test(ipc_signatures),
+		cmocka_unit_test(ipc_edges_point_at_the_other_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

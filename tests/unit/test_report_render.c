@@ -86,12 +86,12 @@ static char *render_json(const struct pgm_report *r)
 
 static void each_kind_renders_as_its_golden_file(void **state)
 {
-	for (size_t i = 0; i < n_fixture_cases; i++) {
-		struct pgm_report *r = fixture_cases[i].build();
+	for (size_t i = 0; i < fixture_count(); i++) {
+		struct pgm_report *r = fixture_at(i)->build();
 		assert_null(pgm_explain_report(r));
 		char *text = render_text(r), *json = render_json(r);
-		compare_golden(fixture_cases[i].name, "txt", text);
-		compare_golden(fixture_cases[i].name, "json", json);
+		compare_golden(fixture_at(i)->name, "txt", text);
+		compare_golden(fixture_at(i)->name, "json", json);
 		free(text);
 		free(json);
 		pgm_report_destroy(r);
@@ -101,8 +101,8 @@ static void each_kind_renders_as_its_golden_file(void **state)
 /* Explaining twice gives the same words: nothing is appended or read back. */
 static void explaining_is_idempotent(void **state)
 {
-	for (size_t i = 0; i < n_fixture_cases; i++) {
-		struct pgm_report *r = fixture_cases[i].build();
+	for (size_t i = 0; i < fixture_count(); i++) {
+		struct pgm_report *r = fixture_at(i)->build();
 		assert_null(pgm_explain_report(r));
 		char *once = render_text(r);
 		assert_null(pgm_explain_report(r));
@@ -117,8 +117,8 @@ static void explaining_is_idempotent(void **state)
 /* The verdict opens the report and the killability line closes the verdict. */
 static void verdict_first_killability_last(void **state)
 {
-	for (size_t i = 0; i < n_fixture_cases; i++) {
-		struct pgm_report *r = fixture_cases[i].build();
+	for (size_t i = 0; i < fixture_count(); i++) {
+		struct pgm_report *r = fixture_at(i)->build();
 		assert_null(pgm_explain_report(r));
 		assert_true(r->n_verdict >= 2);
 		char *text = render_text(r);

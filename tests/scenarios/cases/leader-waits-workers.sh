@@ -5,22 +5,9 @@
 # row), so they are caught long before they could finish.
 scenario_leader_waits_workers() {
     session_open leader
-    local L=${SESS_PID[leader]} w plan
-    local settings="set max_parallel_workers_per_gather = 2; set parallel_setup_cost = 0;
-        set parallel_tuple_cost = 0; set min_parallel_table_scan_size = 0;
-        set parallel_leader_participation = off;"
-    local query="select count(pg_sleep(0.001)) from t;"
-    session_send leader "$settings"
-    session_sync leader
-    plan=$(psql_obs "$settings explain (costs off) $query")
-    grep -q 'Gather' <<<"$plan" || die "planner did not choose a parallel plan: $plan"
-    tj '.plan = $p' --arg p "$plan"
-
-    session_send leader "$query"
-    wait_sql "leader $L did not get 2 parallel workers" 10 \
-        "select count(*) = 2 from pg_stat_activity where leader_pid = $L and pid <> $L"
-    local -a W
-    mapfile -t W < <(psql_obs "select pid from pg_stat_activity where leader_pid = $L and pid <> $L order by pid")
+    parallel_query_start leader "select count(pg_sleep(0.001)) from t;"
+    local L=$PARALLEL_LEADER w
+    local -a W=("${PARALLEL_WORKERS[@]}")
     for w in "${W[@]}"; do
         register stopped "$w"
         kill -STOP "$w"
@@ -37,7 +24,7 @@ scenario_leader_waits_workers() {
     truth_proc "$L" leader
     for w in "${W[@]}"; do truth_proc "$w" worker; done
     if ((PGM_DEBUG)); then
-        gdb_record "$L" leader backend,bt
+        gdb_record "$L" leader backend,bgworkers,waitset,bt
     else
         gdb_record "$L" leader bt
     fi
@@ -51,5 +38,3 @@ scenario_leader_waits_workers() {
     for w in "${W[@]}"; do kill -CONT "$w" 2>/dev/null || true; done
     scen_finish "leader $L on IPC/ExecuteGather, workers ${W[*]} stopped (SIGSTOP)"
 }
-
-proc_state_is() { [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) == "$2" ]]; }

@@ -25,9 +25,9 @@ scenario_quiet() {
     truth_proc "$I" idle
     truth_proc "$X" idle_in_transaction
     if ((PGM_DEBUG)); then
-        gdb_record "$S" sleeper backend,bt
-        gdb_record "$I" idle backend,bt
-        gdb_record "$X" idle_in_transaction backend,bt
+        gdb_record "$S" sleeper backend,waitset,bt
+        gdb_record "$I" idle backend,waitset,bt
+        gdb_record "$X" idle_in_transaction backend,waitset,bt
     fi
 
     capture_gcore "$S" sleeper

@@ -102,7 +102,9 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -TERM "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -TERM "$pid" 2>/dev/null ;;
-                client) pid_is "$pid" pg_recvlogical && kill -TERM "$pid" 2>/dev/null ;;
+                # a client program the scenario started (pg_recvlogical, runuser pg_receivewal):
+                # its command line names the scenario's directory
+                client) pid_is "$pid" "$dir" && kill -TERM "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
         sleep 0.2
@@ -110,7 +112,7 @@ scen_sweep() {
             case $kind in
                 gdb) pid_is "$pid" gdb && kill -KILL "$pid" 2>/dev/null ;;
                 session) pid_is "$pid" psql && kill -KILL "$pid" 2>/dev/null ;;
-                client) pid_is "$pid" pg_recvlogical && kill -KILL "$pid" 2>/dev/null ;;
+                client) pid_is "$pid" "$dir" && kill -KILL "$pid" 2>/dev/null ;;
                 stopped) pid_is "$pid" postgres && kill -CONT "$pid" 2>/dev/null ;;
             esac
         done <"$reg"
@@ -473,14 +475,35 @@ truth_collect() {
             then .value |= tonumber else . end)))' --argjson v "$v"
 }
 
-# truth_proc PID ROLE: kernel view of a process (state, wchan, syscall).
+# truth_proc PID ROLE: kernel view of a process (state, wchan, syscall, and
+# what each open fd links to: fds["7"] = "anon_inode:[eventpoll]").
 truth_proc() {
-    local pid=$1 state wchan sc
+    local pid=$1 state wchan sc fds
     state=$(awk '/^State:/ {sub(/^State:[ \t]*/, ""); print; exit}' "/proc/$pid/status" 2>/dev/null || true)
     wchan=$(cat "/proc/$pid/wchan" 2>/dev/null || true)
     sc=$(cat "/proc/$pid/syscall" 2>/dev/null || true)
-    tj '.proc[$p] = {role: $r, state: $s, wchan: $w, syscall: $c}' \
-        --arg p "$pid" --arg r "$2" --arg s "$state" --arg w "$wchan" --arg c "$sc"
+    fds=$(for f in /proc/"$pid"/fd/*; do printf '%s\t%s\n' "${f##*/}" "$(readlink "$f" 2>/dev/null)"; done |
+          jq -R -s 'split("\n") | map(select(length > 0) | split("\t") | {(.[0]): .[1]}) | add // {}')
+    tj '.proc[$p] = {role: $r, state: $s, wchan: $w, syscall: $c, fds: $f}' \
+        --arg p "$pid" --arg r "$2" --arg s "$state" --arg w "$wchan" --arg c "$sc" --argjson f "$fds"
+}
+
+# truth_task_sample PID: CPU time (/proc/PID/schedstat, ns) and context
+# switches advancing over half a second: running, looping, or blocked.
+truth_task_sample() {
+    local pid=$1 a b sa sb
+    task_counters() {
+        awk '{print $1}' "/proc/$1/schedstat"
+        awk '/ctxt_switches:/ {n += $2} END {print n}' "/proc/$1/status"
+    }
+    mapfile -t a < <(task_counters "$pid")
+    sa=$(awk '/^State:/ {print $2}' "/proc/$pid/status")
+    sleep 0.5
+    mapfile -t b < <(task_counters "$pid")
+    sb=$(awk '/^State:/ {print $2}' "/proc/$pid/status")
+    tj '.task_sample[$p] = {interval_s: 0.5, cpu_ns: ($b0 - $a0), context_switches: ($b1 - $a1), states: [$sa, $sb]}' \
+        --arg p "$pid" --argjson a0 "${a[0]}" --argjson a1 "${a[1]}" --argjson b0 "${b[0]}" --argjson b1 "${b[1]}" \
+        --arg sa "$sa" --arg sb "$sb"
 }
 
 role() { tj ".roles.$1 = \$v" --argjson v "$2"; }
@@ -497,7 +520,8 @@ truth_replication() {
         'pg_stat_replication', (select coalesce(json_agg(json_build_object(
             'pid', pid, 'application_name', application_name, 'state', state,
             'sent_lsn', sent_lsn::text, 'write_lsn', write_lsn::text, 'flush_lsn', flush_lsn::text,
-            'replay_lsn', replay_lsn::text, 'sync_state', sync_state) order by pid), '[]')
+            'replay_lsn', replay_lsn::text, 'sync_priority', sync_priority, 'sync_state', sync_state)
+            order by pid), '[]')
             from pg_stat_replication))")"
 }
 
@@ -773,6 +797,30 @@ kernel_core_collect() {
         "$(jq -n --arg s "$sig" --argjson n "$(kill -l "$sig")" --arg b "$before" --arg a "$after" \
             '{signal: $s, signo: $n, coredump_filter_before: $b, coredump_filter: $a}')"
 }
+
+# parallel_query_start SESSION QUERY: runs QUERY in SESSION with two parallel
+# workers and the leader not participating (plan recorded as truth.plan);
+# returns once both workers run.  Sets PARALLEL_LEADER and PARALLEL_WORKERS.
+parallel_query_start() {
+    local name=$1 query=$2 plan L
+    local settings="set max_parallel_workers_per_gather = 2; set parallel_setup_cost = 0;
+        set parallel_tuple_cost = 0; set min_parallel_table_scan_size = 0;
+        set parallel_leader_participation = off;"
+    L=${SESS_PID[$name]}
+    session_send "$name" "$settings"
+    session_sync "$name"
+    plan=$(psql_obs "$settings explain (costs off) $query")
+    grep -q 'Gather' <<<"$plan" || die "planner did not choose a parallel plan: $plan"
+    tj '.plan = $p' --arg p "$plan"
+    session_send "$name" "$query"
+    wait_sql "leader $L did not get 2 parallel workers" 10 \
+        "select count(*) = 2 from pg_stat_activity where leader_pid = $L and pid <> $L"
+    PARALLEL_LEADER=$L
+    mapfile -t PARALLEL_WORKERS < <(psql_obs "select pid from pg_stat_activity where leader_pid = $L and pid <> $L order by pid")
+}
+
+# proc_state_is PID STATE: the State letter of /proc/PID/status ("T": stopped)
+proc_state_is() { [[ $(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) == "$2" ]]; }
 
 # dead or zombie (the kernel has finished writing the core by then)
 proc_dead() {

@@ -268,6 +268,146 @@ def part_bt():
         f = f.older()
     return {"frames": names}
 
+# ---- the WaitEventSet, sync rep, message queues, barriers ----
+
+def newest_frame_named(names):
+    """The innermost frame whose function is one of names (inline frames included), or None."""
+    f = gdb.newest_frame()
+    while f is not None and f.name() not in names:
+        f = f.older()
+    return f
+
+
+def find_frame(*names):
+    """The same, an error when there is none."""
+    f = newest_frame_named(names)
+    if f is None:
+        raise gdb.error("no frame of %s" % ", ".join(names))
+    return f
+
+
+def walsnd_json(w):
+    """A WalSnd entry as pg_stat_replication shows it: pid, state and positions."""
+    r = {"pid": num(w["pid"]), "state": str(w["state"])}
+    for k in ("sentPtr", "write", "flush", "apply"):
+        r[k] = num(w[k])
+    return r
+
+
+def frame_var(frame, name):
+    frame.select()
+    raw("%s" % name)
+    v = frame.read_var(name)
+    if v.is_optimized_out:
+        raise gdb.error("%s is optimized out in %s" % (name, frame.name()))
+    return v
+
+
+def part_waitset():
+    f = find_frame("WaitEventSetWait")
+    r = {"frame": f.name()}
+    try:
+        r["timeout"] = num(frame_var(f, "timeout"))
+    except gdb.error as e:
+        r["timeout"] = {"error": str(e)}
+    s = frame_var(f, "set")
+    r["set"] = ptr(s)
+    raw("*(WaitEventSet *) %s" % ptr(s))
+    set_ = s.dereference()
+    for k in ("nevents", "latch_pos", "epoll_fd"):
+        r[k] = num(set_[k])
+    r["exit_on_postmaster_death"] = bool(set_["exit_on_postmaster_death"])
+    r["events"] = [{"pos": num(set_["events"][i]["pos"]), "events": num(set_["events"][i]["events"]),
+                    "fd": num(set_["events"][i]["fd"])} for i in range(r["nevents"])]
+    r["latch"] = ptr(set_["latch"])
+    if int(set_["latch"]) != 0:
+        latch = set_["latch"].dereference()
+        r["latch_fields"] = {k: scalar(latch[k]) for k in fields(latch)}
+    return r
+
+
+def part_syncrep():
+    r = {}
+    raw("MyProc->waitLSN")
+    r["waitLSN"] = num(ev("MyProc->waitLSN"))
+    r["syncRepState"] = num(ev("MyProc->syncRepState"))
+    raw("SyncRepStandbyNames")
+    r["SyncRepStandbyNames"] = ev("SyncRepStandbyNames").string()
+    r["SyncRepWaitMode"] = num(ev("SyncRepWaitMode"))
+    r["released_lsn"] = num(ev("WalSndCtl->lsn[SyncRepWaitMode]"))
+    r["max_wal_senders"] = num(ev("max_wal_senders"))
+    ws = []
+    for i in range(r["max_wal_senders"]):
+        w = ev("WalSndCtl->walsnds[%d]" % i)
+        if num(w["pid"]) == 0:
+            continue
+        raw("WalSndCtl->walsnds[%d]" % i)
+        ws.append(dict(slot=i, **walsnd_json(w), sync_standby_priority=num(w["sync_standby_priority"])))
+    r["walsnds"] = ws
+    return r
+
+
+def part_mq():
+    f = find_frame("shm_mq_send_bytes", "shm_mq_sendv", "shm_mq_send", "shm_mq_receive_bytes", "shm_mq_receive")
+    r = {"frame": f.name()}
+    mqh = frame_var(f, "mqh")
+    q = mqh["mqh_queue"]
+    r["mqh"] = ptr(mqh)
+    r["queue"] = ptr(q)
+    raw("*((shm_mq_handle *) %s)->mqh_queue" % ptr(mqh))
+    mq = q.dereference()
+    r["sender_pid"] = num(mq["mq_sender"]["pid"]) if int(mq["mq_sender"]) else 0
+    r["receiver_pid"] = num(mq["mq_receiver"]["pid"]) if int(mq["mq_receiver"]) else 0
+    r["bytes_written"] = num(mq["mq_bytes_written"]["value"])
+    r["bytes_read"] = num(mq["mq_bytes_read"]["value"])
+    r["ring_size"] = num(mq["mq_ring_size"])
+    r["detached"] = bool(mq["mq_detached"])
+    r["counterparty_attached"] = bool(mqh["mqh_counterparty_attached"])
+    return r
+
+
+def part_bgworkers():
+    """Background-worker slots in use: pid, notify pid, terminate, type."""
+    n = num(ev("BackgroundWorkerData->total_slots"))
+    out = []
+    for i in range(n):
+        s = ev("BackgroundWorkerData->slot[%d]" % i)
+        if not bool(s["in_use"]):
+            continue
+        out.append({"slot": i, "pid": num(s["pid"]), "notify_pid": num(s["worker"]["bgw_notify_pid"]),
+                    "terminate": bool(s["terminate"]), "type": s["worker"]["bgw_type"].string()})
+    return out
+
+
+def part_barrier():
+    r = {}
+    try:
+        f = find_frame("WaitForProcSignalBarrier")
+        r["generation"] = num(frame_var(f, "generation"))
+    except gdb.error as e:
+        r["generation"] = {"error": str(e)}
+    raw("ProcSignal->psh_barrierGeneration")
+    r["psh_barrierGeneration"] = num(ev("ProcSignal->psh_barrierGeneration.value"))
+    # NumProcSignalSlots is a macro: MaxBackends + NUM_AUXPROCTYPES (<= 16), else one per PGPROC
+    expr, v = first_ok("MaxBackends + NUM_AUXPROCTYPES", "MaxBackends + NUM_AUXILIARY_PROCS", "ProcGlobal->allProcCount")
+    r["slots_expr"] = expr
+    r["slots"] = num(v)
+    gen = r["generation"] if isinstance(r["generation"], int) else r["psh_barrierGeneration"]
+    lag = []
+    for i in range(r["slots"]):
+        s = ev("ProcSignal->psh_slot[%d]" % i)
+        g = num(s["pss_barrierGeneration"]["value"])
+        if g < gen:
+            pid = s["pss_pid"]
+            pid = num(pid["value"]) if pid.type.strip_typedefs().code == gdb.TYPE_CODE_STRUCT else num(pid)
+            lag.append({"slot": i, "pid": pid, "generation": g})
+    r["not_absorbed"] = lag
+    try:
+        r["cv_sleep_target"] = ptr(ev("cv_sleep_target"))
+    except gdb.error as e:
+        r["cv_sleep_target"] = {"error": str(e)}
+    return r
+
 
 # ---- buffers, storage and replication ----------------------------------------
 
@@ -342,13 +482,6 @@ def part_pins():
 def record_ptr(r, expr):
     raw(expr)
     r[expr] = ptr(ev(expr))
-
-
-def newest_frame_named(names):
-    f = gdb.newest_frame()
-    while f is not None and f.name() not in names:
-        f = f.older()
-    return f
 
 
 def aio_handle(index):
@@ -451,9 +584,7 @@ def part_walsnd():
     w = ev("MyWalSnd")
     if int(w) == 0:
         raise gdb.error("MyWalSnd is NULL")
-    r = {"MyWalSnd": ptr(w), "pid": num(w["pid"]), "state": str(w["state"])}
-    for k in ("sentPtr", "write", "flush", "apply"):
-        r[k] = num(w[k])
+    r = dict(MyWalSnd=ptr(w), **walsnd_json(w))
     for name in ("got_STOPPING", "got_SIGUSR2", "WalSndCaughtUp", "sentPtr"):
         raw(name)
         try:
@@ -469,7 +600,9 @@ def part_walsnd():
 PARTS = {"backend": part_backend, "cv": part_cv, "btscan": part_btscan,
          "lwlocks": part_lwlocks, "lwwait": part_lwwait, "bt": part_bt,
          "bufpin": part_bufpin, "pins": part_pins, "bufio": part_bufio,
-         "bufio_doer": part_bufio_doer, "slot": part_slot, "walsnd": part_walsnd}
+         "bufio_doer": part_bufio_doer, "slot": part_slot, "walsnd": part_walsnd,
+         "waitset": part_waitset, "syncrep": part_syncrep, "mq": part_mq, "bgworkers": part_bgworkers,
+         "barrier": part_barrier}
 
 
 class PgmTruth(gdb.Command):
