@@ -95,7 +95,7 @@ def lwlock_wait($r; $p):
 def waitset($r; $p):
   gdb($p).waitset as $g | select($g.set) | $r.backend.sleeping_in as $s |
   same("\($p) WaitEventSet (gdb)";
-       $g | {set: (.set | num), epoll_fd, timeout, events: [.events[] | {events, fd, pos}],
+       $g | {set: (.set | num), epoll_fd, timeout, events: [.events[]? | {events, fd, pos}],
              latch: (.latch | num), owner: .latch_fields.owner_pid, is_set: .latch_fields.is_set};
        $s | {set: (.address | num), epoll_fd, timeout: .timeout_ms,
              events: [.events[]? | {events: ([.events[] | {latch: 1, socket_readable: 2, socket_writeable: 4,
@@ -130,12 +130,12 @@ def buffer_pin($r; $p; $c):
   same("\($p) fork"; "main"; $w.fork),
   same("\($p) state word"; $b.state | num; $w.state | num),
   same("\($p) shared refcount"; $b.refcount; $w.shared_refcount),
-  same("\($p) pin_count_waiter"; any($b.flags[]; . == "pin_count_waiter"); $w.pin_count_waiter),
+  same("\($p) pin_count_waiter"; any($b.flags[]?; . == "pin_count_waiter"); $w.pin_count_waiter),
   same("\($p) waiter in the header"; $p; $w.waiter_pid),
-  same("\($p) own pins"; [$g.own_pins.array[] | select(.buffer == $b.buffer) | .refcount][0]; $w.own_pins),
+  same("\($p) own pins"; [$g.own_pins.array[]? | select(.buffer == $b.buffer) | .refcount][0]; $w.own_pins),
   # the holder's gcore is in the bundle: it is named, with the pins gdb counted in it
   (select($c == "gcore") | $t.roles.holder as $h |
-   [gdb($h).pins.array[] | select(.buffer == $b.buffer) | .refcount][0] as $n |
+   [gdb($h).pins.array[]? | select(.buffer == $b.buffer) | .refcount][0] as $n |
    same("\($p) holder"; [$h]; [$r.backend.wait.holders[]?.pid]),
    same("\($p) holder's pins"; "\($n) pins"; $r.backend.wait.holders[0].mode));
 
@@ -143,7 +143,7 @@ def buffer_pin($r; $p; $c):
 def pin_holder($r; $p):
   select($t.scenario == "buffer-pin" and $p == $t.roles.holder) |
   gdb($t.roles.waiter).bufpin.buffer.buffer as $buf |
-  same("\($p) private refcount"; [gdb($p).pins.array[] | select(.buffer == $buf) | .refcount][0];
+  same("\($p) private refcount"; [gdb($p).pins.array[]? | select(.buffer == $buf) | .refcount][0];
        [$r.backend.buffers.pins[]? | select(.buffer == $buf) | .private_refcount][0]);
 
 # a read waiting for another's I/O of the same buffer: WaitIO's buffer; on 18
@@ -174,8 +174,8 @@ def io_doer($r; $p):
 # only from the gcore, the kernel core comes later
 def slot_drop($r; $p; $c):
   select($t.scenario == "slot-drop" and $p == $t.roles.waiter) |
-  [$t.pg_replication_slots[] | select(.slot_name == "pgm_slot")][0] as $s |
-  [gdb($p).slot.slots[] | select(.name == "pgm_slot")][0] as $g |
+  [$t.pg_replication_slots[]? | select(.slot_name == "pgm_slot")][0] as $s |
+  [gdb($p).slot.slots[]? | select(.name == "pgm_slot")][0] as $g |
   $r.backend.wait.object as $w |
   kind_is($r; $p; "replication_slot"),
   same("\($p) slot"; [$s.slot_name, $s.slot_type, $s.plugin, $s.active_pid];
@@ -219,7 +219,7 @@ def unserved($r; $p):
 # positions only move on)
 def sync_rep($r; $p):
   gdb($p).syncrep as $g | select($g.syncRepState) | $r.backend.wait.object as $w |
-  ($t.pg_stat_replication | sort_by(.pid)) as $want | ($r.backend.wait.walsenders // [] | sort_by(.pid)) as $got |
+  ($t.pg_stat_replication // [] | sort_by(.pid)) as $want | ($r.backend.wait.walsenders // [] | sort_by(.pid)) as $got |
   kind_is($r; $p; "sync_rep"),
   same("\($p) lsn (pg_lsn)"; $t.wait_lsn_text; $w.lsn),
   same("\($p) syncRepState"; ["SYNC_REP_NOT_WAITING", "SYNC_REP_WAITING", "SYNC_REP_WAIT_COMPLETE"][$g.syncRepState];
@@ -232,7 +232,7 @@ def sync_rep($r; $p):
        ($want | length) == ($got | length) and
        ([$want, $got] | transpose | all(.[]; (.[0].sent_lsn | lsn) <= (.[1].sent_lsn | lsn)
          and (.[0].write_lsn | lsn) <= (.[1].write_lsn | lsn) and (.[1].write_lsn | lsn) <= (.[1].sent_lsn | lsn)))),
-  (select(all($t.pg_stat_replication[]; .sync_priority == 0)) |
+  (select(all($t.pg_stat_replication[]?; .sync_priority == 0)) |
    same("\($p) reason (no walsender is a candidate)"; "no_standby"; $w.reason)),
   # SyncRepWaitForLSN serves a terminate or cancel itself, holdoff or not
   same("\($p) killable"; "yes"; $r.backend.interrupts.killable);
@@ -247,7 +247,7 @@ def mq_send($r; $p; $c):
   same("\($p) queue address (gdb)"; $g.queue | num; $r.backend.wait.address | num),
   same("\($p) counterpart is the leader"; $l; $w.counterpart_pid),
   same("\($p) the leader's wait event (pg_stat_activity)"; activity($l).wait_event; $w.counterpart_wait_event),
-  same("\($p) worker slots (gdb)"; [gdb($p).bgworkers[] | select(.notify_pid == $l) | {slot, pid}] | sort_by(.slot);
+  same("\($p) worker slots (gdb)"; [gdb($p).bgworkers[]? | select(.notify_pid == $l) | {slot, pid}] | sort_by(.slot);
        [$r.backend.wait.workers[]? | {slot, pid}] | sort_by(.slot)),
   if $c == "kernel" then
     same("\($p) queue (gdb)"; $g | {sender_pid, receiver_pid, bytes_written, bytes_read, ring_size, detached};
@@ -255,7 +255,7 @@ def mq_send($r; $p; $c):
   else
     ([$r.backend.wait.missing[]? | select(.what == "the message queue") | .mapping][0]) as $m |
     same("\($p) the queue's segment is one the gcore lacks"; true;
-         [$t.captures[] | select(.pid == $p and .kind == "gcore") | .missing_mappings[]] | index([$m]) != null),
+         [$t.captures[] | select(.pid == $p and .kind == "gcore") | .missing_mappings[]?] | index([$m]) != null),
     same("\($p) no queue contents from missing memory"; null; $w.bytes_written)
   end;
 
@@ -266,7 +266,7 @@ def gather($r; $p):
   same("\($p) waits on all queues"; true; $r.backend.wait.object.gather),
   same("\($p) worker slots = the workers"; $t.roles.workers | sort; [$r.backend.wait.workers[]?.pid] | sort),
   (select(gdb($p).bgworkers) |
-   same("\($p) worker slots = gdb's"; [gdb($p).bgworkers[] | select(.notify_pid == $p) | {slot, pid}] | sort_by(.slot);
+   same("\($p) worker slots = gdb's"; [gdb($p).bgworkers[]? | select(.notify_pid == $p) | {slot, pid}] | sort_by(.slot);
         [$r.backend.wait.workers[]? | {slot, pid}] | sort_by(.slot))),
   same("\($p) workers' wait events (pg_stat_activity)"; [$t.roles.workers[] as $w | activity($w).wait_event];
        [$t.roles.workers[] as $w | [$r.backend.wait.workers[]? | select(.pid == $w) | .wait_event][0]]);
@@ -277,7 +277,7 @@ def barrier($r; $p):
   kind_is($r; $p; "procsignal_barrier"),
   same("\($p) generation (gdb)"; $b.generation; $w.object.generation),
   same("\($p) ProcSignal slots (gdb)"; $b.slots; $w.object.procsignal_slots),
-  same("\($p) not absorbed (gdb)"; [$b.not_absorbed[] | {slot, pid, generation}]; [$w.not_absorbed[]? | {slot, pid, generation}]),
+  same("\($p) not absorbed (gdb)"; [$b.not_absorbed[]? | {slot, pid, generation}]; [$w.not_absorbed[]? | {slot, pid, generation}]),
   same("\($p) the held backend's wait (pg_stat_activity)"; activity($h) | "\(.wait_event_type)/\(.wait_event)";
        [$w.not_absorbed[]? | select(.pid == $h) | "\(.wait_event_type)/\(.wait_event)"][0]),
   same("\($p) sleeps on the held slot's CV"; [true]; [$w.not_absorbed[]? | select(.pid == $h) | .sleeps_on_its_cv]);
