@@ -1,7 +1,9 @@
 # The checks of corpus/check, in one jq program per bundle: what pgmortem
 # says against the scenario's truth.json.  They are the checks of
-# tests/integration/analyze-vs-truth, instance-vs-truth and cv-vs-gdb (run
-# there on the cores, here on the bundles), written for one jq process
+# tests/integration/analyze-vs-truth, instance-vs-truth and cv-vs-gdb, and
+# of buffers-, replication-, syncrep-, mq-, barrier-, unserved-, io- and
+# waitset-vs-truth for the wait kinds of round 2 (run there on the cores,
+# here on the bundles; not their signature or verdict wording), written for one jq process
 # each, so that the whole corpus is checked in seconds; a check added
 # there belongs here too.
 #
