@@ -3,9 +3,9 @@
 # tests/integration/analyze-vs-truth, instance-vs-truth and cv-vs-gdb, and
 # of buffers-, replication-, syncrep-, mq-, barrier-, unserved-, io- and
 # waitset-vs-truth for the wait kinds of round 2 (run there on the cores,
-# here on the bundles; not their signature or verdict wording), written for one jq process
-# each, so that the whole corpus is checked in seconds; a check added
-# there belongs here too.
+# here on the bundles; not their signature or verdict wording), written
+# for one jq process each, so that the whole corpus is checked in seconds;
+# a check added there belongs here too.
 #
 # Called with --slurpfile truth T and --slurpfile out O (pgmortem's JSON) and
 # --arg what gcores-analyze|gcores-locks|kernel; prints one line per mismatch.
