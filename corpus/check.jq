@@ -48,6 +48,9 @@ def identity($r; $p):
   (select(activity_before_capture | not) |
    same("\($p) wait_event_type"; $a.wait_event_type; $r.backend.wait_event.type),
    same("\($p) wait_event"; $a.wait_event; $r.backend.wait_event.name)),
+  # the raw word gdb read (MyProc->wait_event_info) at its record
+  (gdb($p).backend.wait_event_info | select(type == "string") |
+   same("\($p) wait_event_info (gdb)"; hexnum; $r.backend.wait_event.info)),
   same("\($p) query"; $a.query; $r.backend.query);
 
 def interrupts($r; $p):
