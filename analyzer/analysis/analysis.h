@@ -27,6 +27,19 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
 				     bool crashed);
 
 /*
+ * Whether the process died of its signal (death.c): a fault, a signal it
+ * raised itself (abort()) or one sent while it was not asleep in a
+ * recognised wait.  A kernel core of a process asleep in a wait is a stuck
+ * process killed to get a core, and its wait is what matters.  analyze's
+ * verdict and batch's signature both decide with this.
+ */
+bool pgm_died_of_signal(const struct pgm_report *r);
+/* Where it died: the innermost PostgreSQL function past error reporting (abort() of an Assert), else the innermost named frame. */
+const char *pgm_crash_site(const struct pgm_stack *s);
+/* WaitLatch, ConditionVariableSleep, secure_read, …: PostgreSQL's own wait machinery. */
+bool pgm_is_wait_plumbing(const char *function);
+
+/*
  * Sets r->interrupts.killable and .verdict from the counters, held LWLocks
  * and the wait kind, and adds diagnoses for interrupts held off while
  * sleeping (the PostgreSQL bug #15290 pattern when r->cv_sleep_target_set).

@@ -46,15 +46,26 @@ static char *cv_what(const struct pgm_report *r)
 	return rc < 0 ? NULL : s;
 }
 
+/*
+ * "crashed: SIGSEGV at address 0x0, in pg_add_s64_overflow" or "was killed
+ * by SIGSEGV, sent by PID 30880 while it was running (not a fault), in
+ * agg_retrieve_direct": how it died comes first, then where.
+ */
 static char *crash_what(const struct pgm_report *r)
 {
-	char *s = NULL;
-	const char *name = sigabbrev_np(r->signal);
-	char at[32] = "";
+	char *s = NULL, how[96] = "";
+	const char *name = sigabbrev_np(r->signal), *where = r->crash_function;
 	if (r->has_fault_address)
-		snprintf(at, sizeof(at), " at 0x%" PRIx64, r->fault_address);
-	int rc = asprintf(&s, "SIG%s%s%s%s", name ? name : "?", at,
-			  r->crash_function ? " in " : "", r->crash_function ? r->crash_function : "");
+		snprintf(how, sizeof(how), " at address 0x%" PRIx64, r->fault_address);
+	else if (r->crashed && r->signal_sender == r->pid)
+		snprintf(how, sizeof(how), ", raised by itself (abort())");
+	int rc = r->crashed
+		? asprintf(&s, "crashed: SIG%s%s%s%s", name ? name : "?", how, where ? ", in " : "", where ? where : "")
+		: r->signal_sender
+		? asprintf(&s, "was killed by SIG%s, sent by PID %d while it was running (not a fault)%s%s",
+			   name ? name : "?", r->signal_sender, where ? ", in " : "", where ? where : "")
+		: asprintf(&s, "was killed by SIG%s while it was running%s%s", name ? name : "?",
+			   where ? ", in " : "", where ? where : "");
 	return rc < 0 ? NULL : s;
 }
 
@@ -139,7 +150,7 @@ static struct pgm_error *what_line(struct pgm_report *r)
 {
 	char *w = who(r), *x = what(r);
 	/* the IPC kinds' words carry their own verb */
-	const char *verb = r->wait.kind == PGM_WAIT_CRASHED ? "died of " : waits_own_verb(r->wait.kind) ? "" : "waits on ";
+	const char *verb = r->wait.kind == PGM_WAIT_CRASHED || waits_own_verb(r->wait.kind) ? "" : "waits on ";
 	struct pgm_error *err = (!w || !x) ? &pgm_enomem : pgm_report_add_verdict(r, "%s, %s%s.", w, verb, x);
 	free(w);
 	free(x);

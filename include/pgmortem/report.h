@@ -439,7 +439,8 @@ struct pgm_report {
 	int signal;              /* 0 if none */
 	uint64_t fault_address;
 	bool has_fault_address;
-	bool crashed;            /* a fatal signal the kernel delivered (a fault), not one sent */
+	bool crashed;            /* a fault the kernel delivered, or a signal it raised itself (abort()) */
+	int32_t signal_sender;   /* the pid that sent the signal with kill(); 0: the kernel, or unknown */
 	bool on_demand;          /* gcore / snapshot / live: no fatal signal */
 	char *crash_function;    /* innermost named frame of a crash */
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "report_fixtures.h"
 
 #define S(x) ((char *)strdup(x))
@@ -251,6 +252,47 @@ static struct pgm_report *crashed(void)
 	return r;
 }
 
+static const struct pgm_module fixture_postgres = { .name = "/usr/lib/postgresql/15/bin/postgres", .is_main = true };
+
+/* Every frame in the postgres executable: where a crash's site is looked for. */
+static void in_postgres(struct pgm_report *r)
+{
+	for (size_t i = 0; i < r->stacks[0]->n_frames; i++)
+		r->stacks[0]->frames[i].module = &fixture_postgres;
+}
+
+/* Sent a SIGSEGV with kill() while running (corpus/pg15/crash): killed, not a fault; the site as batch names it. */
+static struct pgm_report *killed_running(void)
+{
+	static const char *const stack[] = { "agg_retrieve_direct", "ExecAgg", "standard_ExecutorRun", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->on_demand = false;
+	r->signal = SIGSEGV;
+	r->signal_sender = 30880;
+	in_postgres(r);
+	r->wait.kind = PGM_WAIT_NONE;
+	if (pgm_died_of_signal(r)) {
+		r->wait.kind = PGM_WAIT_CRASHED;
+		r->crash_function = S(pgm_crash_site(r->stacks[0]));
+	}
+	return r;
+}
+
+/* An assertion failure: abort() raises SIGABRT at itself; the site is past ExceptionalCondition. */
+static struct pgm_report *assert_abort(void)
+{
+	static const char *const stack[] = { "ExceptionalCondition", "heap_update", "ExecUpdate", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->on_demand = false;
+	r->signal = SIGABRT;
+	r->signal_sender = r->pid;
+	r->crashed = true;
+	in_postgres(r);
+	r->wait.kind = PGM_WAIT_CRASHED;
+	r->crash_function = S(pgm_crash_site(r->stacks[0]));
+	return r;
+}
+
 static struct pgm_report *unknown(void)
 {
 	struct pgm_report *r = fixture_report(NULL, 0, NULL, NULL);
@@ -321,6 +363,8 @@ const struct fixture_case fixture_cases[] = {
 	{ "timeout", timeout },
 	{ "running", running },
 	{ "crashed", crashed },
+	{ "killed-running", killed_running },
+	{ "assert-abort", assert_abort },
 	{ "unknown", unknown },
 	{ "no-debuginfo", no_debuginfo },
 	/* buffers, storage and replication (report_fixtures_storage.c) */
