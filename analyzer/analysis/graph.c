@@ -430,11 +430,14 @@ static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_re
 	bool btree = w->wait.cv.owner == PGM_CV_OWNER_BTREE_SCAN;
 	int frame = -1;
 	const char *f = btree ? advancing_frame(m, &frame) : NULL;
-	char ev[512], at[32] = "";
-	if (w->wait.has_address)   /* unknown without cv_sleep_target (a build without debuginfo) */
+	char ev[512], at[300] = "";
+	const char *index = btree ? w->wait.cv.btree.index.name : NULL;
+	if (index)   /* the index says which scan; its address says nothing more to a reader */
+		snprintf(at, sizeof(at), " of index %s", index);
+	else if (w->wait.has_address && w->wait.address)   /* unknown without cv_sleep_target (no debuginfo) */
 		snprintf(at, sizeof(at), " at 0x%" PRIx64, w->wait.address);
 	if (f)
-		snprintf(ev, sizeof(ev), "sleeps on the parallel btree scan's condition variable%s"
+		snprintf(ev, sizeof(ev), "sleeps on the condition variable of the parallel btree scan%s"
 			 "; %d holds the scan in BTPARALLEL_ADVANCING: its stack is in %s (frame #%d of %s)",
 			 at, g->pid, f, frame, m->source_path);
 	else

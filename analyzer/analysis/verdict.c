@@ -36,10 +36,16 @@ static char *cv_what(const struct pgm_report *r)
 	if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && b->state_known && b->page_status_name)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan%s%s (%s)",
 			      index ? " of index " : "", index ? index : "", b->page_status_name);
-	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN)
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && index)   /* the scan descriptor named it */
+		rc = asprintf(&s, "the condition variable of a parallel btree scan of index %s"
+			      " (its scan state is not in this capture)", index);
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && r->wait.has_address && r->wait.address)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan at 0x%" PRIx64
 			      " (its scan state is not in this capture)", r->wait.address);
-	else if (r->wait.has_address)
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN)
+		rc = asprintf(&s, "the condition variable of a parallel btree scan (its scan state is not "
+			      "in this capture)");
+	else if (r->wait.has_address && r->wait.address)   /* never a value that was not read */
 		rc = asprintf(&s, "the condition variable at 0x%" PRIx64, r->wait.address);
 	else
 		rc = asprintf(&s, "a condition variable (which one is unknown from this capture)");

@@ -24,12 +24,15 @@ static void print_field(void *arg, const struct pgm_field *f)
 	FILE *out = arg;
 	fprintf(out, "  %-20s ", f->key);
 	switch (f->type) {
-	case PGM_FIELD_STR: fprintf(out, "%s\n", f->str); break;
-	case PGM_FIELD_INT: fprintf(out, "%" PRId64 "\n", f->i); break;
-	case PGM_FIELD_UINT: fprintf(out, "%" PRIu64 "\n", f->u); break;
-	case PGM_FIELD_BOOL: fprintf(out, "%s\n", f->b ? "true" : "false"); break;
-	case PGM_FIELD_ADDR: fprintf(out, "0x%" PRIx64 "\n", f->u); break;
+	case PGM_FIELD_STR: fputs(f->str, out); break;
+	case PGM_FIELD_INT: fprintf(out, "%" PRId64, f->i); break;
+	case PGM_FIELD_UINT: fprintf(out, "%" PRIu64, f->u); break;
+	case PGM_FIELD_BOOL: fputs(f->b ? "true" : "false", out); break;
+	case PGM_FIELD_ADDR: fprintf(out, "0x%" PRIx64, f->u); break;
 	}
+	if (f->note)
+		fprintf(out, " (%s)", f->note);
+	fputc('\n', out);
 }
 
 static void print_wait_event(FILE *out, const char *label, const struct pgm_wait_event *we)

@@ -134,6 +134,15 @@ static struct pgm_report *cv_btree_missing(void)
 	return r;
 }
 
+/* A gcore: the scan state is in a DSM segment it lacks, but the scan descriptor (private) names the index. */
+static struct pgm_report *cv_btree_missing_index(void)
+{
+	struct pgm_report *r = cv_btree_missing();
+	r->wait.cv.btree.index = (struct pgm_relation){ true, 16400, S("t_a") };
+	r->wait.cv.btree.heap = (struct pgm_relation){ true, 16397, S("t") };
+	return r;
+}
+
 /* PostgreSQL bug #15290: asleep on a CV with interrupts held off, holding an LWLock. */
 static struct pgm_report *cv_bug_15290(void)
 {
@@ -353,6 +362,7 @@ const struct fixture_case fixture_cases[] = {
 	{ "cv-btree-scan", cv_btree_scan },
 	{ "cv-btree-scan-advancer", cv_btree_scan_advancer },
 	{ "cv-btree-missing", cv_btree_missing },
+	{ "cv-btree-missing-index", cv_btree_missing_index },
 	{ "cv-bug-15290", cv_bug_15290 },
 	{ "lwlock", lwlock },
 	{ "lwlock-holder", lwlock_holder },
