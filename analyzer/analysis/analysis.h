@@ -40,6 +40,13 @@ const char *pgm_crash_site(const struct pgm_stack *s);
 bool pgm_is_wait_plumbing(const char *function);
 
 /*
+ * When memory did not say (no debuginfo): r->backend_type (and a parallel
+ * worker's leader) from the command line PostgreSQL set, "postgres:
+ * parallel worker for PID 31136"; r->type_from_cmdline tells the source.
+ */
+struct pgm_error *pgm_identity_from_cmdline(struct pgm_report *r);
+
+/*
  * Sets r->interrupts.killable and .verdict from the counters, held LWLocks
  * and the wait kind, and adds diagnoses for interrupts held off while
  * sleeping (the PostgreSQL bug #15290 pattern when r->cv_sleep_target_set).

@@ -290,6 +290,24 @@ static struct pgm_error *decode_wait(struct pgm_program *prog, const struct pgm_
 	}
 }
 
+/* What to install or pass, as 'pgmortem types' says it: the build-id names the debug file. */
+static struct pgm_error *no_debuginfo(struct pgm_report *r)
+{
+	const char *id = r->build_id;
+	if (!id || strlen(id) < 3)
+		return pgm_report_add_diagnosis(r, "no-debuginfo",
+			"%s has no DWARF debuginfo: the wait is told from the stack alone; for its object, queue "
+			"and interrupt state install the matching debug symbols (Debian: the -dbgsym package), "
+			"pass --debug-dir or -e a debug build of the same version, or give pgmortem a layout "
+			"profile of its major version ('pgmortem profile')", r->executable ? r->executable : "the executable");
+	return pgm_report_add_diagnosis(r, "no-debuginfo",
+		"%s (build-id %s) has no DWARF debuginfo: the wait is told from the stack alone; for its object, "
+		"queue and interrupt state install the matching debug symbols (Debian: the -dbgsym package from "
+		"the debian-debug archive), pass --debug-dir DIR containing DIR/.build-id/%.2s/%s.debug or -e a "
+		"debug build of the same version, or give pgmortem a layout profile of its major version "
+		"('pgmortem profile')", r->executable ? r->executable : "the executable", id, id, id + 2);
+}
+
 static struct pgm_error *decode_backend(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
 	struct pgm_error *err;
@@ -297,11 +315,7 @@ static struct pgm_error *decode_backend(struct pgm_program *prog, const struct p
 	if (!pg->layout->has_debuginfo) {
 		if ((err = classify(r)))
 			return err;
-		return pgm_report_add_diagnosis(r, "no-debuginfo",
-			"the executable has no DWARF debuginfo: the wait is told from the stack alone; "
-			"for its object, queue and interrupt state pass --debug-dir, -e a debug build "
-			"of the same version, or give pgmortem a layout profile of its major version "
-			"('pgmortem profile')");
+		return no_debuginfo(r);
 	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
 		return err;
@@ -340,6 +354,8 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 		r->pg_version = pgm_pg_version_string(&pg);
 		err = decode_backend(prog, &pg, r);
 	}
+	if (!err)
+		err = pgm_identity_from_cmdline(r);
 	if (!err)
 		err = pgm_explain_report(r);
 	if (err) {

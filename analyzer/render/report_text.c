@@ -213,7 +213,8 @@ static void print_source(FILE *out, const struct pgm_report *r, const struct pgm
 	if (r->cmdline)
 		fprintf(out, "  %-20s %s\n", "command line", r->cmdline);
 	if (r->backend_type)
-		fprintf(out, "  %-20s %s\n", "backend type", r->backend_type);
+		fprintf(out, "  %-20s %s%s\n", "backend type", r->backend_type,
+			r->type_from_cmdline ? " (from its command line)" : "");
 	if (r->leader_pid)
 		fprintf(out, "  %-20s %d\n", "parallel leader", r->leader_pid);
 	if (r->database_oid)

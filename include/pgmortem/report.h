@@ -455,6 +455,7 @@ struct pgm_report {
 	bool is_backend;         /* MyProc found */
 	int32_t procno;          /* -1 when unknown */
 	char *backend_type;      /* as pg_stat_activity.backend_type */
+	bool type_from_cmdline;  /* backend_type (and leader_pid) told by the command line, not memory */
 	int32_t leader_pid;      /* 0 if none */
 	uint32_t database_oid;
 	char *query;

@@ -327,6 +327,10 @@ static struct pgm_report *no_debuginfo(void)
 	r->wait.kind = PGM_WAIT_CONDITION_VARIABLE;
 	pgm_report_add_diagnosis(r, "no-debuginfo", "the executable has no DWARF debuginfo: the wait is told "
 				 "from the stack alone");
+	/* the type and leader as the pipeline takes them from the command line */
+	free(r->cmdline);
+	r->cmdline = S("postgres: main: parallel worker for PID 31136");
+	pgm_identity_from_cmdline(r);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,10 +408,46 @@ static void ipc_edges_point_at_the_other_end(void **state)
 	pgm_instance_destroy(inst);
 }
 
+static const char *type_of(const char *cmdline, int32_t *leader)
+{
+	static char type[64];
+	struct pgm_report *r = pgm_report_create();
+	assert_non_null(r);
+	r->cmdline = cmdline ? strdup(cmdline) : NULL;
+	assert_null(pgm_identity_from_cmdline(r));
+	snprintf(type, sizeof(type), "%s", r->backend_type ? r->backend_type : "(none)");
+	assert_int_equal(r->type_from_cmdline, r->backend_type != NULL);
+	*leader = r->leader_pid;
+	pgm_report_destroy(r);
+	return type;
+}
+
+/* Without memory to read, the title PostgreSQL set says the type; nothing else is guessed. */
+static void backend_type_from_the_command_line(void **state)
+{
+	(void)state;
+	int32_t leader;
+	assert_string_equal(type_of("postgres: parallel worker for PID 31136", &leader), "parallel worker");
+	assert_int_equal(leader, 31136);
+	assert_string_equal(type_of("postgres: main: parallel worker for PID 7", &leader), "parallel worker");
+	assert_int_equal(leader, 7);
+	assert_string_equal(type_of("postgres: pgmortem-test postgres [local] SELECT", &leader), "client backend");
+	assert_int_equal(leader, 0);
+	assert_string_equal(type_of("postgres: app db 10.0.0.1(50432) idle in transaction", &leader), "client backend");
+	assert_string_equal(type_of("postgres: checkpointer ", &leader), "checkpointer");
+	assert_string_equal(type_of("postgres: autovacuum worker postgres", &leader), "autovacuum worker");
+	assert_string_equal(type_of("postgres: walsender rep [local] streaming 0/3000060", &leader), "walsender");
+	/* an extension's worker, `sleep`, no command line: not guessed */
+	assert_string_equal(type_of("postgres: pg_cron launcher", &leader), "(none)");
+	assert_string_equal(type_of("sleep 1000", &leader), "(none)");
+	assert_string_equal(type_of(NULL, &leader), "(none)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stacks_name_their_primitive),
+		cmocka_unit_test(backend_type_from_the_command_line),
 		cmocka_unit_test(latch_waits_take_their_event),
 		cmocka_unit_test(running_and_stackless),
 		cmocka_unit_test(killability_follows_the_counters),
