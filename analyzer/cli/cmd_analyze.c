@@ -49,10 +49,14 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Something the report shows as unknown: memory, debuginfo, frames, or who is queued with it. */
 static bool report_is_partial(const struct pgm_report *r)
 {
 	if (r->n_missing || !r->debuginfo || !r->n_stacks)
 		return true;
+	for (size_t i = 0; r->wait.kind == PGM_WAIT_CONDITION_VARIABLE && i < r->n_group; i++)
+		if (r->group[i].queued_on_same == PGM_QUEUED_UNKNOWN)
+			return true;
 	for (size_t i = 0; i < r->n_stacks; i++)
 		if (r->stacks[i]->stop_reason)
 			return true;

@@ -133,11 +133,17 @@ static void print_group(FILE *out, const struct pgm_report *r, const struct pgm_
 	if (!r->n_group)
 		return;
 	pgm_render_heading(out, st, "Parallel group");
+	/* "the same CV" only means something when this process sleeps on one */
+	bool on_cv = r->wait.kind == PGM_WAIT_CONDITION_VARIABLE;
 	for (size_t i = 0; i < r->n_group; i++) {
 		const struct pgm_group_member *g = &r->group[i];
-		fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid,
-			g->wait_event.type ? g->wait_event.name : "running / no wait event",
-			queued[g->queued_on_same], g->is_self ? "  [this process]" : "");
+		const char *event = g->wait_event.type ? g->wait_event.name : "running / no wait event";
+		if (on_cv)
+			fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid, event,
+				queued[g->queued_on_same], g->is_self ? "  [this process]" : "");
+		else
+			fprintf(out, "  %-7s %-8d %s%s\n", g->is_leader ? "leader" : "worker", g->pid, event,
+				g->is_self ? "  [this process]" : "");
 	}
 }
 

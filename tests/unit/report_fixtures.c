@@ -247,6 +247,20 @@ static struct pgm_report *running(void)
 	return r;
 }
 
+/* The leader of a stalled parallel scan (corpus parallel-scan-stall, its gcore alone): running, its workers asleep. */
+static struct pgm_report *leader_running(void)
+{
+	static const char *const stack[] = { "_bt_parallel_release", "_bt_readpage", "_bt_first", "btgettuple", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->pid = 4200;
+	r->wait.kind = PGM_WAIT_NONE;
+	add_group(r, PGM_QUEUED_UNKNOWN, 0);
+	r->group[0].is_self = true;
+	r->group[1].is_self = false;
+	r->group[1].queued_on_same = PGM_QUEUED_UNKNOWN;
+	return r;
+}
+
 static struct pgm_report *crashed(void)
 {
 	static const char *const stack[] = { "slot_getsomeattrs_int", "ExecInterpExpr", "ExecScan", NULL };
@@ -376,6 +390,7 @@ const struct fixture_case fixture_cases[] = {
 	{ "socket", socket_wait },
 	{ "timeout", timeout },
 	{ "running", running },
+	{ "leader-running", leader_running },
 	{ "crashed", crashed },
 	{ "killed-running", killed_running },
 	{ "assert-abort", assert_abort },
