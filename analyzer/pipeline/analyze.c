@@ -15,6 +15,7 @@
 #include "pg/storage.h"
 #include "pgmortem/analyze.h"
 #include "pipeline/analyze_waits.h"
+#include "pipeline/is_postgres.h"
 #include "util/text.h"
 
 /* A fatal signal the kernel delivered for a fault. */
@@ -348,6 +349,8 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 		err = fill_stacks(prog, r);
 	if (!err)
 		err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = pgm_require_postgres(prog, &pg);
 	if (!err)
 		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&r->layout, origin) : &pgm_enomem;
 	if (!err) {

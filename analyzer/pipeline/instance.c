@@ -9,6 +9,7 @@
 #include "analysis/analysis.h"
 #include "pg/pg.h"
 #include "pgmortem/analyze.h"
+#include "pipeline/is_postgres.h"
 #include "util/text.h"
 
 
@@ -26,6 +27,8 @@ struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_ins
 {
 	struct pgm_pg pg;
 	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = pgm_require_postgres(prog, &pg);
 	return err ? err : identify(prog, &pg, id);
 }
 
@@ -38,6 +41,8 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 	struct pgm_target *t = pgm_program_target(prog);
 	struct pgm_pg pg;
 	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = pgm_require_postgres(prog, &pg);
 	if (!err)
 		err = identify(prog, &pg, &inst->id);
 	if (!err)
