@@ -132,6 +132,43 @@ static void another_core_tells_who_holds_the_scan(void **state)
 	pgm_instance_destroy(inst);
 }
 
+static void add_member(struct pgm_instance *inst, int32_t pid, int32_t leader, uint32_t info, const char *name)
+{
+	struct pgm_backend *b = &inst->backends[inst->n_backends++];
+	b->pid = pid;
+	b->leader_pid = leader;
+	b->status_known = true;
+	b->backend_type = strdup(leader ? "parallel worker" : "client backend");
+	b->wait_event = (struct pgm_wait_event){ .known = true, .info = info };
+	if (name) {
+		b->wait_event.type = strdup("IPC");
+		b->wait_event.name = strdup(name);
+	}
+}
+
+/* One worker's core, its queue naming the other: both workers get the same cv edge, none a parallel one. */
+static void both_workers_of_a_group_get_the_cv_edge(void **state)
+{
+	(void)state;
+	struct pgm_instance *inst = pgm_instance_create();
+	inst->backends = calloc(3, sizeof(*inst->backends));
+	add_member(inst, 4200, 0, 0, NULL);
+	add_member(inst, 4242, 4200, 0x08000007, "BtreePage");
+	add_member(inst, 4243, 4200, 0x08000007, "BtreePage");
+	assert_null(pgm_instance_add_report(inst, fixture_cases[0].build()));   /* cv-btree-scan of 4242 */
+	assert_null(pgm_instance_build_graph(inst));
+	size_t cv = 0;
+	for (size_t i = 0; i < inst->graph.n_edges; i++) {
+		const struct pgm_edge *e = &inst->graph.edges[i];
+		assert_int_equal(e->kind, PGM_EDGE_CV);
+		assert_int_equal(e->to, 4200);
+		cv += e->from == 4242 || e->from == 4243;
+	}
+	assert_int_equal(cv, 2);
+	assert_int_equal(inst->graph.n_edges, 2);
+	pgm_instance_destroy(inst);
+}
+
 /* ---- buffers, storage and replication ---- */
 
 static enum pgm_wait_kind classify_event(const char *const *functions, uint32_t info, const char *name)
@@ -452,6 +489,7 @@ int main(void)
 		cmocka_unit_test(running_and_stackless),
 		cmocka_unit_test(killability_follows_the_counters),
 		cmocka_unit_test(another_core_tells_who_holds_the_scan),
+		cmocka_unit_test(both_workers_of_a_group_get_the_cv_edge),
 		cmocka_unit_test(storage_waits_are_told_apart),
 		cmocka_unit_test(storage_killability),
 		cmocka_unit_test(pin_holder_unknown_from_one_capture),
