@@ -66,7 +66,8 @@ static bool report_is_partial(const struct pgm_report *r)
 /* The report and, after it, the short instance section (every backend, who waits on whom). */
 static void render_text(const struct pgm_instance *inst, const struct cli_common *common, bool full_stack)
 {
-	struct pgm_text_style st = { .color = common->color, .full_stack = full_stack };
+	unsigned hints_said = 0;   /* each "next time" hint once, in the first report that needs it */
+	struct pgm_text_style st = { .color = common->color, .full_stack = full_stack, .hints_said = &hints_said };
 	struct pgm_instance_style ist = { .color = common->color, .brief = true };
 	for (size_t i = 0; i < inst->n_reports; i++) {
 		if (i)

@@ -203,9 +203,12 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 	for (size_t i = 0; i < r->n_missing; i++) {
 		enum pgm_missing_cause c = r->missing[i].cause;
 		const char *hint = pgm_missing_hint(c);
-		if (hint && !hinted[c])
+		bool said = hinted[c] || (st->hints_said && (*st->hints_said & (1u << c)));
+		if (hint && !said)
 			fprintf(out, "  next time: %s\n", hint);
 		hinted[c] = true;
+		if (hint && st->hints_said)
+			*st->hints_said |= 1u << c;
 	}
 }
 
