@@ -36,6 +36,12 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
 bool pgm_died_of_signal(const struct pgm_report *r);
 /* Where it died: the innermost PostgreSQL function past error reporting (abort() of an Assert), else the innermost named frame. */
 const char *pgm_crash_site(const struct pgm_stack *s);
+/*
+ * Whether the crash is in a function of postgres without a symbol (a
+ * stripped build's static function) that `site` (pgm_crash_site's answer,
+ * the same pointer) called: then it did not crash in `site` itself.
+ */
+bool pgm_crash_site_has_unnamed_callee(const struct pgm_stack *s, const char *site);
 /* WaitLatch, ConditionVariableSleep, secure_read, …: PostgreSQL's own wait machinery. */
 bool pgm_is_wait_plumbing(const char *function);
 

@@ -62,6 +62,19 @@ const char *pgm_crash_site(const struct pgm_stack *s)
 	return NULL;
 }
 
+bool pgm_crash_site_has_unnamed_callee(const struct pgm_stack *s, const char *site)
+{
+	for (size_t i = 0; s && site && i < s->n_frames; i++) {
+		const struct pgm_frame *f = &s->frames[i];
+		if (f->function == site)
+			return false;
+		/* a frame of postgres itself without a name, inside the site: a static function of a stripped build */
+		if (!f->function && !f->signal_frame && f->module && f->module->is_main)
+			return true;
+	}
+	return false;
+}
+
 static bool stack_waits(const struct pgm_stack *s)
 {
 	for (size_t i = 0; s && i < s->n_frames && i < WAIT_DEPTH; i++)

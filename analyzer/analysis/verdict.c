@@ -59,8 +59,12 @@ static char *cv_what(const struct pgm_report *r)
  */
 static char *crash_what(const struct pgm_report *r)
 {
-	char *s = NULL, how[96] = "";
+	char *s = NULL, how[96] = "", callee[320];
 	const char *name = sigabbrev_np(r->signal), *where = r->crash_function;
+	if (where && r->crash_in_callee) {   /* never name a function it was not in */
+		snprintf(callee, sizeof(callee), "a function without a symbol that %s called", where);
+		where = callee;
+	}
 	if (r->has_fault_address)
 		snprintf(how, sizeof(how), " at address 0x%" PRIx64, r->fault_address);
 	else if (r->crashed && r->signal_sender == r->pid)

@@ -104,6 +104,7 @@ static struct pgm_error *classify(struct pgm_report *r)
 		return NULL;
 	r->wait.kind = PGM_WAIT_CRASHED;
 	const char *site = pgm_crash_site(main_stack(r));
+	r->crash_in_callee = pgm_crash_site_has_unnamed_callee(main_stack(r), site);
 	return site && !r->crash_function ? pgm_model_strdup(&r->crash_function, site) : NULL;
 }
 

@@ -442,7 +442,8 @@ struct pgm_report {
 	bool crashed;            /* a fault the kernel delivered, or a signal it raised itself (abort()) */
 	int32_t signal_sender;   /* the pid that sent the signal with kill(); 0: the kernel, or unknown */
 	bool on_demand;          /* gcore / snapshot / live: no fatal signal */
-	char *crash_function;    /* innermost named frame of a crash */
+	char *crash_function;    /* where it died: the innermost PostgreSQL function past error reporting */
+	bool crash_in_callee;    /* in an unnamed function (stripped build) that crash_function called */
 
 	/* postgres */
 	char *pg_version;        /* "15.18" from server_version */

@@ -301,6 +301,16 @@ static struct pgm_report *killed_running(void)
 	return r;
 }
 
+/* A fault in a stripped build's static function: the verdict names its caller as the caller. */
+static struct pgm_report *crashed_stripped(void)
+{
+	struct pgm_report *r = crashed();
+	r->crash_in_callee = true;
+	free(r->crash_function);
+	r->crash_function = S("ExecInterpExpr");
+	return r;
+}
+
 /* An assertion failure: abort() raises SIGABRT at itself; the site is past ExceptionalCondition. */
 static struct pgm_report *assert_abort(void)
 {
@@ -393,6 +403,7 @@ const struct fixture_case fixture_cases[] = {
 	{ "leader-running", leader_running },
 	{ "crashed", crashed },
 	{ "killed-running", killed_running },
+	{ "crashed-stripped", crashed_stripped },
 	{ "assert-abort", assert_abort },
 	{ "unknown", unknown },
 	{ "no-debuginfo", no_debuginfo },

@@ -291,6 +291,17 @@ static void test_signatures(void **state)
 	free(sig);
 	pgm_report_destroy(r);
 
+	/* a stripped build: the innermost frame has no symbol; the site is its caller, said as such */
+	static const char *const stripped[] = { "static_fn", "ExecAgg", "standard_ExecutorRun" };
+	struct pgm_stack *st = stack_of(stripped, N(stripped));
+	free(st->frames[0].function);
+	st->frames[0].function = NULL;
+	assert_string_equal(pgm_crash_site(st), "ExecAgg");
+	assert_true(pgm_crash_site_has_unnamed_callee(st, pgm_crash_site(st)));
+	st->frames[0].module = &libc_module;   /* an unnamed libc frame is how it died, not where */
+	assert_false(pgm_crash_site_has_unnamed_callee(st, pgm_crash_site(st)));
+	pgm_stack_destroy(st);
+
 	/* the same on demand (gcore, live): nothing died */
 	r = pgm_report_create();
 	r->wait.kind = PGM_WAIT_NONE;
