@@ -49,20 +49,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Something the report shows as unknown: memory, debuginfo, frames, or who is queued with it. */
-static bool report_is_partial(const struct pgm_report *r)
-{
-	if (r->n_missing || !r->debuginfo || !r->n_stacks)
-		return true;
-	for (size_t i = 0; r->wait.kind == PGM_WAIT_CONDITION_VARIABLE && i < r->n_group; i++)
-		if (r->group[i].queued_on_same == PGM_QUEUED_UNKNOWN)
-			return true;
-	for (size_t i = 0; i < r->n_stacks; i++)
-		if (r->stacks[i]->stop_reason)
-			return true;
-	return false;
-}
-
 /* The report and, after it, the short instance section (every backend, who waits on whom). */
 static void render_text(const struct pgm_instance *inst, const struct cli_common *common, bool full_stack)
 {
@@ -122,7 +108,7 @@ static int run(char **paths, size_t n, const struct cli_common *common, bool ful
 	}
 	for (size_t i = 0; rc == EXIT_COMPLETE && i < s.n_instances; i++)
 		for (size_t k = 0; k < s.instances[i]->n_reports; k++)
-			if (report_is_partial(s.instances[i]->reports[k]))
+			if (cli_report_is_partial(s.instances[i]->reports[k]))
 				rc = EXIT_PARTIAL;
 	if (rc == EXIT_UNUSABLE && s.n_instances)
 		rc = EXIT_PARTIAL;

@@ -79,12 +79,7 @@ static const struct option longopts[] = {
 
 static bool report_is_partial(const struct pgm_report *r, const struct pgm_live_facts *f)
 {
-	if ((!f->stopped && !f->regs_given) || r->n_missing || !r->debuginfo || !r->n_stacks)
-		return true;
-	for (size_t i = 0; i < r->n_stacks; i++)
-		if (r->stacks[i]->stop_reason)
-			return true;
-	return false;
+	return (!f->stopped && !f->regs_given) || cli_report_is_partial(r);
 }
 
 static int run(int32_t pid, const struct cli_common *common, const struct pgm_live_options *lopts,
