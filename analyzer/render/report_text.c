@@ -105,7 +105,7 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 	pgm_render_heading(out, st, "Wait");
 	print_wait_event(out, "wait event", &r->wait_event);
 	fprintf(out, "  %-20s %s\n", "primitive", pgm_wait_kind_name(w->kind));
-	if (w->has_address)
+	if (w->has_address && w->address)   /* a NULL pointer read is no object's address */
 		fprintf(out, "  %-20s 0x%" PRIx64 "\n", "object address", w->address);
 	if (w->description)
 		fprintf(out, "  %-20s %s\n", "object", w->description);
