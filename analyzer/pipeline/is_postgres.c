@@ -1,6 +1,8 @@
 /* Not a PostgreSQL process or core: said plainly, before any analysis (pipeline/is_postgres.h). */
 #include "pipeline/is_postgres.h"
 
+#include <string.h>
+
 #include "pg/layout.h"
 
 static bool main_defines(struct pgm_program *prog, const char *name)
@@ -14,10 +16,13 @@ static bool main_defines(struct pgm_program *prog, const char *name)
 
 struct pgm_error *pgm_require_postgres(struct pgm_program *prog, const struct pgm_pg *pg)
 {
+	const struct pgm_target *t = pgm_program_target(prog);
 	if (pg->layout->has_debuginfo || main_defines(prog, "PostgresMain") || main_defines(prog, "MyProcPid"))
 		return NULL;
+	/* a capture without the executable's symbols (a bundle): the title PostgreSQL sets still says it */
+	if (t->cmdline && strncmp(t->cmdline, "postgres", strlen("postgres")) == 0)
+		return NULL;
 	const struct pgm_module *main = pgm_program_main_module(prog);
-	const struct pgm_target *t = pgm_program_target(prog);
 	const char *exe = main ? (main->path ? main->path : main->name) : NULL;
 	/* a core's stack is one command away; a live process's is in no file yet */
 	const char *hint = t->kind == PGM_TARGET_LIVE ? "" : "; 'pgmortem stack' shows its stack";

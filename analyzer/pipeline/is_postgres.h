@@ -10,7 +10,8 @@
  * saying plainly that it is not one, naming its executable and command
  * line.  Every postgres executable, stripped or not, defines PostgresMain
  * and MyProcPid (extensions link against them): a layout from DWARF or a
- * profile, or either symbol in the main executable, is enough.
+ * profile, either symbol in the main executable, or a command line that
+ * starts "postgres" (the title a backend sets) is enough.
  */
 struct pgm_error *pgm_require_postgres(struct pgm_program *prog, const struct pgm_pg *pg);
 
