@@ -144,7 +144,7 @@ static void print_backends(FILE *out, const struct pgm_instance *inst, const str
 	/* brief: up to CORE */
 	struct table t = { .n_cols = st->brief ? B_CORE + 1 : B_COLS, .min = backend_min };
 	struct backend_cells c;
-	size_t hidden = 0, unlisted = 0;
+	size_t hidden = 0, unlisted = 0, shown_unlisted = 0;
 	table_measure(&t, backend_titles);
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		if (st->brief && !worth_a_line(inst, &inst->backends[i]))
@@ -161,7 +161,11 @@ static void print_backends(FILE *out, const struct pgm_instance *inst, const str
 		}
 		backend_cells(&inst->backends[i], &c);
 		table_print(out, &t, c.cell);
+		shown_unlisted += no_status(&inst->backends[i]);
 	}
+	if (shown_unlisted)
+		fputs("  (no status entry): a PGPROC in use that pg_stat_activity does not show, a process starting or "
+		      "exiting\n", out);
 	char bg[64] = "", none[128] = "";
 	if (hidden)
 		snprintf(bg, sizeof(bg), "%zu background process%s", hidden, hidden > 1 ? "es" : "");

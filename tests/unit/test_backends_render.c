@@ -155,6 +155,7 @@ static void brief_leaves_unlisted_processes_to_backends(void **state)
 	assert_non_null(strstr(brief, "(and 1 process pg_stat_activity did not show (starting or exiting): "
 				      "pgmortem backends shows them)"));
 	assert_non_null(strstr(full, "102     (no status entry)"));
+	assert_non_null(strstr(full, "(no status entry): a PGPROC in use that pg_stat_activity does not show"));
 	free(brief);
 	free(full);
 	pgm_instance_destroy(inst);
