@@ -356,6 +356,8 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&r->layout, origin) : &pgm_enomem;
 	if (!err) {
 		r->pg_version = pgm_pg_version_string(&pg);
+		if (!r->pg_version)   /* no layout to read it with: the executable says it */
+			r->pg_version = pgm_exe_pg_version(prog);
 		err = decode_backend(prog, &pg, r);
 	}
 	if (!err)

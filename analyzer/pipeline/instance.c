@@ -52,6 +52,8 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&inst->layout, origin) : &pgm_enomem;
 	if (!err)
 		err = pgm_pg_read_instance(&pg, opts && opts->locks, inst);
+	if (!err && !inst->pg_version)   /* no layout to read it with: the executable says it */
+		inst->pg_version = pgm_exe_pg_version(prog);
 	if (!err)
 		err = pgm_explain_instance(inst);
 	if (err) {

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "debuginfo/elf_file.h"
 #include "pg/layout.h"
+#include "pg/profile.h"
 
 static bool main_defines(struct pgm_program *prog, const char *name)
 {
@@ -32,4 +34,18 @@ struct pgm_error *pgm_require_postgres(struct pgm_program *prog, const struct pg
 					t->cmdline, hint);
 	return pgm_error_create(PGM_ERR_UNSUPPORTED, "not a PostgreSQL process: %s defines neither PostgresMain "
 				"nor MyProcPid%s", exe ? exe : "its executable", hint);
+}
+
+char *pgm_exe_pg_version(struct pgm_program *prog)
+{
+	const struct pgm_module *main = pgm_program_main_module(prog);
+	struct pgm_elf_file *f = NULL;
+	char *version = NULL;
+	int num = 0;
+	struct pgm_error *err = main && main->path ? pgm_elf_file_open(main->path, &f) : NULL;
+	if (!err && f)
+		err = pgm_pg_exe_version(f, &version, &num);
+	pgm_error_destroy(err);   /* no file (a bundle), no version string: unknown, as before */
+	pgm_elf_file_close(f);
+	return version;
 }

@@ -15,4 +15,10 @@
  */
 struct pgm_error *pgm_require_postgres(struct pgm_program *prog, const struct pgm_pg *pg);
 
+/*
+ * "15.18 (Debian 15.18-0+deb12u1)" as the executable states it, for when
+ * memory cannot say (no layout); NULL if unknown.  The caller frees it.
+ */
+char *pgm_exe_pg_version(struct pgm_program *prog);
+
 #endif
