@@ -34,7 +34,10 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
  * verdict and batch's signature both decide with this.
  */
 bool pgm_died_of_signal(const struct pgm_report *r);
-/* Where it died: the innermost PostgreSQL function past error reporting (abort() of an Assert), else the innermost named frame. */
+/*
+ * Where it died: the innermost PostgreSQL function past error reporting
+ * (the abort() of an Assert), else the innermost named frame.
+ */
 const char *pgm_crash_site(const struct pgm_stack *s);
 /*
  * Whether the crash is in a function of postgres without a symbol (a

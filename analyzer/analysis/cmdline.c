@@ -10,7 +10,7 @@
 #include "analysis/analysis.h"
 #include "model/model.h"
 
-/* pg_stat_activity.backend_type of the processes whose title starts with it (longest first where one prefixes another). */
+/* backend_type of the processes whose title starts with it (longer first where one prefixes another). */
 static const char *const titled_types[] = {
 	"parallel worker", "autovacuum launcher", "autovacuum worker", "logical replication launcher",
 	"logical replication parallel apply worker", "logical replication tablesync worker",
