@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"  pgmortem analyze core.14527 -e /usr/lib/postgresql/15/bin/postgres\n"
 	"\n"
 	"Exit codes: 0 complete, 1 partial (memory, debuginfo or frames missing),\n"
-	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
+	"2 nothing usable (not a core, unreadable, not PostgreSQL), 64 usage error.\n";
 
 enum { OPT_FULL_STACK = 0x200 };
 
