@@ -351,13 +351,26 @@ def dsm($r; $p):
   same("\($p) scan page"; $g.btscan.scanPage; $r.backend.wait.object.scan_page),
   same("\($p) nothing missing"; 0; $r.backend.wait.missing | length);
 
+# How it died is said first: a fault with its address, a signal sent with
+# kill() with its sender (si_code <= 0), never "it is running".
+def crash($r; $p):
+  ($r.verdict[0] // "") as $v |
+  same("crashed process"; $t.crash.pid; $p),
+  same("\($p) wait kind"; "crashed"; $r.backend.wait.kind),
+  same("\($p) verdict names the signal first"; true; $v | test("^PID \($p), [^,]*, (crashed: |was killed by )SIG\($t.crash.signal)\\b")),
+  if $t.crash.si_code <= 0 and $t.crash.sender_pid != $p then
+    same("\($p) verdict names the sender"; true; $v | contains("sent by PID \($t.crash.sender_pid)"))
+  else same("\($p) verdict says it crashed"; true; $v | contains("crashed: SIG\($t.crash.signal)")) end;
+
 def kernel:
   (if $o.instances then $o.instances[0].reports[0] else $o end) as $r | $r.source.pid as $p |
   first($t.captures[] | select(.kind == "kernel" and .pid == $p)) as $c |
   same("\($p) kernel core of a captured process"; true; $c != null),
   same("\($p) signal"; "SIG\($c.signal)"; $r.source.signal),
-  if $t.crash then same("crashed process"; $t.crash.pid; $p)
-  else identity($r; $p), interrupts($r; $p), dsm($r; $p), kinds($r; $p; "kernel") end;
+  if $t.crash then crash($r; $p)
+  else identity($r; $p), interrupts($r; $p), dsm($r; $p),
+       same("\($p) asleep in its wait, not dead of the signal"; false; $r.backend.wait.kind == "crashed"),
+       kinds($r; $p; "kernel") end;
 
 if $what == "gcores-analyze" then (if $o.instances then $o.instances[].reports[] else $o end) as $r | report($r)
 elif $what == "gcores-locks" then instance

@@ -27,6 +27,35 @@ enum pgm_wait_kind pgm_classify_wait(const struct pgm_stack *stack, const struct
 				     bool crashed);
 
 /*
+ * Whether the process died of its signal (death.c): a fault, a signal it
+ * raised itself (abort()) or one sent while it was not asleep in a
+ * recognised wait.  A kernel core of a process asleep in a wait is a stuck
+ * process killed to get a core, and its wait is what matters.  analyze's
+ * verdict and batch's signature both decide with this.
+ */
+bool pgm_died_of_signal(const struct pgm_report *r);
+/*
+ * Where it died: the innermost PostgreSQL function past error reporting
+ * (the abort() of an Assert), else the innermost named frame.
+ */
+const char *pgm_crash_site(const struct pgm_stack *s);
+/*
+ * Whether the crash is in a function of postgres without a symbol (a
+ * stripped build's static function) that `site` (pgm_crash_site's answer,
+ * the same pointer) called: then it did not crash in `site` itself.
+ */
+bool pgm_crash_site_has_unnamed_callee(const struct pgm_stack *s, const char *site);
+/* WaitLatch, ConditionVariableSleep, secure_read, …: PostgreSQL's own wait machinery. */
+bool pgm_is_wait_plumbing(const char *function);
+
+/*
+ * When memory did not say (no debuginfo): r->backend_type (and a parallel
+ * worker's leader) from the command line PostgreSQL set, "postgres:
+ * parallel worker for PID 31136"; r->type_from_cmdline tells the source.
+ */
+struct pgm_error *pgm_identity_from_cmdline(struct pgm_report *r);
+
+/*
  * Sets r->interrupts.killable and .verdict from the counters, held LWLocks
  * and the wait kind, and adds diagnoses for interrupts held off while
  * sleeping (the PostgreSQL bug #15290 pattern when r->cv_sleep_target_set).

@@ -424,24 +424,39 @@ static struct pgm_error *set_advancer(struct pgm_scan_advancer *a, const struct 
 	return err ? err : pgm_model_strdup(&a->core, core);
 }
 
-static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_report *w, const struct pgm_group_member *g)
+/*
+ * `from` sleeps on w's CV, so it waits for member g, who is not queued on
+ * it: `from` is w itself, or a process w's core shows in the CV's wakeup
+ * queue whose own core was not given (both workers of a group get the same
+ * edge, whichever core was given).
+ */
+static struct pgm_error *cv_member_edge(struct pgm_instance *inst, struct pgm_report *w,
+					const struct pgm_group_member *g, int32_t from)
 {
 	const struct pgm_report *m = report_of(inst, g->pid);
 	bool btree = w->wait.cv.owner == PGM_CV_OWNER_BTREE_SCAN;
 	int frame = -1;
 	const char *f = btree ? advancing_frame(m, &frame) : NULL;
-	char ev[512], at[32] = "";
-	if (w->wait.has_address)   /* unknown without cv_sleep_target (a build without debuginfo) */
-		snprintf(at, sizeof(at), " at 0x%" PRIx64, w->wait.address);
+	const char *index = btree ? w->wait.cv.btree.index.name : NULL;
+	char ev[640], what[320] = "", how[96] = "sleeps on";
+	if (index)   /* the index says which scan; its address says nothing more to a reader */
+		snprintf(what, sizeof(what), " of the parallel btree scan of index %s", index);
+	else if (w->wait.has_address && w->wait.address)   /* unknown without cv_sleep_target (no debuginfo) */
+		snprintf(what, sizeof(what), "%s at 0x%" PRIx64, btree ? " of the parallel btree scan" : "",
+			 w->wait.address);
+	else if (btree)
+		snprintf(what, sizeof(what), " of the parallel btree scan");
+	if (from != w->pid)
+		snprintf(how, sizeof(how), "is queued (as %d's core shows) on", w->pid);
 	if (f)
-		snprintf(ev, sizeof(ev), "sleeps on the parallel btree scan's condition variable%s"
-			 "; %d holds the scan in BTPARALLEL_ADVANCING: its stack is in %s (frame #%d of %s)",
-			 at, g->pid, f, frame, m->source_path);
+		snprintf(ev, sizeof(ev), "%s the condition variable%s; %d holds the scan in BTPARALLEL_ADVANCING: "
+			 "its stack is in %s (frame #%d of %s)", how, what, g->pid, f, frame, m->source_path);
 	else
-		snprintf(ev, sizeof(ev), "sleeps on the condition variable%s; %s %d is not queued "
-			 "on it and can signal it", at, g->is_leader ? "leader" : "worker", g->pid);
-	struct pgm_error *err = pgm_graph_add_edge(&inst->graph, w->pid, g->pid, PGM_EDGE_CV, ev);
-	return !err && f ? set_advancer(&w->wait.cv.btree.advancer, g, f, frame, m->source_path) : err;
+		snprintf(ev, sizeof(ev), "%s the condition variable%s; %s %d is not queued on it and can signal it",
+			 how, what, g->is_leader ? "leader" : "worker", g->pid);
+	struct pgm_error *err = pgm_graph_add_edge(&inst->graph, from, g->pid, PGM_EDGE_CV, ev);
+	return !err && f && from == w->pid ? set_advancer(&w->wait.cv.btree.advancer, g, f, frame, m->source_path)
+					   : err;
 }
 
 static struct pgm_error *cv_edges(struct pgm_instance *inst)
@@ -451,11 +466,27 @@ static struct pgm_error *cv_edges(struct pgm_instance *inst)
 		struct pgm_report *w = inst->reports[r];
 		if (w->wait.kind != PGM_WAIT_CONDITION_VARIABLE)
 			continue;
-		for (size_t i = 0; !err && i < w->n_group; i++)
-			if (!w->group[i].is_self && w->group[i].queued_on_same == PGM_QUEUED_NO)
-				err = cv_member_edge(inst, w, &w->group[i]);
+		for (size_t i = 0; !err && i < w->n_group; i++) {
+			if (w->group[i].is_self || w->group[i].queued_on_same != PGM_QUEUED_NO)
+				continue;
+			err = cv_member_edge(inst, w, &w->group[i], w->pid);
+			/* the others in its queue, whose cores were not given, wait for the same member */
+			for (size_t q = 0; !err && q < w->n_group; q++)
+				if (!w->group[q].is_self && w->group[q].queued_on_same == PGM_QUEUED_YES &&
+				    !report_of(inst, w->group[q].pid))
+					err = cv_member_edge(inst, w, &w->group[i], w->group[q].pid);
+		}
 	}
 	return err;
+}
+
+/* Has `pid` an edge of `kind` already (a core told more than pg_stat_activity can)? */
+static bool has_edge_from(const struct pgm_graph *g, int32_t pid, enum pgm_edge_kind kind)
+{
+	for (size_t i = 0; i < g->n_edges; i++)
+		if (g->edges[i].from == pid && g->edges[i].kind == kind)
+			return true;
+	return false;
 }
 
 /*
@@ -470,7 +501,7 @@ static struct pgm_error *parallel_edges(struct pgm_instance *inst)
 		const struct pgm_backend *b = &inst->backends[i];
 		const struct pgm_report *r = report_of(inst, b->pid);
 		if (pgm_wait_event_class(&b->wait_event) != PGM_WAIT_CLASS_IPC ||
-		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE) ||
+		    (r && r->wait.kind == PGM_WAIT_CONDITION_VARIABLE) || has_edge_from(&inst->graph, b->pid, PGM_EDGE_CV) ||
 		    (r && r->wait.kind == PGM_WAIT_MESSAGE_QUEUE && (r->wait.mq.counterpart_pid || r->wait.mq.gather)))
 			continue;
 		int32_t leader = b->leader_pid ? b->leader_pid : b->pid;

@@ -36,25 +36,46 @@ static char *cv_what(const struct pgm_report *r)
 	if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && b->state_known && b->page_status_name)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan%s%s (%s)",
 			      index ? " of index " : "", index ? index : "", b->page_status_name);
-	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN)
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && index)   /* the scan descriptor named it */
+		rc = asprintf(&s, "the condition variable of a parallel btree scan of index %s"
+			      " (its scan state is not in this capture)", index);
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN && r->wait.has_address && r->wait.address)
 		rc = asprintf(&s, "the condition variable of a parallel btree scan at 0x%" PRIx64
 			      " (its scan state is not in this capture)", r->wait.address);
-	else if (r->wait.has_address)
+	else if (cv->owner == PGM_CV_OWNER_BTREE_SCAN)
+		rc = asprintf(&s, "the condition variable of a parallel btree scan (its scan state is not "
+			      "in this capture)");
+	else if (r->wait.has_address && r->wait.address)   /* never a value that was not read */
 		rc = asprintf(&s, "the condition variable at 0x%" PRIx64, r->wait.address);
 	else
 		rc = asprintf(&s, "a condition variable (which one is unknown from this capture)");
 	return rc < 0 ? NULL : s;
 }
 
+/*
+ * "crashed: SIGSEGV at address 0x0, in pg_add_s64_overflow" or "was killed
+ * by SIGSEGV, sent by PID 30880 while it was running (not a fault), in
+ * agg_retrieve_direct": how it died comes first, then where.
+ */
 static char *crash_what(const struct pgm_report *r)
 {
-	char *s = NULL;
-	const char *name = sigabbrev_np(r->signal);
-	char at[32] = "";
+	char *s = NULL, how[96] = "", callee[320];
+	const char *name = sigabbrev_np(r->signal), *where = r->crash_function;
+	if (where && r->crash_in_callee) {   /* never name a function it was not in */
+		snprintf(callee, sizeof(callee), "a function without a symbol that %s called", where);
+		where = callee;
+	}
 	if (r->has_fault_address)
-		snprintf(at, sizeof(at), " at 0x%" PRIx64, r->fault_address);
-	int rc = asprintf(&s, "SIG%s%s%s%s", name ? name : "?", at,
-			  r->crash_function ? " in " : "", r->crash_function ? r->crash_function : "");
+		snprintf(how, sizeof(how), " at address 0x%" PRIx64, r->fault_address);
+	else if (r->crashed && r->signal_sender == r->pid)
+		snprintf(how, sizeof(how), ", raised by itself (abort())");
+	int rc = r->crashed
+		? asprintf(&s, "crashed: SIG%s%s%s%s", name ? name : "?", how, where ? ", in " : "", where ? where : "")
+		: r->signal_sender
+		? asprintf(&s, "was killed by SIG%s, sent by PID %d while it was running (not a fault)%s%s",
+			   name ? name : "?", r->signal_sender, where ? ", in " : "", where ? where : "")
+		: asprintf(&s, "was killed by SIG%s while it was running%s%s", name ? name : "?",
+			   where ? ", in " : "", where ? where : "");
 	return rc < 0 ? NULL : s;
 }
 
@@ -139,7 +160,7 @@ static struct pgm_error *what_line(struct pgm_report *r)
 {
 	char *w = who(r), *x = what(r);
 	/* the IPC kinds' words carry their own verb */
-	const char *verb = r->wait.kind == PGM_WAIT_CRASHED ? "died of " : waits_own_verb(r->wait.kind) ? "" : "waits on ";
+	const char *verb = r->wait.kind == PGM_WAIT_CRASHED || waits_own_verb(r->wait.kind) ? "" : "waits on ";
 	struct pgm_error *err = (!w || !x) ? &pgm_enomem : pgm_report_add_verdict(r, "%s, %s%s.", w, verb, x);
 	free(w);
 	free(x);

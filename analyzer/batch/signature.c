@@ -12,34 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "pgmortem/batch.h"
 #include "pgmortem/render.h"
-
-/* PostgreSQL's own wait machinery: a process sleeping is inside one of these. */
-static const char *const wait_plumbing[] = {
-	"WaitEventSetWaitBlock", "WaitEventSetWait", "WaitLatch", "WaitLatchOrSocket",
-	"ConditionVariableTimedSleep", "ConditionVariableSleep", "PGSemaphoreLock",
-	"pg_usleep", "secure_read", "secure_raw_read", "secure_write", "secure_raw_write",
-	"be_tls_read", "be_tls_write", "pq_recvbuf", "pq_getbyte", "pq_peekbyte",
-	"internal_flush", "internal_flush_buffer", "pq_flush", "socket_flush",
-	NULL,
-};
 
 /* A cleanup lock's wait: the site is the caller that needs the lock (lazy_scan_heap …). */
 static const char *const pin_plumbing[] = {
 	"WaitEventSetWaitBlock", "WaitEventSetWait", "WaitLatch", "ProcWaitForSignal", "LockBufferForCleanup",
 	NULL,
 };
-
-/* Functions that report a failure rather than cause it. */
-static const char *const error_reporting[] = {
-	"ExceptionalCondition", "errfinish", "elog_finish", "pg_re_throw", "errstart",
-	"ThrowErrorData", "ReThrowError", "pg_unreachable",
-	NULL,
-};
-
-/* How many innermost frames to look at for wait plumbing. */
-#define WAIT_DEPTH 12
 
 static bool in_list(const char *name, const char *const *list)
 {
@@ -54,12 +35,14 @@ static bool is_pg_frame(const struct pgm_frame *f)
 	return f->function && !f->signal_frame && f->module && f->module->is_main;
 }
 
-/* The innermost PostgreSQL frame whose function is not in `skip`, or NULL. */
+/* The innermost PostgreSQL frame whose function is not in `skip` (or wait plumbing when NULL), or NULL. */
 static const char *site(const struct pgm_stack *s, const char *const *skip)
 {
-	for (size_t i = 0; s && i < s->n_frames; i++)
-		if (is_pg_frame(&s->frames[i]) && !in_list(s->frames[i].function, skip))
-			return s->frames[i].function;
+	for (size_t i = 0; s && i < s->n_frames; i++) {
+		const char *fn = s->frames[i].function;
+		if (is_pg_frame(&s->frames[i]) && !(skip ? in_list(fn, skip) : pgm_is_wait_plumbing(fn)))
+			return fn;
+	}
 	return NULL;
 }
 
@@ -70,14 +53,6 @@ static const char *any_function(const struct pgm_stack *s)
 		if (s->frames[i].function && !s->frames[i].signal_frame)
 			return s->frames[i].function;
 	return NULL;
-}
-
-static bool stack_waits(const struct pgm_stack *s)
-{
-	for (size_t i = 0; s && i < s->n_frames && i < WAIT_DEPTH; i++)
-		if (s->frames[i].function && in_list(s->frames[i].function, wait_plumbing))
-			return true;
-	return false;
 }
 
 /* Buffers, storage and replication: each is a wait on another process or the kernel. */
@@ -125,33 +100,10 @@ static char *ipc_signature(const struct pgm_report *r, const struct pgm_stack *s
 	return asprintf(&sig, "%s:%s", kind, what ? what : "?") < 0 ? NULL : sig;
 }
 
-static bool is_wait_kind(enum pgm_wait_kind k)
-{
-	return k == PGM_WAIT_CONDITION_VARIABLE || k == PGM_WAIT_LWLOCK ||
-	       k == PGM_WAIT_HEAVYWEIGHT_LOCK || k == PGM_WAIT_LATCH ||
-	       k == PGM_WAIT_SOCKET || k == PGM_WAIT_TIMEOUT || is_stuck_storage(k) || is_ipc_kind(k);
-}
-
-/*
- * Died of a signal while not waiting: a kernel core of a process that was
- * asleep in a recognised wait is a stuck process someone killed to get a
- * core, and its wait is what matters.
- */
-static bool is_crash(const struct pgm_report *r, const struct pgm_stack *s)
-{
-	if (r->wait.kind == PGM_WAIT_CRASHED)
-		return true;
-	if (!r->signal || r->on_demand)
-		return false;
-	if (r->has_fault_address)
-		return true;
-	return !is_wait_kind(r->wait.kind) && !stack_waits(s);
-}
-
 static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *s)
 {
 	const char *kind = pgm_wait_kind_name(r->wait.kind);
-	const char *where = site(s, wait_plumbing);
+	const char *where = site(s, NULL);
 	const char *event = r->wait_event.known ? r->wait_event.name : NULL;
 	char *sig = NULL;
 	int rc;
@@ -186,12 +138,11 @@ static char *wait_signature(const struct pgm_report *r, const struct pgm_stack *
 	return rc < 0 ? NULL : sig;
 }
 
+/* The same signal and site as analyze's verdict names (pgm_crash_site). */
 static char *crash_signature(const struct pgm_report *r, const struct pgm_stack *s)
 {
 	char name[32], *sig;
-	const char *where = site(s, error_reporting);
-	if (!where)
-		where = r->crash_function ? r->crash_function : any_function(s);
+	const char *where = pgm_crash_site(s);
 	if (asprintf(&sig, "crash:%s:%s", pgm_signal_name(r->signal, name, sizeof(name)),
 		     where ? where : "?") < 0)
 		return NULL;
@@ -203,7 +154,7 @@ struct pgm_error *pgm_batch_signature(const struct pgm_report *r, char **sig,
 {
 	const struct pgm_stack *s = r->n_stacks ? r->stacks[0] : NULL;
 	enum pgm_wait_kind k = r->wait.kind;
-	if (is_crash(r, s)) {
+	if (pgm_died_of_signal(r)) {
 		*problem = PGM_PROBLEM_CRASH;
 		*sig = crash_signature(r, s);
 	} else {

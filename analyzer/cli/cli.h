@@ -238,4 +238,7 @@ struct cli_dwarf {
 bool cli_dwarf_open(const char *core, const struct cli_common *common, struct cli_dwarf *d);
 void cli_dwarf_close(struct cli_dwarf *d);
 
+/* Exit 1 (partial) for analyze and live: memory, debuginfo or frames missing, or who is queued with it unknown. */
+bool cli_report_is_partial(const struct pgm_report *r);
+
 #endif

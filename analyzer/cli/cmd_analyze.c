@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"  pgmortem analyze core.14527 -e /usr/lib/postgresql/15/bin/postgres\n"
 	"\n"
 	"Exit codes: 0 complete, 1 partial (memory, debuginfo or frames missing),\n"
-	"2 nothing usable (not a core, unreadable), 64 usage error.\n";
+	"2 nothing usable (not a core, unreadable, not PostgreSQL), 64 usage error.\n";
 
 enum { OPT_FULL_STACK = 0x200 };
 
@@ -49,20 +49,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static bool report_is_partial(const struct pgm_report *r)
-{
-	if (r->n_missing || !r->debuginfo || !r->n_stacks)
-		return true;
-	for (size_t i = 0; i < r->n_stacks; i++)
-		if (r->stacks[i]->stop_reason)
-			return true;
-	return false;
-}
-
 /* The report and, after it, the short instance section (every backend, who waits on whom). */
 static void render_text(const struct pgm_instance *inst, const struct cli_common *common, bool full_stack)
 {
-	struct pgm_text_style st = { .color = common->color, .full_stack = full_stack };
+	unsigned hints_said = 0;   /* each "next time" hint once, in the first report that needs it */
+	struct pgm_text_style st = { .color = common->color, .full_stack = full_stack, .hints_said = &hints_said };
 	struct pgm_instance_style ist = { .color = common->color, .brief = true };
 	for (size_t i = 0; i < inst->n_reports; i++) {
 		if (i)
@@ -117,7 +108,7 @@ static int run(char **paths, size_t n, const struct cli_common *common, bool ful
 	}
 	for (size_t i = 0; rc == EXIT_COMPLETE && i < s.n_instances; i++)
 		for (size_t k = 0; k < s.instances[i]->n_reports; k++)
-			if (report_is_partial(s.instances[i]->reports[k]))
+			if (cli_report_is_partial(s.instances[i]->reports[k]))
 				rc = EXIT_PARTIAL;
 	if (rc == EXIT_UNUSABLE && s.n_instances)
 		rc = EXIT_PARTIAL;

@@ -79,12 +79,7 @@ static const struct option longopts[] = {
 
 static bool report_is_partial(const struct pgm_report *r, const struct pgm_live_facts *f)
 {
-	if ((!f->stopped && !f->regs_given) || r->n_missing || !r->debuginfo || !r->n_stacks)
-		return true;
-	for (size_t i = 0; i < r->n_stacks; i++)
-		if (r->stacks[i]->stop_reason)
-			return true;
-	return false;
+	return (!f->stopped && !f->regs_given) || cli_report_is_partial(r);
 }
 
 static int run(int32_t pid, const struct cli_common *common, const struct pgm_live_options *lopts,
@@ -105,6 +100,14 @@ static int run(int32_t pid, const struct cli_common *common, const struct pgm_li
 		err = pgm_analyze(prog, NULL, &r);
 	/* the target's warnings (why it was not stopped) are in the report */
 	cli_report_warnings(context, NULL, prog);
+	const struct pgm_live_facts *lf = t ? pgm_target_live_facts(t) : NULL;
+	if (err && err->code == PGM_ERR_UNSUPPORTED && lf && lf->stopped) {
+		/* refused after a look: how briefly it was stopped still matters to whoever runs it */
+		struct pgm_error *e2 = pgm_error_create(err->code, "%s; it was stopped for %.3f ms", err->message,
+							lf->freeze_ms);
+		pgm_error_destroy(err);
+		err = e2;
+	}
 	if (err) {
 		cli_report_error(context, err);
 		pgm_error_destroy(err);

@@ -154,6 +154,8 @@ static int show_stacks(const char *core, struct pgm_target *target,
 		cli_report_error(core, &pgm_enomem);
 		status = EXIT_UNUSABLE;
 	} else {
+		/* with the stacks, on stderr as every command says them (a refused -e); the header keeps them */
+		cli_report_warnings(core, NULL, prog);
 		if (common->format != CLI_FORMAT_JSON)
 			pgm_render_stack_report_text(stdout, &r);
 		status = exit_status(&r);

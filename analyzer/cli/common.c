@@ -271,6 +271,20 @@ void cli_dwarf_close(struct cli_dwarf *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Something the report shows as unknown: memory, debuginfo, frames, or who is queued with it. */
+bool cli_report_is_partial(const struct pgm_report *r)
+{
+	if (r->n_missing || !r->debuginfo || !r->n_stacks)
+		return true;
+	for (size_t i = 0; i < r->n_stacks; i++)
+		if (r->stacks[i]->stop_reason)
+			return true;
+	for (size_t i = 0; r->wait.kind == PGM_WAIT_CONDITION_VARIABLE && i < r->n_group; i++)
+		if (r->group[i].queued_on_same == PGM_QUEUED_UNKNOWN)
+			return true;
+	return false;
+}
+
 /* ---- several cores, grouped by instance ---- */
 
 /*

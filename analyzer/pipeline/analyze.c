@@ -15,16 +15,23 @@
 #include "pg/storage.h"
 #include "pgmortem/analyze.h"
 #include "pipeline/analyze_waits.h"
+#include "pipeline/is_postgres.h"
 #include "util/text.h"
 
-/* A fatal signal the kernel delivered (not one sent with kill). */
-static bool is_crash(const struct pgm_target *t)
+/* A fatal signal the kernel delivered for a fault. */
+static bool is_fault(const struct pgm_target *t)
 {
 	if (!t->has_siginfo)
 		return false;
 	int s = t->siginfo.signo;
 	bool fault = s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE;
 	return fault && t->siginfo.code > 0;
+}
+
+/* Sent with kill() or tgkill() (si_code <= 0): by whom, 0 if unknown. */
+static int32_t sender(const struct pgm_target *t)
+{
+	return t->has_siginfo && t->siginfo.code <= 0 ? t->siginfo.sender_pid : 0;
 }
 
 static const char *source_kind(const struct pgm_target *t)
@@ -39,10 +46,12 @@ static struct pgm_error *fill_source(struct pgm_program *prog, struct pgm_report
 	const struct pgm_module *main = pgm_program_main_module(prog);
 	r->pid = t->pid;
 	r->on_demand = !t->has_siginfo;
-	r->crashed = is_crash(t);
+	r->signal_sender = sender(t);
+	/* abort() (a failed Assert, an elog PANIC) raises SIGABRT at itself: a crash too */
+	r->crashed = is_fault(t) || (r->signal_sender && r->signal_sender == t->pid);
 	if (t->has_siginfo) {
 		r->signal = t->siginfo.signo;
-		r->has_fault_address = r->crashed;
+		r->has_fault_address = is_fault(t);
 		r->fault_address = t->siginfo.addr;
 	}
 	r->debuginfo = main && main->has_dwarf;
@@ -87,13 +96,16 @@ static const struct pgm_stack *main_stack(const struct pgm_report *r)
 	return r->n_stacks ? r->stacks[0] : NULL;
 }
 
-static struct pgm_error *set_crash_function(struct pgm_report *r)
+/* The wait from the stack and the event, unless the process died of its signal (one decision with batch). */
+static struct pgm_error *classify(struct pgm_report *r)
 {
-	const struct pgm_stack *s = main_stack(r);
-	for (size_t f = 0; s && f < s->n_frames; f++)
-		if (s->frames[f].function)
-			return pgm_model_strdup(&r->crash_function, s->frames[f].function);
-	return NULL;
+	r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
+	if (!pgm_died_of_signal(r))
+		return NULL;
+	r->wait.kind = PGM_WAIT_CRASHED;
+	const char *site = pgm_crash_site(main_stack(r));
+	r->crash_in_callee = pgm_crash_site_has_unnamed_callee(main_stack(r), site);
+	return site && !r->crash_function ? pgm_model_strdup(&r->crash_function, site) : NULL;
 }
 
 /* cv_sleep_target is set by ConditionVariablePrepareToSleep and cleared on wakeup. */
@@ -280,25 +292,39 @@ static struct pgm_error *decode_wait(struct pgm_program *prog, const struct pgm_
 	}
 }
 
+/* What to install or pass, as 'pgmortem types' says it: the build-id names the debug file. */
+static struct pgm_error *no_debuginfo(struct pgm_report *r)
+{
+	const char *id = r->build_id;
+	if (!id || strlen(id) < 3)
+		return pgm_report_add_diagnosis(r, "no-debuginfo",
+			"%s has no DWARF debuginfo: the wait is told from the stack alone; for its object, queue "
+			"and interrupt state install the matching debug symbols (Debian: the -dbgsym package), "
+			"pass --debug-dir or -e a debug build of the same version, or give pgmortem a layout "
+			"profile of its major version ('pgmortem profile')", r->executable ? r->executable : "the executable");
+	return pgm_report_add_diagnosis(r, "no-debuginfo",
+		"%s (build-id %s) has no DWARF debuginfo: the wait is told from the stack alone; for its object, "
+		"queue and interrupt state install the matching debug symbols (Debian: the -dbgsym package from "
+		"the debian-debug archive), pass --debug-dir DIR containing DIR/.build-id/%.2s/%s.debug or -e a "
+		"debug build of the same version, or give pgmortem a layout profile of its major version "
+		"('pgmortem profile')", r->executable ? r->executable : "the executable", id, id, id + 2);
+}
+
 static struct pgm_error *decode_backend(struct pgm_program *prog, const struct pgm_pg *pg, struct pgm_report *r)
 {
 	struct pgm_error *err;
 	uint64_t proc = 0;
 	if (!pg->layout->has_debuginfo) {
-		r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
-		return pgm_report_add_diagnosis(r, "no-debuginfo",
-			"the executable has no DWARF debuginfo: the wait is told from the stack alone; "
-			"for its object, queue and interrupt state pass --debug-dir, -e a debug build "
-			"of the same version, or give pgmortem a layout profile of its major version "
-			"('pgmortem profile')");
+		if ((err = classify(r)))
+			return err;
+		return no_debuginfo(r);
 	}
 	if ((err = pgm_pg_read_identity(pg, r)) || (err = pgm_pg_read_interrupts(pg, r)))
 		return err;
 	/* what it holds of buffers first: a pin wait counts its own pins */
 	if ((err = pgm_pg_read_buffer_usage(pg, r)) || (err = pgm_pg_read_walsender(pg, r)))
 		return err;
-	r->wait.kind = pgm_classify_wait(main_stack(r), &r->wait_event, r->crashed);
-	if ((err = pgm_classify_unserved(r)) || (err = decode_wait(prog, pg, r)) ||
+	if ((err = classify(r)) || (err = pgm_classify_unserved(r)) || (err = decode_wait(prog, pg, r)) ||
 	    (err = pgm_decode_waitset(prog, pg, r)))
 		return err;
 	err = pgm_pg_my_proc(pg, &proc);
@@ -322,16 +348,20 @@ struct pgm_error *pgm_analyze(struct pgm_program *prog, const struct pgm_analyze
 	struct pgm_error *err = fill_source(prog, r);
 	if (!err)
 		err = fill_stacks(prog, r);
-	if (!err && r->crashed)
-		err = set_crash_function(r);
 	if (!err)
 		err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = pgm_require_postgres(prog, &pg);
 	if (!err)
 		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&r->layout, origin) : &pgm_enomem;
 	if (!err) {
 		r->pg_version = pgm_pg_version_string(&pg);
+		if (!r->pg_version)   /* no layout to read it with: the executable says it */
+			r->pg_version = pgm_exe_pg_version(prog);
 		err = decode_backend(prog, &pg, r);
 	}
+	if (!err)
+		err = pgm_identity_from_cmdline(r);
 	if (!err)
 		err = pgm_explain_report(r);
 	if (err) {

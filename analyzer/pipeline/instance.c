@@ -9,6 +9,7 @@
 #include "analysis/analysis.h"
 #include "pg/pg.h"
 #include "pgmortem/analyze.h"
+#include "pipeline/is_postgres.h"
 #include "util/text.h"
 
 
@@ -26,6 +27,8 @@ struct pgm_error *pgm_instance_identify(struct pgm_program *prog, struct pgm_ins
 {
 	struct pgm_pg pg;
 	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
+	if (!err)
+		err = pgm_require_postgres(prog, &pg);
 	return err ? err : identify(prog, &pg, id);
 }
 
@@ -39,6 +42,8 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 	struct pgm_pg pg;
 	struct pgm_error *err = pgm_pg_program_init(prog, &pg);
 	if (!err)
+		err = pgm_require_postgres(prog, &pg);
+	if (!err)
 		err = identify(prog, &pg, &inst->id);
 	if (!err)
 		err = pgm_model_strdup(&inst->source_path, t->path ? t->path : "");
@@ -47,6 +52,8 @@ struct pgm_error *pgm_instance_read(struct pgm_program *prog, const struct pgm_i
 		err = (origin = pgm_pg_program_origin(prog)) ? pgm_layout_origin_copy(&inst->layout, origin) : &pgm_enomem;
 	if (!err)
 		err = pgm_pg_read_instance(&pg, opts && opts->locks, inst);
+	if (!err && !inst->pg_version)   /* no layout to read it with: the executable says it */
+		inst->pg_version = pgm_exe_pg_version(prog);
 	if (!err)
 		err = pgm_explain_instance(inst);
 	if (err) {

@@ -121,12 +121,22 @@ static bool in_graph(const struct pgm_graph *g, int32_t pid)
 	return false;
 }
 
-/* In a brief section: sessions, workers, prepared transactions, and whoever is in the graph. */
+/* A PGPROC in use without a pg_stat_activity entry: a process starting or exiting. */
+static bool no_status(const struct pgm_backend *b)
+{
+	return !b->prepared_xact && !b->backend_type && !b->status_known && !b->status_changing;
+}
+
+/*
+ * In a brief section: sessions, workers, prepared transactions, and whoever
+ * is in the graph or has a core; not the rows pg_stat_activity did not show.
+ */
 static bool worth_a_line(const struct pgm_instance *inst, const struct pgm_backend *b)
 {
 	const char *t = b->backend_type;
-	return b->prepared_xact || b->core || !t || strcmp(t, "client backend") == 0 ||
-	       strcmp(t, "parallel worker") == 0 || in_graph(&inst->graph, b->pid);
+	if (b->core || b->prepared_xact || in_graph(&inst->graph, b->pid))
+		return true;
+	return t ? strcmp(t, "client backend") == 0 || strcmp(t, "parallel worker") == 0 : !no_status(b);
 }
 
 static void print_backends(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
@@ -134,7 +144,7 @@ static void print_backends(FILE *out, const struct pgm_instance *inst, const str
 	/* brief: up to CORE */
 	struct table t = { .n_cols = st->brief ? B_CORE + 1 : B_COLS, .min = backend_min };
 	struct backend_cells c;
-	size_t hidden = 0;
+	size_t hidden = 0, unlisted = 0, shown_unlisted = 0;
 	table_measure(&t, backend_titles);
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		if (st->brief && !worth_a_line(inst, &inst->backends[i]))
@@ -146,14 +156,24 @@ static void print_backends(FILE *out, const struct pgm_instance *inst, const str
 	table_print(out, &t, backend_titles);
 	for (size_t i = 0; i < inst->n_backends; i++) {
 		if (st->brief && !worth_a_line(inst, &inst->backends[i])) {
-			hidden++;
+			no_status(&inst->backends[i]) ? unlisted++ : hidden++;
 			continue;
 		}
 		backend_cells(&inst->backends[i], &c);
 		table_print(out, &t, c.cell);
+		shown_unlisted += no_status(&inst->backends[i]);
 	}
+	if (shown_unlisted)
+		fputs("  (no status entry): a PGPROC in use that pg_stat_activity does not show, a process starting or "
+		      "exiting\n", out);
+	char bg[64] = "", none[128] = "";
 	if (hidden)
-		fprintf(out, "  (and %zu background processes: pgmortem backends shows them)\n", hidden);
+		snprintf(bg, sizeof(bg), "%zu background process%s", hidden, hidden > 1 ? "es" : "");
+	if (unlisted)
+		snprintf(none, sizeof(none), "%zu process%s pg_stat_activity did not show (starting or exiting)",
+			 unlisted, unlisted > 1 ? "es" : "");
+	if (hidden || unlisted)
+		fprintf(out, "  (and %s%s%s: pgmortem backends shows them)\n", bg, hidden && unlisted ? " and " : "", none);
 }
 
 static void append_column(void *arg, const struct pgm_field *x)
@@ -248,6 +268,10 @@ static void print_graph(FILE *out, const struct pgm_instance *inst, const struct
 	for (size_t i = 0; i < g->n_roots; i++) {
 		print_node(out, inst, g->roots[i]);
 		fputc('\n', out);
+		/* its core was given: what it is doing, in the words of its report */
+		for (size_t k = 0; k < inst->n_reports; k++)
+			if (inst->reports[k]->pid == g->roots[i] && inst->reports[k]->n_verdict)
+				fprintf(out, "    its core: %s\n", inst->reports[k]->verdict[0]);
 	}
 	for (size_t i = 0; i < g->n_cycles; i++) {
 		fputs("Deadlock (cycle):", out);
@@ -260,10 +284,14 @@ static void print_graph(FILE *out, const struct pgm_instance *inst, const struct
 void pgm_render_instance_text(FILE *out, const struct pgm_instance *inst, const struct pgm_instance_style *st)
 {
 	print_identity(out, inst, st);
-	print_backends(out, inst, st);
-	if (st->locks)
+	/* nothing decoded (a build without debuginfo): no empty tables, Problems says why */
+	bool decoded = inst->backends_known || inst->n_backends;
+	if (decoded)
+		print_backends(out, inst, st);
+	if (st->locks && (decoded || inst->n_locks))
 		print_locks(out, inst, st);
-	print_graph(out, inst, st);
+	if (decoded || inst->graph.n_edges)
+		print_graph(out, inst, st);
 	if (inst->n_problems)
 		heading(out, st, "Problems", inst->n_problems);
 	for (size_t i = 0; i < inst->n_problems; i++)

@@ -15,6 +15,12 @@
 struct pgm_text_style {
 	bool color;        /* ANSI colors: only on a TTY and without NO_COLOR */
 	bool full_stack;   /* every frame, not just the interesting ones */
+	/*
+	 * Several reports in one output: bit c set when the hint of missing cause
+	 * c was printed already, so each "next time" hint is said once; NULL:
+	 * each report says its own.
+	 */
+	unsigned *hints_said;
 };
 
 void pgm_render_report_text(FILE *out, const struct pgm_report *r, const struct pgm_text_style *style);

@@ -24,12 +24,15 @@ static void print_field(void *arg, const struct pgm_field *f)
 	FILE *out = arg;
 	fprintf(out, "  %-20s ", f->key);
 	switch (f->type) {
-	case PGM_FIELD_STR: fprintf(out, "%s\n", f->str); break;
-	case PGM_FIELD_INT: fprintf(out, "%" PRId64 "\n", f->i); break;
-	case PGM_FIELD_UINT: fprintf(out, "%" PRIu64 "\n", f->u); break;
-	case PGM_FIELD_BOOL: fprintf(out, "%s\n", f->b ? "true" : "false"); break;
-	case PGM_FIELD_ADDR: fprintf(out, "0x%" PRIx64 "\n", f->u); break;
+	case PGM_FIELD_STR: fputs(f->str, out); break;
+	case PGM_FIELD_INT: fprintf(out, "%" PRId64, f->i); break;
+	case PGM_FIELD_UINT: fprintf(out, "%" PRIu64, f->u); break;
+	case PGM_FIELD_BOOL: fputs(f->b ? "true" : "false", out); break;
+	case PGM_FIELD_ADDR: fprintf(out, "0x%" PRIx64, f->u); break;
 	}
+	if (f->note)
+		fprintf(out, " (%s)", f->note);
+	fputc('\n', out);
 }
 
 static void print_wait_event(FILE *out, const char *label, const struct pgm_wait_event *we)
@@ -102,7 +105,7 @@ static void print_wait(FILE *out, const struct pgm_report *r, const struct pgm_t
 	pgm_render_heading(out, st, "Wait");
 	print_wait_event(out, "wait event", &r->wait_event);
 	fprintf(out, "  %-20s %s\n", "primitive", pgm_wait_kind_name(w->kind));
-	if (w->has_address)
+	if (w->has_address && w->address)   /* a NULL pointer read is no object's address */
 		fprintf(out, "  %-20s 0x%" PRIx64 "\n", "object address", w->address);
 	if (w->description)
 		fprintf(out, "  %-20s %s\n", "object", w->description);
@@ -130,11 +133,17 @@ static void print_group(FILE *out, const struct pgm_report *r, const struct pgm_
 	if (!r->n_group)
 		return;
 	pgm_render_heading(out, st, "Parallel group");
+	/* "the same CV" only means something when this process sleeps on one */
+	bool on_cv = r->wait.kind == PGM_WAIT_CONDITION_VARIABLE;
 	for (size_t i = 0; i < r->n_group; i++) {
 		const struct pgm_group_member *g = &r->group[i];
-		fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid,
-			g->wait_event.type ? g->wait_event.name : "running / no wait event",
-			queued[g->queued_on_same], g->is_self ? "  [this process]" : "");
+		const char *event = g->wait_event.type ? g->wait_event.name : "running / no wait event";
+		if (on_cv)
+			fprintf(out, "  %-7s %-8d %-28s %s%s\n", g->is_leader ? "leader" : "worker", g->pid, event,
+				queued[g->queued_on_same], g->is_self ? "  [this process]" : "");
+		else
+			fprintf(out, "  %-7s %-8d %s%s\n", g->is_leader ? "leader" : "worker", g->pid, event,
+				g->is_self ? "  [this process]" : "");
 	}
 }
 
@@ -194,9 +203,12 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 	for (size_t i = 0; i < r->n_missing; i++) {
 		enum pgm_missing_cause c = r->missing[i].cause;
 		const char *hint = pgm_missing_hint(c);
-		if (hint && !hinted[c])
+		bool said = hinted[c] || (st->hints_said && (*st->hints_said & (1u << c)));
+		if (hint && !said)
 			fprintf(out, "  next time: %s\n", hint);
 		hinted[c] = true;
+		if (hint && st->hints_said)
+			*st->hints_said |= 1u << c;
 	}
 }
 
@@ -210,7 +222,8 @@ static void print_source(FILE *out, const struct pgm_report *r, const struct pgm
 	if (r->cmdline)
 		fprintf(out, "  %-20s %s\n", "command line", r->cmdline);
 	if (r->backend_type)
-		fprintf(out, "  %-20s %s\n", "backend type", r->backend_type);
+		fprintf(out, "  %-20s %s%s\n", "backend type", r->backend_type,
+			r->type_from_cmdline ? " (from its command line)" : "");
 	if (r->leader_pid)
 		fprintf(out, "  %-20s %d\n", "parallel leader", r->leader_pid);
 	if (r->database_oid)

@@ -55,7 +55,10 @@ static void cv_fields(const struct pgm_cv_wait *cv, pgm_field_fn *fn, void *arg)
 	relation(fn, arg, "relation_oid", "relation_name", &b->heap);
 	if (b->state_known) {
 		str(fn, arg, "page_status", b->page_status_name);
-		unum(fn, arg, "scan_page", b->scan_page);
+		/* InvalidBlockNumber: the scan has not handed out a page yet (its first is being found) */
+		fn(arg, &(struct pgm_field){ .key = "scan_page", .type = PGM_FIELD_UINT, .u = b->scan_page,
+					     .note = b->scan_page == 0xFFFFFFFFu ? "InvalidBlockNumber: no page handed "
+										  "out yet" : NULL });
 	}
 }
 

@@ -20,6 +20,7 @@ struct pgm_field {
 	int64_t i;
 	uint64_t u;              /* UINT and ADDR */
 	bool b;
+	const char *note;        /* what a raw value means ("InvalidBlockNumber"): text only, JSON keeps the value */
 };
 
 typedef void pgm_field_fn(void *arg, const struct pgm_field *f);

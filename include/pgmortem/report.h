@@ -439,9 +439,11 @@ struct pgm_report {
 	int signal;              /* 0 if none */
 	uint64_t fault_address;
 	bool has_fault_address;
-	bool crashed;            /* a fatal signal the kernel delivered (a fault), not one sent */
+	bool crashed;            /* a fault the kernel delivered, or a signal it raised itself (abort()) */
+	int32_t signal_sender;   /* the pid that sent the signal with kill(); 0: the kernel, or unknown */
 	bool on_demand;          /* gcore / snapshot / live: no fatal signal */
-	char *crash_function;    /* innermost named frame of a crash */
+	char *crash_function;    /* where it died: the innermost PostgreSQL function past error reporting */
+	bool crash_in_callee;    /* in an unnamed function (stripped build) that crash_function called */
 
 	/* postgres */
 	char *pg_version;        /* "15.18" from server_version */
@@ -454,6 +456,7 @@ struct pgm_report {
 	bool is_backend;         /* MyProc found */
 	int32_t procno;          /* -1 when unknown */
 	char *backend_type;      /* as pg_stat_activity.backend_type */
+	bool type_from_cmdline;  /* backend_type (and leader_pid) told by the command line, not memory */
 	int32_t leader_pid;      /* 0 if none */
 	uint32_t database_oid;
 	char *query;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/analysis.h"
 #include "report_fixtures.h"
 
 #define S(x) ((char *)strdup(x))
@@ -133,6 +134,15 @@ static struct pgm_report *cv_btree_missing(void)
 	return r;
 }
 
+/* A gcore: the scan state is in a DSM segment it lacks, but the scan descriptor (private) names the index. */
+static struct pgm_report *cv_btree_missing_index(void)
+{
+	struct pgm_report *r = cv_btree_missing();
+	r->wait.cv.btree.index = (struct pgm_relation){ true, 16400, S("t_a") };
+	r->wait.cv.btree.heap = (struct pgm_relation){ true, 16397, S("t") };
+	return r;
+}
+
 /* PostgreSQL bug #15290: asleep on a CV with interrupts held off, holding an LWLock. */
 static struct pgm_report *cv_bug_15290(void)
 {
@@ -237,6 +247,20 @@ static struct pgm_report *running(void)
 	return r;
 }
 
+/* The leader of a stalled parallel scan (corpus parallel-scan-stall, its gcore alone): running, its workers asleep. */
+static struct pgm_report *leader_running(void)
+{
+	static const char *const stack[] = { "_bt_parallel_release", "_bt_readpage", "_bt_first", "btgettuple", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->pid = 4200;
+	r->wait.kind = PGM_WAIT_NONE;
+	add_group(r, PGM_QUEUED_UNKNOWN, 0);
+	r->group[0].is_self = true;
+	r->group[1].is_self = false;
+	r->group[1].queued_on_same = PGM_QUEUED_UNKNOWN;
+	return r;
+}
+
 static struct pgm_report *crashed(void)
 {
 	static const char *const stack[] = { "slot_getsomeattrs_int", "ExecInterpExpr", "ExecScan", NULL };
@@ -248,6 +272,57 @@ static struct pgm_report *crashed(void)
 	r->fault_address = 0x18;
 	r->crash_function = S("slot_getsomeattrs_int");
 	r->wait.kind = PGM_WAIT_CRASHED;
+	return r;
+}
+
+static const struct pgm_module fixture_postgres = { .name = "/usr/lib/postgresql/15/bin/postgres", .is_main = true };
+
+/* Every frame in the postgres executable: where a crash's site is looked for. */
+static void in_postgres(struct pgm_report *r)
+{
+	for (size_t i = 0; i < r->stacks[0]->n_frames; i++)
+		r->stacks[0]->frames[i].module = &fixture_postgres;
+}
+
+/* Sent a SIGSEGV with kill() while running (corpus/pg15/crash): killed, not a fault; the site as batch names it. */
+static struct pgm_report *killed_running(void)
+{
+	static const char *const stack[] = { "agg_retrieve_direct", "ExecAgg", "standard_ExecutorRun", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->on_demand = false;
+	r->signal = SIGSEGV;
+	r->signal_sender = 30880;
+	in_postgres(r);
+	r->wait.kind = PGM_WAIT_NONE;
+	if (pgm_died_of_signal(r)) {
+		r->wait.kind = PGM_WAIT_CRASHED;
+		r->crash_function = S(pgm_crash_site(r->stacks[0]));
+	}
+	return r;
+}
+
+/* A fault in a stripped build's static function: the verdict names its caller as the caller. */
+static struct pgm_report *crashed_stripped(void)
+{
+	struct pgm_report *r = crashed();
+	r->crash_in_callee = true;
+	free(r->crash_function);
+	r->crash_function = S("ExecInterpExpr");
+	return r;
+}
+
+/* An assertion failure: abort() raises SIGABRT at itself; the site is past ExceptionalCondition. */
+static struct pgm_report *assert_abort(void)
+{
+	static const char *const stack[] = { "ExceptionalCondition", "heap_update", "ExecUpdate", NULL };
+	struct pgm_report *r = fixture_report(stack, 0, NULL, NULL);
+	r->on_demand = false;
+	r->signal = SIGABRT;
+	r->signal_sender = r->pid;
+	r->crashed = true;
+	in_postgres(r);
+	r->wait.kind = PGM_WAIT_CRASHED;
+	r->crash_function = S(pgm_crash_site(r->stacks[0]));
 	return r;
 }
 
@@ -276,6 +351,10 @@ static struct pgm_report *no_debuginfo(void)
 	r->wait.kind = PGM_WAIT_CONDITION_VARIABLE;
 	pgm_report_add_diagnosis(r, "no-debuginfo", "the executable has no DWARF debuginfo: the wait is told "
 				 "from the stack alone");
+	/* the type and leader as the pipeline takes them from the command line */
+	free(r->cmdline);
+	r->cmdline = S("postgres: main: parallel worker for PID 31136");
+	pgm_identity_from_cmdline(r);
 	return r;
 }
 
@@ -311,6 +390,7 @@ const struct fixture_case fixture_cases[] = {
 	{ "cv-btree-scan", cv_btree_scan },
 	{ "cv-btree-scan-advancer", cv_btree_scan_advancer },
 	{ "cv-btree-missing", cv_btree_missing },
+	{ "cv-btree-missing-index", cv_btree_missing_index },
 	{ "cv-bug-15290", cv_bug_15290 },
 	{ "lwlock", lwlock },
 	{ "lwlock-holder", lwlock_holder },
@@ -320,7 +400,11 @@ const struct fixture_case fixture_cases[] = {
 	{ "socket", socket_wait },
 	{ "timeout", timeout },
 	{ "running", running },
+	{ "leader-running", leader_running },
 	{ "crashed", crashed },
+	{ "killed-running", killed_running },
+	{ "crashed-stripped", crashed_stripped },
+	{ "assert-abort", assert_abort },
 	{ "unknown", unknown },
 	{ "no-debuginfo", no_debuginfo },
 	/* buffers, storage and replication (report_fixtures_storage.c) */

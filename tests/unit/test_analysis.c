@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,43 @@ static void another_core_tells_who_holds_the_scan(void **state)
 	assert_null(pgm_instance_build_graph(inst));
 	assert_null(pgm_explain_instance(inst));
 	assert_int_equal(w->n_verdict, n);
+	pgm_instance_destroy(inst);
+}
+
+static void add_member(struct pgm_instance *inst, int32_t pid, int32_t leader, uint32_t info, const char *name)
+{
+	struct pgm_backend *b = &inst->backends[inst->n_backends++];
+	b->pid = pid;
+	b->leader_pid = leader;
+	b->status_known = true;
+	b->backend_type = strdup(leader ? "parallel worker" : "client backend");
+	b->wait_event = (struct pgm_wait_event){ .known = true, .info = info };
+	if (name) {
+		b->wait_event.type = strdup("IPC");
+		b->wait_event.name = strdup(name);
+	}
+}
+
+/* One worker's core, its queue naming the other: both workers get the same cv edge, none a parallel one. */
+static void both_workers_of_a_group_get_the_cv_edge(void **state)
+{
+	(void)state;
+	struct pgm_instance *inst = pgm_instance_create();
+	inst->backends = calloc(3, sizeof(*inst->backends));
+	add_member(inst, 4200, 0, 0, NULL);
+	add_member(inst, 4242, 4200, 0x08000007, "BtreePage");
+	add_member(inst, 4243, 4200, 0x08000007, "BtreePage");
+	assert_null(pgm_instance_add_report(inst, fixture_cases[0].build()));   /* cv-btree-scan of 4242 */
+	assert_null(pgm_instance_build_graph(inst));
+	size_t cv = 0;
+	for (size_t i = 0; i < inst->graph.n_edges; i++) {
+		const struct pgm_edge *e = &inst->graph.edges[i];
+		assert_int_equal(e->kind, PGM_EDGE_CV);
+		assert_int_equal(e->to, 4200);
+		cv += e->from == 4242 || e->from == 4243;
+	}
+	assert_int_equal(cv, 2);
+	assert_int_equal(inst->graph.n_edges, 2);
 	pgm_instance_destroy(inst);
 }
 
@@ -407,14 +445,51 @@ static void ipc_edges_point_at_the_other_end(void **state)
 	pgm_instance_destroy(inst);
 }
 
+static const char *type_of(const char *cmdline, int32_t *leader)
+{
+	static char type[64];
+	struct pgm_report *r = pgm_report_create();
+	assert_non_null(r);
+	r->cmdline = cmdline ? strdup(cmdline) : NULL;
+	assert_null(pgm_identity_from_cmdline(r));
+	snprintf(type, sizeof(type), "%s", r->backend_type ? r->backend_type : "(none)");
+	assert_int_equal(r->type_from_cmdline, r->backend_type != NULL);
+	*leader = r->leader_pid;
+	pgm_report_destroy(r);
+	return type;
+}
+
+/* Without memory to read, the title PostgreSQL set says the type; nothing else is guessed. */
+static void backend_type_from_the_command_line(void **state)
+{
+	(void)state;
+	int32_t leader;
+	assert_string_equal(type_of("postgres: parallel worker for PID 31136", &leader), "parallel worker");
+	assert_int_equal(leader, 31136);
+	assert_string_equal(type_of("postgres: main: parallel worker for PID 7", &leader), "parallel worker");
+	assert_int_equal(leader, 7);
+	assert_string_equal(type_of("postgres: pgmortem-test postgres [local] SELECT", &leader), "client backend");
+	assert_int_equal(leader, 0);
+	assert_string_equal(type_of("postgres: app db 10.0.0.1(50432) idle in transaction", &leader), "client backend");
+	assert_string_equal(type_of("postgres: checkpointer ", &leader), "checkpointer");
+	assert_string_equal(type_of("postgres: autovacuum worker postgres", &leader), "autovacuum worker");
+	assert_string_equal(type_of("postgres: walsender rep [local] streaming 0/3000060", &leader), "walsender");
+	/* an extension's worker, `sleep`, no command line: not guessed */
+	assert_string_equal(type_of("postgres: pg_cron launcher", &leader), "(none)");
+	assert_string_equal(type_of("sleep 1000", &leader), "(none)");
+	assert_string_equal(type_of(NULL, &leader), "(none)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stacks_name_their_primitive),
+		cmocka_unit_test(backend_type_from_the_command_line),
 		cmocka_unit_test(latch_waits_take_their_event),
 		cmocka_unit_test(running_and_stackless),
 		cmocka_unit_test(killability_follows_the_counters),
 		cmocka_unit_test(another_core_tells_who_holds_the_scan),
+		cmocka_unit_test(both_workers_of_a_group_get_the_cv_edge),
 		cmocka_unit_test(storage_waits_are_told_apart),
 		cmocka_unit_test(storage_killability),
 		cmocka_unit_test(pin_holder_unknown_from_one_capture),

@@ -64,16 +64,21 @@ static struct pgm_instance *instance(void)
 }
 
 /* not inlined: GCC 12 takes the memstream's buffer for a dangling local */
-__attribute__((noinline)) static char *render(const struct pgm_instance *inst, bool locks)
+__attribute__((noinline)) static char *render_style(const struct pgm_instance *inst, bool locks, bool brief)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	assert_non_null(m);
-	struct pgm_instance_style st = { .locks = locks };
+	struct pgm_instance_style st = { .locks = locks, .brief = brief };
 	pgm_render_instance_text(m, inst, &st);
 	fclose(m);
 	return buf;
+}
+
+static char *render(const struct pgm_instance *inst, bool locks)
+{
+	return render_style(inst, locks, false);
 }
 
 /* The start of the line that contains `word`. */
@@ -134,10 +139,50 @@ static void locks_columns_follow_the_longest_cell(void **state)
 	expect_table(true, "LOCKTYPE", u, sizeof(u) / sizeof(u[0]));
 }
 
+/* A PGPROC without a status entry (starting or exiting): in words in analyze's brief table, a row in backends'. */
+static void brief_leaves_unlisted_processes_to_backends(void **state)
+{
+	(void)state;
+	struct pgm_instance *inst = instance();
+	struct pgm_backend *b = &inst->backends[inst->n_backends - 1];   /* the autovacuum worker's slot */
+	free(b->backend_type);
+	free(b->state);
+	b->backend_type = b->state = NULL;
+	b->status_known = false;
+	char *brief = render_style(inst, false, true), *full = render(inst, false);
+	assert_null(strstr(brief, "(no status entry)"));
+	assert_null(strstr(brief, "102 "));
+	assert_non_null(strstr(brief, "(and 1 process pg_stat_activity did not show (starting or exiting): "
+				      "pgmortem backends shows them)"));
+	assert_non_null(strstr(full, "102     (no status entry)"));
+	assert_non_null(strstr(full, "(no status entry): a PGPROC in use that pg_stat_activity does not show"));
+	free(brief);
+	free(full);
+	pgm_instance_destroy(inst);
+}
+
+/* Nothing decoded (no debuginfo): no empty Backends table or graph, the problem says why. */
+static void nothing_decoded_prints_no_empty_tables(void **state)
+{
+	(void)state;
+	struct pgm_instance *inst = pgm_instance_create();
+	assert_non_null(inst);
+	inst->source_path = strdup("core.100");
+	assert_null(pgm_instance_add_problem(inst, "the executable has no DWARF debuginfo"));
+	char *text = render_style(inst, false, true);
+	assert_null(strstr(text, "Backends"));
+	assert_null(strstr(text, "Wait-for graph"));
+	assert_non_null(strstr(text, "no DWARF debuginfo"));
+	free(text);
+	pgm_instance_destroy(inst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(backends_columns_follow_the_longest_cell),
+		cmocka_unit_test(brief_leaves_unlisted_processes_to_backends),
+		cmocka_unit_test(nothing_decoded_prints_no_empty_tables),
 		cmocka_unit_test(locks_columns_follow_the_longest_cell),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

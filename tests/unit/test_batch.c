@@ -29,6 +29,7 @@
 #include <lzma.h>
 #endif
 
+#include "analysis/analysis.h"
 #include "pgmortem/batch.h"
 
 /* ---- files in memory ---- */
@@ -273,6 +274,41 @@ static void test_signatures(void **state)
 	sig = signature_of(r, assert_fail, N(assert_fail), &p);
 	assert_string_equal(sig, "crash:SIGABRT:heap_update");
 	assert_int_equal(p, PGM_PROBLEM_CRASH);
+	free(sig);
+	pgm_report_destroy(r);
+
+	/* SIGSEGV sent to a running backend (corpus/pg15/crash): analyze's decision, batch's crash */
+	static const char *const running[] = { "agg_retrieve_direct", "ExecAgg", "standard_ExecutorRun" };
+	r = pgm_report_create();
+	r->wait.kind = PGM_WAIT_NONE;
+	r->signal = SIGSEGV;
+	r->signal_sender = 30880;
+	sig = signature_of(r, running, N(running), &p);
+	assert_string_equal(sig, "crash:SIGSEGV:agg_retrieve_direct");
+	assert_int_equal(p, PGM_PROBLEM_CRASH);
+	assert_true(pgm_died_of_signal(r));
+	assert_string_equal(pgm_crash_site(r->stacks[0]), "agg_retrieve_direct");
+	free(sig);
+	pgm_report_destroy(r);
+
+	/* a stripped build: the innermost frame has no symbol; the site is its caller, said as such */
+	static const char *const stripped[] = { "static_fn", "ExecAgg", "standard_ExecutorRun" };
+	struct pgm_stack *st = stack_of(stripped, N(stripped));
+	free(st->frames[0].function);
+	st->frames[0].function = NULL;
+	assert_string_equal(pgm_crash_site(st), "ExecAgg");
+	assert_true(pgm_crash_site_has_unnamed_callee(st, pgm_crash_site(st)));
+	st->frames[0].module = &libc_module;   /* an unnamed libc frame is how it died, not where */
+	assert_false(pgm_crash_site_has_unnamed_callee(st, pgm_crash_site(st)));
+	pgm_stack_destroy(st);
+
+	/* the same on demand (gcore, live): nothing died */
+	r = pgm_report_create();
+	r->wait.kind = PGM_WAIT_NONE;
+	r->on_demand = true;
+	sig = signature_of(r, running, N(running), &p);
+	assert_false(pgm_died_of_signal(r));
+	assert_int_equal(p, PGM_PROBLEM_NONE);
 	free(sig);
 	pgm_report_destroy(r);
 
