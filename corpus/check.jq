@@ -369,7 +369,11 @@ def kernel:
   same("\($p) signal"; "SIG\($c.signal)"; $r.source.signal),
   if $t.crash then crash($r; $p)
   else identity($r; $p), interrupts($r; $p), dsm($r; $p),
-       same("\($p) asleep in its wait, not dead of the signal"; false; $r.backend.wait.kind == "crashed"),
+       # only for a process the truth saw asleep: walsender-stopping's spins (/proc: R,
+       # gdb's wait_event_info 0) and the kill may land outside any wait (15: in
+       # open64 of WalSndSegmentOpen, no wait event), where nothing but the signal is left
+       (select(($t.proc[$p | tostring].state // "") | startswith("R") | not) |
+        same("\($p) asleep in its wait, not dead of the signal"; false; $r.backend.wait.kind == "crashed")),
        kinds($r; $p; "kernel") end;
 
 if $what == "gcores-analyze" then (if $o.instances then $o.instances[].reports[] else $o end) as $r | report($r)
