@@ -7,10 +7,14 @@
 # for one jq process each, so that the whole corpus is checked in seconds;
 # a check added there belongs here too.
 #
-# Called with --slurpfile truth T and --slurpfile out O (pgmortem's JSON) and
-# --arg what gcores-analyze|gcores-locks|kernel; prints one line per mismatch.
+# Called once per scenario (jq compiles this program in a good part of a
+# second), with --slurpfile truth T and --slurpfile ga GA --slurpfile gl GL
+# --slurpfile k K: pgmortem's JSON of `analyze` and `locks` of gcores.pgmb
+# and of `analyze` of kernel.pgmb, an empty file for one that is not there;
+# prints one line per mismatch, "gcores …" or "kernel …".
 
-$truth[0] as $t | $out[0] as $o |
+$truth[0] as $t |
+(["gcores-analyze", $ga[0]], ["gcores-locks", $gl[0]], ["kernel", $k[0]]) as [$what, $o] | select($o != null) |
 
 def same($name; $want; $got):
   if ($want | tostring) == ($got | tostring) then empty
@@ -376,6 +380,6 @@ def kernel:
         same("\($p) asleep in its wait, not dead of the signal"; false; $r.backend.wait.kind == "crashed")),
        kinds($r; $p; "kernel") end;
 
-if $what == "gcores-analyze" then (if $o.instances then $o.instances[].reports[] else $o end) as $r | report($r)
-elif $what == "gcores-locks" then instance
-else kernel end
+(if $what == "gcores-analyze" then (if $o.instances then $o.instances[].reports[] else $o end) as $r | report($r)
+ elif $what == "gcores-locks" then instance
+ else kernel end) | "\($what | sub("-.*"; "")) \(.)"
