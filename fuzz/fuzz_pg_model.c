@@ -24,7 +24,8 @@
  * rendered likewise.  Besides "no crash, no leak, no UB, bounded time" the
  * harness checks pgmortem/analyze.h's contract: memory that does not
  * decode is an unknown fact in the report, never an error; only out of
- * memory is.
+ * memory is.  And every JSON document is strict JSON in valid UTF-8, with
+ * whatever bytes the garbage put in names and query texts.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -174,6 +175,24 @@ static void must_not_fail(struct pgm_error *err)
 	pgm_error_destroy(err);
 }
 
+/* A JSON document as a strict parser that validates UTF-8 reads it, or abort. */
+static void check_json(const char *what, const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	if (!o || jerr != json_tokener_success) {
+		fprintf(stderr, "fuzz_pg_model: the %s JSON does not parse: %s\n", what,
+			json_tokener_error_desc(jerr));
+		abort();
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
 static FILE *sink(char **buf, size_t *len)
 {
 	FILE *out = open_memstream(buf, len);
@@ -189,9 +208,12 @@ static void render_report(const struct pgm_report *r)
 	FILE *out = sink(&buf, &len);
 	struct pgm_text_style st = { 0 };
 	pgm_render_report_text(out, r, &st);
-	pgm_render_report_json(out, r);
 	fclose(out);
 	free(buf);
+	json_object *o = pgm_render_report_json_object(r);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	check_json("report", text, strlen(text));
+	json_object_put(o);
 }
 
 static void render_instance(const struct pgm_instance *inst)
@@ -204,7 +226,10 @@ static void render_instance(const struct pgm_instance *inst)
 	pgm_render_graph_dot(out, inst);
 	fclose(out);
 	free(buf);
-	json_object_put(pgm_render_instance_json_object(inst, true));
+	json_object *o = pgm_render_instance_json_object(inst, true);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	check_json("instance", text, strlen(text));
+	json_object_put(o);
 }
 
 static void analyze(struct pgm_target *t)
