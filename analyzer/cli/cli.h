@@ -41,7 +41,13 @@ struct cli_common {
 	bool no_cache;                            /* --no-cache */
 	const char *layout_cache;                 /* set by cli_common_layout_cache() */
 	bool color;                               /* TTY and no NO_COLOR */
-	bool renders_program_warnings;            /* the command prints them (stack): not again on stderr */
+	/*
+	 * The command shows the program's warnings (on stderr through
+	 * cli_report_warnings, or in its output as stack does), so a debuginfod
+	 * failure, which is one of them, is not also printed when it happens.
+	 * True unless a command sets it false (batch, snapshot).
+	 */
+	bool renders_program_warnings;
 	bool record_reads;                        /* pgmortem bundle: targets record what is read */
 };
 

@@ -397,6 +397,7 @@ static int parse_args(int argc, char **argv, struct batch_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	cli_common_init(&a->common);
+	a->common.renders_program_warnings = false;   /* they go into the records; a server failure also to stderr */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	a->jobs = cpus > 0 ? (unsigned)cpus : 1;
 	a->timeout = 60;

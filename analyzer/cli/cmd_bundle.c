@@ -41,6 +41,7 @@ static const char usage_text[] =
 	"  --instance          with --pid: every process of PID's instance\n"
 	"  -e, --exe EXE       the executable, if the core's recorded path is gone\n"
 	"  --debug-dir DIR     also look for separate debuginfo in DIR; repeatable\n"
+	"  --debuginfod URL    fetch missing debuginfo from URL (default: DEBUGINFOD_URLS)\n"
 	"  --sysroot DIR       find the process's files under DIR\n"
 	"  --format FORMAT     text (default) or json (\"schema\": 1)\n"
 	"  --help              this text\n"

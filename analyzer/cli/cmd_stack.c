@@ -69,7 +69,6 @@ static int parse_args(int argc, char **argv, struct cli_common *common, const ch
 		return cli_usage_error("stack", optind == argc ? "no core file given"
 							       : "one core file at a time");
 	*core = argv[optind];
-	common->renders_program_warnings = true;
 	return -1;
 }
 

@@ -13,6 +13,7 @@ void cli_common_init(struct cli_common *common)
 {
 	memset(common, 0, sizeof(*common));
 	common->format = CLI_FORMAT_TEXT;
+	common->renders_program_warnings = true;
 	const char *no_color = getenv("NO_COLOR");
 	common->color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
 }

@@ -179,6 +179,9 @@ static const char *failure_reason(const struct pgm_program *prog, int rc, char *
  * One line per program for a server failure, after which it asks no more;
  * "not found" is said only of the executable: libraries without
  * debuginfo on the server are the rule, and the analysis does not need it.
+ * One line per module too: libdwfl may look a module's file up more than
+ * once, and a second "not found" (from the client's cache of misses) is the
+ * same news.
  */
 static void warn_failure(struct pgm_program *prog, int rc, const unsigned char *id, size_t len)
 {
@@ -189,8 +192,9 @@ static void warn_failure(struct pgm_program *prog, int rc, const unsigned char *
 		forget_abandoned(id, len, f->what);
 	if (!not_found)
 		prog->debuginfod_down = true;
-	if (not_found && !m->is_main)
+	if ((not_found && !m->is_main) || f->ms->debuginfod_warned)
 		return;
+	f->ms->debuginfod_warned = true;
 	char reason[160], hex[129], *line;
 	pgm_hex_format(id, len, hex);
 	failure_reason(prog, rc, reason, sizeof(reason));

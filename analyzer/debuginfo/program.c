@@ -335,11 +335,12 @@ static void warn_missing(struct pgm_program *prog, const struct pgm_module *m)
 		pgm_program_warn(prog, "cannot find %s: pass --sysroot DIR holding the files the "
 				 "process ran", name);
 	else if (m->is_main && !m->has_dwarf && m->build_id_len)
+		/* with servers configured, they were asked: their answer is a warning of its own */
 		pgm_program_warn(prog, "no debuginfo for %s (build-id %s): install its "
 				 "-dbgsym/-debuginfo package, pass --debug-dir DIR holding "
-				 ".build-id/%s/%s.debug, set DEBUGINFOD_URLS (or --debuginfod URL), "
-				 "or -e the unstripped executable of this build", name, hex, dir,
-				 hex + 2);
+				 ".build-id/%s/%s.debug, %sor -e the unstripped executable of this build",
+				 name, hex, dir, hex + 2,
+				 prog->debuginfod ? "" : "set DEBUGINFOD_URLS (or --debuginfod URL), ");
 	else if (m->is_main && !m->has_dwarf)
 		pgm_program_warn(prog, "no debuginfo for %s (no build-id): -e the unstripped "
 				 "executable of this build", name);

@@ -44,6 +44,7 @@ struct module_state {
 	char *debuginfo_from;       /* owned copy behind pgm_module.debuginfo_from */
 	bool from_debuginfod;       /* its debug file came from debuginfod */
 	char *debuginfod_server;    /* ... fetched from this server, NULL if from the cache */
+	bool debuginfod_warned;     /* a failed fetch of it was said once; not again */
 	uint8_t *image;             /* the vDSO's ELF image read from a core, for libdwfl */
 };
 
