@@ -187,7 +187,7 @@ static int job(void *arg, size_t index, int out_fd)
 /* A record's fields in order; `always` ones are null when the child left them out. */
 static const struct { const char *key; bool always; } record_keys[] = {
 	{ "status", true }, { "error", true }, { "signature", true }, { "problem", true },
-	{ "seconds", true }, { "compression", false }, { "layout_cache", false },
+	{ "seconds", true }, { "compression", false }, { "bundle_capture", false }, { "layout_cache", false },
 	{ "layout_cache_note", false }, { "warnings", false }, { "analysis", false },
 };
 
