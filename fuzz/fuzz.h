@@ -16,4 +16,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * For harnesses whose code under test takes a file (input_file.c): the
+ * input written to this process's one memfd, returned as its descriptor
+ * (positioned anywhere: read it with pread) or as a path, /proc/self/fd/N.
+ * Valid until the next call.
+ */
+int fuzz_input_fd(const uint8_t *data, size_t size);
+const char *fuzz_input_path(const uint8_t *data, size_t size);
+
 #endif

@@ -16,7 +16,7 @@
  * its lock table.  Besides "no crash, no leak, no UB": every refusal is a
  * PGM_ERR_FORMAT (or out of memory) with a message.
  *
- * Self-contained (the prototype below is fuzz.h's); seeds: fuzz/corpus/bundle
+ * The input file through fuzz.h's fuzz_input_path; seeds: fuzz/corpus/bundle
  * (fuzz/bundle-seeds makes them from corpus/), dictionary: fuzz/dict/bundle.dict.
  */
 #include <stdint.h>
@@ -26,11 +26,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "pgmortem/analyze.h"
 #include "pgmortem/bundle_file.h"
 #include "render/report_render.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PARTS 64
 #define MAX_CAPTURES 4        /* analyzed per input, so that an input stays quick */
@@ -41,21 +41,6 @@ static void refused(struct pgm_error *err)
 	if (err != &pgm_enomem && (err->code != PGM_ERR_FORMAT || !err->message || !*err->message))
 		abort();   /* a bundle is refused as malformed, with a reason */
 	pgm_error_destroy(err);
-}
-
-/* The input's file: a memfd, opened as /proc/self/fd/N. */
-static const char *as_file(const uint8_t *data, size_t size)
-{
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		if ((fd = memfd_create("fuzz.pgmb", MFD_CLOEXEC)) < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
-		abort();
-	return path;
 }
 
 static uint32_t u32(const uint8_t *p)
@@ -144,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	const char *path = data[0] & 1 ? assembled(data + 1, size - 1, data[0] & 2) : as_file(data + 1, size - 1);
+	const char *path = data[0] & 1 ? assembled(data + 1, size - 1, data[0] & 2) : fuzz_input_path(data + 1, size - 1);
 	struct pgm_bundle_file *b;
 	if (!path)
 		return 0;

@@ -36,11 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	static int fd = -1;
-	if (fd < 0 && (fd = memfd_create("pgmortem-fuzz-compress", MFD_CLOEXEC)) < 0)
-		abort();
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data + 1, size - 1, 0) != (ssize_t)(size - 1))
-		abort();
+	int fd = fuzz_input_fd(data + 1, size - 1);
 	static const enum pgm_compression codecs[] = {
 		PGM_COMPRESSION_ZSTD, PGM_COMPRESSION_LZ4, PGM_COMPRESSION_XZ,
 	};

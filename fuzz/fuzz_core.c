@@ -69,15 +69,7 @@ static void exercise(struct pgm_target *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		if ((fd = memfd_create("pgmortem-fuzz-core", MFD_CLOEXEC)) < 0)
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	const char *path = fuzz_input_path(data, size);
 	struct pgm_target *t;
 	struct pgm_error *err = pgm_target_core_open(path, SYSROOT, &t);
 	if (err) {
