@@ -193,7 +193,7 @@ struct pin_entry {
 
 static struct pgm_error *read_entry(const struct pgm_pg *pg, uint64_t addr, struct pin_entry *e)
 {
-	int64_t buffer, refcount;
+	int64_t buffer = 0, refcount = 0;   /* on a failed read: copied out, not used */
 	struct pgm_error *err = pgm_pg_read_member_signed(pg, addr, PGM_M_PrivateRefCountEntry_buffer, &buffer);
 	if (!err)
 		err = pgm_pg_read_member_signed(pg, addr, PGM_M_PrivateRefCountEntry_refcount, &refcount);

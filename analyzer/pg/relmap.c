@@ -40,7 +40,7 @@ struct pgm_error *pgm_pg_private_hash(const struct pgm_pg *pg, uint64_t htab, si
 static struct pgm_error *file_of(const struct pgm_pg *pg, uint64_t rel, uint32_t *db, uint32_t *file)
 {
 	bool flat = pgm_pg_has_member(pg, PGM_M_RelationData_rd_locator_relNumber);
-	uint64_t d, f;
+	uint64_t d = 0, f = 0;   /* on a failed read: copied out, not used */
 	struct pgm_error *err = pgm_pg_read_member(pg, rel, flat ? PGM_M_RelationData_rd_locator_dbOid
 								 : PGM_M_RelationData_rd_node_dbNode, &d);
 	if (!err)
