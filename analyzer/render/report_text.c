@@ -191,7 +191,9 @@ const char *pgm_missing_hint(enum pgm_missing_cause cause)
 /* Each missing object, then each cause's hint once. */
 static void print_missing(FILE *out, const struct pgm_report *r, const struct pgm_text_style *st)
 {
-	bool hinted[PGM_MISSING_DSM_SEGMENT + 1] = { false };
+	/* one bit per cause: the hints said in this report, or in the whole output when the caller keeps them */
+	_Static_assert(PGM_MISSING_DSM_SEGMENT < 32, "a missing cause is a bit of an unsigned");
+	unsigned own = 0, *said = st->hints_said ? st->hints_said : &own;
 	if (!r->n_missing)
 		return;
 	pgm_render_heading(out, st, "Not in this capture");
@@ -203,12 +205,9 @@ static void print_missing(FILE *out, const struct pgm_report *r, const struct pg
 	for (size_t i = 0; i < r->n_missing; i++) {
 		enum pgm_missing_cause c = r->missing[i].cause;
 		const char *hint = pgm_missing_hint(c);
-		bool said = hinted[c] || (st->hints_said && (*st->hints_said & (1u << c)));
-		if (hint && !said)
+		if (hint && !(*said & 1u << c))
 			fprintf(out, "  next time: %s\n", hint);
-		hinted[c] = true;
-		if (hint && st->hints_said)
-			*st->hints_said |= 1u << c;
+		*said |= 1u << c;
 	}
 }
 
